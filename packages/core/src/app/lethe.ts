@@ -1,0 +1,737 @@
+/**
+ * The Lethe application service: loads a member's stream, asks the pure core
+ * to decide, and appends the result with its directory row in one
+ * transaction, retrying on optimistic-concurrency conflicts.
+ *
+ * @module
+ */
+import { Clock, Context, Effect, Either, Layer, ParseResult, Schema } from "effect"
+import { v7 as uuidv7 } from "uuid"
+import { hashEvent } from "../audit/hash-chain.js"
+import type { AnonymizationWarning, DomainError, LetheError } from "../errors.js"
+import {
+  ConcurrencyConflict,
+  EmailTaken,
+  InvalidCommand,
+  KeyDestroyed,
+  KeyExists,
+  MemberNotFound,
+  StoreError,
+} from "../errors.js"
+import type { MemberCommand } from "../member/commands.js"
+import { MemberCommand as MemberCommandSchema } from "../member/commands.js"
+import type { Actor, DecideContext } from "../member/config.js"
+import { defaultDomainConfig } from "../member/config.js"
+import { decide } from "../member/decide.js"
+import type { MemberEvent, Source } from "../member/events.js"
+import { storedEmail } from "../member/guards.js"
+import type { MemberState } from "../member/state.js"
+import { evolve, fold, initialState } from "../member/state.js"
+import type { MemberView } from "../member/view.js"
+import { memberView } from "../member/view.js"
+import { emailIndex } from "../sealing/blind-index.js"
+import type { Keyring } from "../sealing/keyring.js"
+import type { MemberRow, MessageEntry } from "../spi/directory.js"
+import type { EventMetadata, NewEvent } from "../spi/event-store.js"
+import type { LetheStore } from "../spi/store.js"
+import type { EventCodec } from "./codec.js"
+import { plainCodec } from "./codec.js"
+import { memberRow } from "./directory-row.js"
+import type {
+  Acting,
+  ActivityInput,
+  AmountInput,
+  AnonymizeInput,
+  AnonymizeResult,
+  BulkOutcome,
+  CloseDebtCaseInput,
+  CommandResult,
+  ContractInput,
+  DebtCaseInput,
+  DueRequest,
+  ErasePersonalDataInput,
+  ForgetInput,
+  ForgetManyInput,
+  GiveConsentInput,
+  InstalmentInput,
+  InstalmentRefInput,
+  LetheConfig,
+  MemberSummary,
+  MessageResult,
+  Privileged,
+  PurchaseInput,
+  PurchaseRefInput,
+  RecordPersonalDataInput,
+  RegisterInput,
+  RequestInput,
+  RequestResult,
+  RestrictInput,
+  SendMessageInput,
+  SignContractInput,
+  SourceInput,
+  SubscribeInput,
+  SubscribeResult,
+  UnsubscribeInput,
+  WithdrawConsentInput,
+} from "./inputs.js"
+
+/** How to build Lethe. */
+export interface LetheOptions {
+  /** The storage adapter: `memoryStore()`, `sqliteStore(...)`, `postgresStore(...)` or your own. */
+  readonly store: LetheStore
+  /** Where keys come from: `keyringFromSecret(secret)` or your own (a KMS). */
+  readonly keyring: Keyring
+  /** Default: real time (Effect's `Clock`, so `TestClock` works in tests). */
+  readonly clock?: () => Date
+  /** Overrides of the defaults (7-day restore window, 30-day deadlines, default catalogue...). */
+  readonly config?: Partial<LetheConfig>
+  /** Attempts after an optimistic-concurrency conflict before it is reported. Default 5. */
+  readonly retries?: number
+}
+
+/** Lethe's operations as Effects. The Promise facade (`createLethe`) offers the same. */
+export interface LetheService {
+  readonly config: LetheConfig
+  register(input: RegisterInput): Effect.Effect<CommandResult, LetheError>
+  recordPersonalData(
+    memberId: string,
+    input: RecordPersonalDataInput,
+  ): Effect.Effect<CommandResult, LetheError>
+  erasePersonalData(memberId: string, input: ErasePersonalDataInput): Effect.Effect<CommandResult, LetheError>
+  giveConsent(memberId: string, input: GiveConsentInput): Effect.Effect<CommandResult, LetheError>
+  withdrawConsent(memberId: string, input: WithdrawConsentInput): Effect.Effect<CommandResult, LetheError>
+  unsubscribe(memberId: string, input: UnsubscribeInput): Effect.Effect<CommandResult, LetheError>
+  /** New member, consent on an existing one, or restore of a member forgotten within the window (R4, R5). */
+  subscribe(input: SubscribeInput): Effect.Effect<SubscribeResult, LetheError>
+  disableProfiling(memberId: string, input?: Acting): Effect.Effect<CommandResult, LetheError>
+  enableProfiling(memberId: string, input?: Acting): Effect.Effect<CommandResult, LetheError>
+  signContract(memberId: string, input: SignContractInput): Effect.Effect<CommandResult, LetheError>
+  endContract(memberId: string, input: ContractInput): Effect.Effect<CommandResult, LetheError>
+  creditWallet(memberId: string, input: AmountInput): Effect.Effect<CommandResult, LetheError>
+  debitWallet(memberId: string, input: AmountInput): Effect.Effect<CommandResult, LetheError>
+  openDebtCase(memberId: string, input: DebtCaseInput): Effect.Effect<CommandResult, LetheError>
+  closeDebtCase(memberId: string, input: CloseDebtCaseInput): Effect.Effect<CommandResult, LetheError>
+  recordPurchase(memberId: string, input: PurchaseInput): Effect.Effect<CommandResult, LetheError>
+  markPurchasePaid(memberId: string, input: PurchaseRefInput): Effect.Effect<CommandResult, LetheError>
+  recordMissedInstalment(memberId: string, input: InstalmentInput): Effect.Effect<CommandResult, LetheError>
+  markInstalmentPaid(memberId: string, input: InstalmentRefInput): Effect.Effect<CommandResult, LetheError>
+  recordActivity(memberId: string, input: ActivityInput): Effect.Effect<CommandResult, LetheError>
+  sendMessage(memberId: string, input: SendMessageInput): Effect.Effect<MessageResult, LetheError>
+  restrictProcessing(memberId: string, input: RestrictInput): Effect.Effect<CommandResult, LetheError>
+  liftRestriction(memberId: string, input?: Acting): Effect.Effect<CommandResult, LetheError>
+  requestErasure(memberId: string, input: RequestInput): Effect.Effect<RequestResult, LetheError>
+  requestAccess(memberId: string, input: RequestInput): Effect.Effect<RequestResult, LetheError>
+  forget(memberId: string, input: ForgetInput): Effect.Effect<CommandResult, LetheError>
+  /** Forgets each member; one refusal does not stop the others (R7). Never fails as a whole. */
+  forgetMany(
+    memberIds: ReadonlyArray<string>,
+    input: ForgetManyInput,
+  ): Effect.Effect<ReadonlyArray<BulkOutcome<CommandResult>>>
+  restore(memberId: string, input: Privileged): Effect.Effect<CommandResult, LetheError>
+  anonymize(memberId: string, input: AnonymizeInput): Effect.Effect<AnonymizeResult, LetheError>
+  /** The member as staff see it; personal data only while active (R1, R19, R24). */
+  get(memberId: string): Effect.Effect<MemberView, LetheError>
+  /** The active member with this e-mail in the tenant, if any (R1: never a forgotten one). */
+  findByEmail(tenantId: string, email: string): Effect.Effect<MemberSummary | null, LetheError>
+  /** Active members whose name or e-mail contains `text`, case-insensitively (R1). */
+  search(
+    tenantId: string,
+    text: string,
+    options?: { readonly limit?: number; readonly after?: string },
+  ): Effect.Effect<ReadonlyArray<MemberSummary>, LetheError>
+  /** Open erasure requests past their due date (R11). */
+  overdueErasureRequests(): Effect.Effect<ReadonlyArray<DueRequest>, LetheError>
+  /** Every open request with its due date (R11). */
+  openRequests(): Effect.Effect<ReadonlyArray<DueRequest>, LetheError>
+}
+
+/**
+ * The Lethe service tag. Build it with `Lethe.layer(options)`.
+ *
+ * @example
+ * ```ts
+ * const program = Effect.gen(function* () {
+ *   const lethe = yield* Lethe
+ *   const { memberId } = yield* lethe.register({ tenantId: "club", personal: { name: "Ada" }, source: "staff" })
+ *   return yield* lethe.get(memberId)
+ * })
+ * Effect.runPromise(program.pipe(Effect.provide(Lethe.layer({ store: memoryStore(), keyring }))))
+ * ```
+ */
+export class Lethe extends Context.Tag("@lethe/core/Lethe")<Lethe, LetheService>() {
+  /** Builds the service; the store is closed when the layer's scope ends. */
+  static layer(options: LetheOptions): Layer.Layer<Lethe> {
+    return Layer.scoped(
+      Lethe,
+      Effect.acquireRelease(
+        Effect.sync(() => makeLethe(options)),
+        () => Effect.promise(() => options.store.close()).pipe(Effect.ignore),
+      ),
+    )
+  }
+}
+
+/** The default configuration of DESIGN §2b. */
+export const defaultConfig: LetheConfig = {
+  ...defaultDomainConfig,
+  otherSystems: [],
+  invoiceRetentionYears: 5,
+}
+
+/** The stream of a member. */
+export const memberStream = (memberId: string): string => `member-${memberId}`
+
+const anonymous: Actor = { id: "anonymous", roles: [] }
+
+const toSource = (source: SourceInput): Source => (typeof source === "string" ? { kind: source } : source)
+
+const sourceLabel = (source: Source | undefined): string =>
+  source === undefined ? "api" : source.tag === undefined ? source.kind : `${source.kind}:${source.tag}`
+
+const hasTag = (error: unknown, tag: string): error is Record<string, unknown> =>
+  typeof error === "object" && error !== null && "_tag" in error && error._tag === tag
+
+/** Adapter failures become Lethe's errors; a driver's own error never leaks. */
+const storeFailure = (operation: string, error: unknown): LetheError => {
+  if (error instanceof ConcurrencyConflict || error instanceof KeyExists || error instanceof KeyDestroyed)
+    return error
+  if (error instanceof StoreError) return error
+  if (hasTag(error, "ConcurrencyConflict"))
+    return new ConcurrencyConflict({
+      streamId: String(error.streamId),
+      expected: typeof error.expected === "number" ? error.expected : String(error.expected),
+      actual: Number(error.actual),
+    })
+  if (hasTag(error, "KeyExists")) return new KeyExists({ keyId: String(error.keyId) })
+  if (hasTag(error, "KeyDestroyed")) return new KeyDestroyed({ keyId: String(error.keyId) })
+  return new StoreError({ operation, detail: error instanceof Error ? error.message : String(error) })
+}
+
+const fromStore = <A>(operation: string, run: () => Promise<A>): Effect.Effect<A, LetheError> =>
+  Effect.tryPromise({ try: run, catch: (error) => storeFailure(operation, error) })
+
+const decodeCommand = Schema.decodeUnknown(MemberCommandSchema)
+
+/** Validates a raw command against its Schema: `InvalidCommand` with the explanation, never a throw. */
+const validate = (raw: () => unknown): Effect.Effect<MemberCommand, InvalidCommand> =>
+  Effect.try({
+    try: raw,
+    catch: (e) =>
+      new InvalidCommand({ command: "input", issues: e instanceof Error ? e.message : String(e) }),
+  }).pipe(
+    Effect.flatMap((command) =>
+      decodeCommand(command).pipe(
+        Effect.mapError(
+          (e) =>
+            new InvalidCommand({
+              command:
+                typeof command === "object" && command !== null && "_tag" in command
+                  ? String(command._tag)
+                  : "command",
+              issues: ParseResult.TreeFormatter.formatErrorSync(e),
+            }),
+        ),
+      ),
+    ),
+  )
+
+const millis = (date: Date | undefined): number | undefined =>
+  date === undefined ? undefined : date.getTime()
+
+/** A loaded member: its state, the version it is at, and the hash of its last event. */
+interface Loaded {
+  readonly state: MemberState
+  readonly version: number
+  readonly head: string
+}
+
+/** What one execution appended. */
+interface Executed {
+  readonly memberId: string
+  readonly state: MemberState
+  readonly version: number
+  readonly events: ReadonlyArray<MemberEvent>
+  readonly warnings: ReadonlyArray<AnonymizationWarning>
+}
+
+/** The operation's caller: who, from where, under which correlation id. */
+interface Call {
+  readonly actor: Actor
+  readonly source?: Source
+  readonly correlationId?: string
+}
+
+const callOf = (input: Acting | undefined, source?: SourceInput): Call => ({
+  actor: input?.actor ?? anonymous,
+  ...(source === undefined ? {} : { source: toSource(source) }),
+  ...(input?.correlationId === undefined ? {} : { correlationId: input.correlationId }),
+})
+
+const result = (executed: Executed): CommandResult => ({
+  memberId: executed.memberId,
+  version: executed.version,
+  recorded: executed.events.map((e) => e._tag),
+})
+
+const summary = (row: MemberRow): MemberSummary => ({
+  memberId: row.memberId,
+  tenantId: row.tenantId,
+  status: row.status,
+  name: row.name,
+  email: row.email,
+  restricted: row.restricted,
+})
+
+const pageSize = 500
+
+/** Builds the service over a store (used by `Lethe.layer`). */
+export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec): LetheService => {
+  const { store, keyring } = options
+  const config: LetheConfig = { ...defaultConfig, ...options.config }
+  const retries = options.retries ?? 5
+  const clock = options.clock
+  const now: Effect.Effect<number> =
+    clock === undefined ? Clock.currentTimeMillis : Effect.sync(() => clock().getTime())
+
+  const load = (memberId: string): Effect.Effect<Loaded, LetheError> =>
+    Effect.gen(function* () {
+      const stored = yield* fromStore("readStream", () => store.events.readStream(memberStream(memberId)))
+      let state = initialState
+      for (const event of stored) state = evolve(state, yield* codec.decode(event))
+      const last = stored.at(-1)
+      return { state, version: last?.version ?? 0, head: last?.hash ?? "" }
+    })
+
+  const loadExisting = (memberId: string): Effect.Effect<Loaded, LetheError> =>
+    load(memberId).pipe(
+      Effect.filterOrFail(
+        (loaded) => loaded.state.exists,
+        () => new MemberNotFound({ memberId }),
+      ),
+    )
+
+  const emailKeyOf = (state: MemberState): Effect.Effect<string | null, LetheError> => {
+    const email = storedEmail(state)
+    if (email === undefined) return Effect.succeed(null)
+    return fromStore("blindIndexKey", () => keyring.blindIndexKey(state.tenantId)).pipe(
+      Effect.map((key) => emailIndex(key, email)),
+    )
+  }
+
+  const lookupKey = (tenantId: string, email: string): Effect.Effect<string, LetheError> =>
+    fromStore("blindIndexKey", () => keyring.blindIndexKey(tenantId)).pipe(
+      Effect.map((key) => emailIndex(key, email)),
+    )
+
+  /** Decides each command on the state the previous one left; all or nothing. */
+  const decideAll = (
+    loaded: Loaded,
+    commands: ReadonlyArray<MemberCommand>,
+    ctx: DecideContext,
+  ): Either.Either<
+    { state: MemberState; events: Array<MemberEvent>; warnings: Array<AnonymizationWarning> },
+    DomainError
+  > => {
+    let state = loaded.state
+    const events: Array<MemberEvent> = []
+    const warnings: Array<AnonymizationWarning> = []
+    for (const command of commands) {
+      const decided = decide(state, command, ctx)
+      if (Either.isLeft(decided)) return Either.left(decided.left)
+      events.push(...decided.right.events)
+      warnings.push(...decided.right.warnings)
+      state = fold(decided.right.events, state)
+    }
+    return Either.right({ state, events, warnings })
+  }
+
+  /** Encodes, chains and appends the events with the member's new directory row. */
+  const append = (
+    memberId: string,
+    loaded: Loaded,
+    state: MemberState,
+    events: ReadonlyArray<MemberEvent>,
+    call: Call,
+    at: number,
+  ): Effect.Effect<number, LetheError> =>
+    Effect.gen(function* () {
+      const streamId = memberStream(memberId)
+      const metadata: EventMetadata = {
+        actor: call.actor.id,
+        source: sourceLabel(call.source),
+        tenantId: state.tenantId,
+        correlationId: call.correlationId ?? uuidv7(),
+      }
+      const prepared: Array<NewEvent> = []
+      let prevHash = loaded.head
+      for (const [i, event] of events.entries()) {
+        const version = loaded.version + i + 1
+        const data = yield* codec.encode(event, { streamId, version, tenantId: state.tenantId, memberId })
+        const hash = hashEvent(prevHash, {
+          streamId,
+          version,
+          type: event._tag,
+          data,
+          metadata,
+          recordedAt: at,
+        })
+        prepared.push({ type: event._tag, data, metadata, recordedAt: at, prevHash, hash })
+        prevHash = hash
+      }
+      const version = loaded.version + events.length
+      const messages: Array<MessageEntry> = events.flatMap((e) =>
+        e._tag === "MessageSent"
+          ? [{ messageId: e.messageId, memberId, tenantId: state.tenantId, sentAt: e.at }]
+          : [],
+      )
+      const member = memberRow(state, version, yield* emailKeyOf(state))
+      yield* fromStore("append", () =>
+        store.events.append({
+          streamId,
+          expectedVersion: loaded.version === 0 ? "no_stream" : loaded.version,
+          events: prepared,
+          directory: { member, messages },
+        }),
+      )
+      return version
+    })
+
+  /**
+   * Runs commands on one member: load, decide, append; again from a fresh read
+   * when another writer moved the stream in between (optimistic concurrency).
+   */
+  const execute = (
+    memberId: string,
+    commands: (loaded: Loaded) => Effect.Effect<ReadonlyArray<MemberCommand>, LetheError>,
+    call: Call,
+    options: { readonly create?: boolean } = {},
+  ): Effect.Effect<Executed, LetheError> =>
+    Effect.gen(function* () {
+      const loaded = options.create === true ? yield* load(memberId) : yield* loadExisting(memberId)
+      const at = yield* now
+      const decided = decideAll(loaded, yield* commands(loaded), { now: at, actor: call.actor, config })
+      if (Either.isLeft(decided)) return yield* Effect.fail(decided.left)
+      const { state, events, warnings } = decided.right
+      const version =
+        events.length === 0 ? loaded.version : yield* append(memberId, loaded, state, events, call, at)
+      return { memberId, state, version, events, warnings }
+    }).pipe(Effect.retry({ times: retries, while: (error) => error._tag === "ConcurrencyConflict" }))
+
+  /** One command, validated before anything is read. */
+  const run = (memberId: string, raw: () => unknown, call: Call): Effect.Effect<Executed, LetheError> =>
+    validate(raw).pipe(Effect.flatMap((command) => execute(memberId, () => Effect.succeed([command]), call)))
+
+  const simple =
+    <I extends Acting>(build: (input: I) => unknown, source?: (input: I) => SourceInput | undefined) =>
+    (memberId: string, input: I): Effect.Effect<CommandResult, LetheError> =>
+      run(memberId, () => build(input), callOf(input, source?.(input))).pipe(Effect.map(result))
+
+  const latestWording = (purpose: string): string | undefined =>
+    config.consentCatalogue[purpose]?.wordingVersions.at(-1)
+
+  const consentCommand = (input: GiveConsentInput | SubscribeInput, now: number | undefined) => ({
+    _tag: "GiveConsent" as const,
+    purpose: input.purpose,
+    ...("basis" in input && input.basis !== undefined ? { basis: input.basis } : {}),
+    explicit: "explicit" in input ? (input.explicit ?? false) : false,
+    method: input.method ?? "checkbox",
+    wordingVersion: input.wordingVersion ?? latestWording(input.purpose) ?? "",
+    source: toSource(input.source),
+    ...(now === undefined ? {} : { givenAt: now }),
+  })
+
+  const registerCommand = (memberId: string, input: RegisterInput) => ({
+    _tag: "Register" as const,
+    memberId,
+    tenantId: input.tenantId,
+    personal: {
+      ...(input.personal.name === undefined ? {} : { name: input.personal.name.trim() }),
+      ...(input.personal.email === undefined ? {} : { email: input.personal.email.trim() }),
+      ...(input.personal.phone === undefined ? {} : { phone: input.personal.phone.trim() }),
+    },
+    source: toSource(input.source),
+  })
+
+  const ensureEmailFree = (tenantId: string, email: string | undefined): Effect.Effect<void, LetheError> =>
+    email === undefined
+      ? Effect.void
+      : lookupKey(tenantId, email).pipe(
+          Effect.flatMap((key) => fromStore("findByEmail", () => store.directory.findByEmail(tenantId, key))),
+          Effect.flatMap((rows) => {
+            const taken = rows[0]
+            return taken === undefined
+              ? Effect.void
+              : Effect.fail(new EmailTaken({ tenantId, memberId: taken.memberId }))
+          }),
+        )
+
+  const request =
+    (tag: "RequestErasure" | "RequestAccess") =>
+    (memberId: string, input: RequestInput): Effect.Effect<RequestResult, LetheError> =>
+      Effect.gen(function* () {
+        const requestId = input.requestId ?? uuidv7()
+        const receivedAt = millis(input.receivedAt) ?? (yield* now)
+        const executed = yield* run(
+          memberId,
+          () => ({ _tag: tag, requestId, receivedAt, via: input.via }),
+          callOf(input),
+        )
+        const dueBy = executed.state.requests[requestId]?.dueBy ?? receivedAt
+        return { ...result(executed), requestId, dueBy: new Date(dueBy) }
+      })
+
+  const forget = (memberId: string, input: ForgetInput) =>
+    run(memberId, () => ({ _tag: "Forget", requestId: input.requestId ?? null }), callOf(input)).pipe(
+      Effect.map(result),
+    )
+
+  /** Every row a paged directory query returns. */
+  const allRows = (
+    query: (after: string | undefined) => Promise<ReadonlyArray<MemberRow>>,
+  ): Effect.Effect<ReadonlyArray<MemberRow>, LetheError> =>
+    Effect.gen(function* () {
+      const rows: Array<MemberRow> = []
+      let after: string | undefined
+      for (;;) {
+        const page = yield* fromStore("directory", () => query(after))
+        rows.push(...page)
+        if (page.length < pageSize) return rows
+        after = page.at(-1)?.memberId
+      }
+    })
+
+  const dueRequests = (
+    before: number,
+    kinds: ReadonlyArray<DueRequest["kind"]>,
+  ): Effect.Effect<ReadonlyArray<DueRequest>, LetheError> =>
+    allRows((after) =>
+      store.directory.requestsDueBefore({
+        before,
+        limit: pageSize,
+        ...(after === undefined ? {} : { after }),
+      }),
+    ).pipe(
+      Effect.map((rows) =>
+        rows.flatMap((row) =>
+          row.openRequests
+            .filter((r) => r.dueBy < before && kinds.includes(r.kind))
+            .map((r) => ({
+              memberId: row.memberId,
+              tenantId: row.tenantId,
+              requestId: r.requestId,
+              kind: r.kind,
+              receivedAt: new Date(r.receivedAt),
+              dueBy: new Date(r.dueBy),
+            })),
+        ),
+      ),
+    )
+
+  return {
+    config,
+    register: (input) =>
+      Effect.gen(function* () {
+        const memberId = uuidv7()
+        const command = yield* validate(() => registerCommand(memberId, input))
+        yield* ensureEmailFree(input.tenantId, input.personal.email)
+        return result(
+          yield* execute(memberId, () => Effect.succeed([command]), callOf(input, input.source), {
+            create: true,
+          }),
+        )
+      }),
+    recordPersonalData: simple(
+      (input) => ({
+        _tag: "RecordPersonalData",
+        category: input.category,
+        fields: input.fields,
+        source: toSource(input.source),
+      }),
+      (input) => input.source,
+    ),
+    erasePersonalData: simple((input) => ({
+      _tag: "ErasePersonalData",
+      categories: input.categories,
+      reason: input.reason,
+    })),
+    giveConsent: simple(
+      (input) => consentCommand(input, millis(input.givenAt)),
+      (input) => input.source,
+    ),
+    withdrawConsent: simple(
+      (input) => ({
+        _tag: "WithdrawConsent",
+        purpose: input.purpose,
+        source: toSource(input.source ?? "api"),
+      }),
+      (input) => input.source,
+    ),
+    unsubscribe: (memberId, input) =>
+      run(
+        memberId,
+        () => ({ _tag: "Unsubscribe", purpose: input.purpose, via: input.via }),
+        callOf(input, input.via === "link" ? "subject" : "staff"),
+      ).pipe(Effect.map(result)),
+    subscribe: (input) =>
+      Effect.gen(function* () {
+        const consent = yield* validate(() => consentCommand(input, undefined))
+        const key = yield* lookupKey(input.tenantId, input.email)
+        const call = callOf(input, input.source)
+        const [active] = yield* fromStore("findByEmail", () =>
+          store.directory.findByEmail(input.tenantId, key),
+        )
+        if (active !== undefined) {
+          const executed = yield* execute(active.memberId, () => Effect.succeed([consent]), call)
+          return { ...result(executed), outcome: "subscribed" as const }
+        }
+        const at = yield* now
+        const restorable = (yield* fromStore("findRestorable", () =>
+          store.directory.findRestorable(input.tenantId, key),
+        )).find((row) => row.restorableUntil !== null && at < row.restorableUntil)
+        if (restorable !== undefined) {
+          const executed = yield* execute(
+            restorable.memberId,
+            () => Effect.succeed([{ _tag: "Restore", by: "subject" } as const, consent]),
+            call,
+          )
+          return { ...result(executed), outcome: "restored" as const }
+        }
+        const memberId = uuidv7()
+        const register = yield* validate(() =>
+          registerCommand(memberId, {
+            tenantId: input.tenantId,
+            personal: { email: input.email, ...(input.name === undefined ? {} : { name: input.name }) },
+            source: input.source,
+          }),
+        )
+        const executed = yield* execute(memberId, () => Effect.succeed([register, consent]), call, {
+          create: true,
+        })
+        return { ...result(executed), outcome: "created" as const }
+      }),
+    disableProfiling: simple(() => ({ _tag: "DisableProfiling" })),
+    enableProfiling: simple(() => ({ _tag: "EnableProfiling" })),
+    signContract: simple((input) => ({
+      _tag: "SignContract",
+      contractId: input.contractId,
+      clubId: input.clubId,
+      startsAt: millis(input.startsAt),
+      endsAt: input.endsAt === undefined || input.endsAt === null ? null : millis(input.endsAt),
+    })),
+    endContract: simple((input) => ({ _tag: "EndContract", contractId: input.contractId })),
+    creditWallet: simple((input) => ({ _tag: "CreditWallet", amount: input.amount })),
+    debitWallet: simple((input) => ({ _tag: "DebitWallet", amount: input.amount })),
+    openDebtCase: simple((input) => ({ _tag: "OpenDebtCase", caseId: input.caseId, clubId: input.clubId })),
+    closeDebtCase: simple((input) => ({ _tag: "CloseDebtCase", caseId: input.caseId })),
+    recordPurchase: simple((input) => ({
+      _tag: "RecordPurchase",
+      purchaseId: input.purchaseId,
+      amount: input.amount,
+      paid: input.paid,
+    })),
+    markPurchasePaid: simple((input) => ({ _tag: "MarkPurchasePaid", purchaseId: input.purchaseId })),
+    recordMissedInstalment: simple((input) => ({
+      _tag: "RecordMissedInstalment",
+      instalmentId: input.instalmentId,
+      clubId: input.clubId,
+      amount: input.amount,
+    })),
+    markInstalmentPaid: simple((input) => ({ _tag: "MarkInstalmentPaid", instalmentId: input.instalmentId })),
+    recordActivity: simple((input) => ({
+      _tag: "RecordActivity",
+      kind: input.kind,
+      clubId: input.clubId ?? null,
+      details: input.details ?? {},
+    })),
+    sendMessage: (memberId, input) => {
+      const messageId = input.messageId ?? uuidv7()
+      return run(
+        memberId,
+        () => ({
+          _tag: "SendMessage",
+          messageId,
+          purpose: input.purpose,
+          channel: input.channel,
+          sentBy: input.sentBy,
+          test: input.test ?? false,
+        }),
+        callOf(input),
+      ).pipe(Effect.map((executed) => ({ ...result(executed), messageId })))
+    },
+    restrictProcessing: simple((input) => ({ _tag: "RestrictProcessing", reason: input.reason })),
+    liftRestriction: simple(() => ({ _tag: "LiftRestriction" })),
+    requestErasure: request("RequestErasure"),
+    requestAccess: request("RequestAccess"),
+    forget,
+    forgetMany: (memberIds, input) =>
+      Effect.forEach(memberIds, (memberId, i) =>
+        forget(memberId, input).pipe(
+          Effect.either,
+          Effect.map(
+            (outcome): BulkOutcome<CommandResult> =>
+              Either.isRight(outcome)
+                ? { memberId, ok: true, result: outcome.right }
+                : { memberId, ok: false, error: outcome.left },
+          ),
+          Effect.tap((outcome) =>
+            Effect.sync(() =>
+              input.onProgress?.({ done: i + 1, total: memberIds.length, memberId, ok: outcome.ok }),
+            ),
+          ),
+        ),
+      ),
+    restore: simple(() => ({ _tag: "Restore", by: "staff" })),
+    anonymize: (memberId, input) =>
+      run(
+        memberId,
+        () => ({
+          _tag: "Anonymize",
+          confirmEmail: input.confirmEmail ?? null,
+          policyId: null,
+          requestId: input.requestId ?? null,
+        }),
+        callOf(input),
+      ).pipe(
+        Effect.map((executed) => {
+          const anonymized = executed.events.find((e) => e._tag === "Anonymized")
+          return {
+            ...result(executed),
+            warnings: executed.warnings,
+            erasedCategories: anonymized?.erasedCategories ?? [],
+            keptCategories: anonymized?.keptCategories ?? [],
+          }
+        }),
+      ),
+    get: (memberId) =>
+      Effect.all([loadExisting(memberId), now]).pipe(
+        Effect.map(([loaded, at]) => memberView(loaded.state, at)),
+      ),
+    findByEmail: (tenantId, email) =>
+      lookupKey(tenantId, email).pipe(
+        Effect.flatMap((key) => fromStore("findByEmail", () => store.directory.findByEmail(tenantId, key))),
+        Effect.map((rows) => {
+          const row = rows[0]
+          return row === undefined ? null : summary(row)
+        }),
+      ),
+    search: (tenantId, text, options = {}) => {
+      const needle = text.trim().toLowerCase()
+      if (needle.length === 0) return Effect.succeed([])
+      return fromStore("search", () =>
+        store.directory.search(tenantId, needle, {
+          limit: options.limit ?? 50,
+          ...(options.after === undefined ? {} : { after: options.after }),
+        }),
+      ).pipe(Effect.map((rows) => rows.map(summary)))
+    },
+    overdueErasureRequests: () => now.pipe(Effect.flatMap((at) => dueRequests(at, ["erasure"]))),
+    openRequests: () => dueRequests(Number.MAX_SAFE_INTEGER, ["erasure", "access"]),
+  }
+}
+
+/** The service's result type of an operation, e.g. `ResultOf<"anonymize">`. */
+export type ResultOf<K extends keyof LetheService> = LetheService[K] extends (
+  ...args: ReadonlyArray<never>
+) => Effect.Effect<infer A, infer _E>
+  ? A
+  : never

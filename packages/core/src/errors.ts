@@ -1,0 +1,304 @@
+/**
+ * Every failure Lethe reports is a tagged error class: match on `_tag`
+ * (`Effect.catchTag`, or `error._tag` after a rejected Promise), never on the
+ * message. Each carries the data a caller needs to explain the refusal.
+ *
+ * @module
+ */
+import { Schema } from "effect"
+
+/** Why an anonymization is refused (R25, R9). */
+export const AnonymizationBlocker = Schema.Literal(
+  "ActiveContract",
+  "FutureContract",
+  "OpenDebtCase",
+  "WalletNotEmpty",
+  "ProcessingRestricted",
+  "AlreadyAnonymized",
+  "SubjectNotConfirmed",
+)
+export type AnonymizationBlocker = typeof AnonymizationBlocker.Type
+
+/** Reminders returned with a successful anonymization; they never block it (R27). */
+export const AnonymizationWarning = Schema.Literal("UnpaidPurchases", "ArrearsWithoutDebtCollection")
+export type AnonymizationWarning = typeof AnonymizationWarning.Type
+
+/** Why a message may not be sent (R2, R4, R16, R23, R31). */
+export const MessagingBlocker = Schema.Literal(
+  "NoLawfulBasis",
+  "Unsubscribed",
+  "ProcessingRestricted",
+  "ProfilingDisabled",
+)
+export type MessagingBlocker = typeof MessagingBlocker.Type
+
+/** Member statuses (DESIGN §2). */
+export const MemberStatus = Schema.Literal("active", "forgotten", "purged", "anonymized")
+export type MemberStatus = typeof MemberStatus.Type
+
+/**
+ * Anonymization refused; `reasons` lists every blocker that holds, at once (R25).
+ *
+ * @example
+ * ```ts
+ * lethe.anonymize(id, { actor, confirmEmail }).catch((e) => {
+ *   if (e._tag === "AnonymizationBlocked") console.log(e.reasons) // ["ActiveContract", "WalletNotEmpty"]
+ * })
+ * ```
+ */
+export class AnonymizationBlocked extends Schema.TaggedError<AnonymizationBlocked>()("AnonymizationBlocked", {
+  memberId: Schema.String,
+  reasons: Schema.NonEmptyArray(AnonymizationBlocker),
+}) {
+  override get message() {
+    return `Member ${this.memberId} cannot be anonymized: ${this.reasons.join(", ")}`
+  }
+}
+
+/** A message (test ones included) refused; `reasons` lists every blocker that holds. */
+export class MessageRefused extends Schema.TaggedError<MessageRefused>()("MessageRefused", {
+  memberId: Schema.String,
+  purpose: Schema.String,
+  reasons: Schema.NonEmptyArray(MessagingBlocker),
+}) {
+  override get message() {
+    return `No message for purpose "${this.purpose}" may be sent to member ${this.memberId}: ${this.reasons.join(", ")}`
+  }
+}
+
+/** The member was forgotten, purged or anonymized: nothing more is recorded or sent (R2). */
+export class MemberErased extends Schema.TaggedError<MemberErased>()("MemberErased", {
+  memberId: Schema.String,
+  status: MemberStatus,
+  attempted: Schema.String,
+}) {
+  override get message() {
+    return `Member ${this.memberId} is ${this.status}: ${this.attempted} refused`
+  }
+}
+
+/** No member with this id exists (in this store, or in this tenant). */
+export class MemberNotFound extends Schema.TaggedError<MemberNotFound>()("MemberNotFound", {
+  memberId: Schema.String,
+}) {
+  override get message() {
+    return `No member ${this.memberId}`
+  }
+}
+
+/** The actor's roles do not grant the permission the command needs (R8, R26). */
+export class NotPermitted extends Schema.TaggedError<NotPermitted>()("NotPermitted", {
+  actorId: Schema.String,
+  permission: Schema.String,
+}) {
+  override get message() {
+    return `Actor ${this.actorId} lacks the permission ${this.permission}`
+  }
+}
+
+/** Restore refused: the window is over, or the member was anonymized or purged (R5, R22). */
+export class RestoreWindowExpired extends Schema.TaggedError<RestoreWindowExpired>()("RestoreWindowExpired", {
+  memberId: Schema.String,
+  status: MemberStatus,
+  restorableUntil: Schema.NullOr(Schema.Number),
+}) {
+  override get message() {
+    const until = this.restorableUntil === null ? "never" : new Date(this.restorableUntil).toISOString()
+    return `Member ${this.memberId} (${this.status}) can no longer be restored (restorable until: ${until})`
+  }
+}
+
+/** Restore asked for a member that is not forgotten. */
+export class NothingToRestore extends Schema.TaggedError<NothingToRestore>()("NothingToRestore", {
+  memberId: Schema.String,
+}) {
+  override get message() {
+    return `Member ${this.memberId} is not forgotten: nothing to restore`
+  }
+}
+
+/** Purge asked before the restore window ended, or for a member that is not forgotten. */
+export class NotPurgeable extends Schema.TaggedError<NotPurgeable>()("NotPurgeable", {
+  memberId: Schema.String,
+  status: MemberStatus,
+  restorableUntil: Schema.NullOr(Schema.Number),
+}) {
+  override get message() {
+    return `Member ${this.memberId} (${this.status}) cannot be purged yet`
+  }
+}
+
+/** Special-category data needs an explicit consent for a purpose that covers it (R17). */
+export class ExplicitConsentRequired extends Schema.TaggedError<ExplicitConsentRequired>()(
+  "ExplicitConsentRequired",
+  { memberId: Schema.String, category: Schema.String, purposes: Schema.Array(Schema.String) },
+) {
+  override get message() {
+    const hint = this.purposes.length > 0 ? ` (one of: ${this.purposes.join(", ")})` : ""
+    return `Recording ${this.category} data for member ${this.memberId} needs an explicit consent${hint}`
+  }
+}
+
+/** The purpose is not in the consent catalogue (R33). */
+export class UnknownPurpose extends Schema.TaggedError<UnknownPurpose>()("UnknownPurpose", {
+  purpose: Schema.String,
+}) {
+  override get message() {
+    return `Purpose "${this.purpose}" is not in the consent catalogue`
+  }
+}
+
+/** The consent's wording version is not one the catalogue knows for its purpose (R33). */
+export class UnknownWordingVersion extends Schema.TaggedError<UnknownWordingVersion>()(
+  "UnknownWordingVersion",
+  {
+    purpose: Schema.String,
+    wordingVersion: Schema.String,
+    known: Schema.Array(Schema.String),
+  },
+) {
+  override get message() {
+    return `Wording version "${this.wordingVersion}" is unknown for purpose "${this.purpose}" (known: ${this.known.join(", ")})`
+  }
+}
+
+/** The purpose requires an explicit consent and the one given was not (R17). */
+export class ExplicitFlagRequired extends Schema.TaggedError<ExplicitFlagRequired>()("ExplicitFlagRequired", {
+  purpose: Schema.String,
+}) {
+  override get message() {
+    return `Consent for purpose "${this.purpose}" must be explicit`
+  }
+}
+
+/** The consent's lawful basis is not one the catalogue allows for its purpose (R16). */
+export class BasisNotAllowed extends Schema.TaggedError<BasisNotAllowed>()("BasisNotAllowed", {
+  purpose: Schema.String,
+  basis: Schema.String,
+  allowed: Schema.Array(Schema.String),
+}) {
+  override get message() {
+    return `Basis "${this.basis}" is not allowed for purpose "${this.purpose}" (allowed: ${this.allowed.join(", ")})`
+  }
+}
+
+/** A debit larger than the wallet's balance. */
+export class InsufficientFunds extends Schema.TaggedError<InsufficientFunds>()("InsufficientFunds", {
+  memberId: Schema.String,
+  balance: Schema.Number,
+  amount: Schema.Number,
+}) {
+  override get message() {
+    return `Wallet of member ${this.memberId} holds ${this.balance}, cannot debit ${this.amount}`
+  }
+}
+
+/** The command names a contract, case, purchase, instalment or request the member does not have. */
+export class UnknownReference extends Schema.TaggedError<UnknownReference>()("UnknownReference", {
+  memberId: Schema.String,
+  kind: Schema.String,
+  id: Schema.String,
+}) {
+  override get message() {
+    return `Member ${this.memberId} has no ${this.kind} ${this.id}`
+  }
+}
+
+/** The command would create a contract, case, purchase, instalment or request whose id is taken. */
+export class DuplicateReference extends Schema.TaggedError<DuplicateReference>()("DuplicateReference", {
+  memberId: Schema.String,
+  kind: Schema.String,
+  id: Schema.String,
+}) {
+  override get message() {
+    return `Member ${this.memberId} already has a ${this.kind} ${this.id}`
+  }
+}
+
+/** A member with this e-mail already exists in the tenant. */
+export class EmailTaken extends Schema.TaggedError<EmailTaken>()("EmailTaken", {
+  tenantId: Schema.String,
+  memberId: Schema.String,
+}) {
+  override get message() {
+    return `Tenant ${this.tenantId} already has a member with this e-mail (${this.memberId})`
+  }
+}
+
+/** Input that fails its schema; `issues` is the schema's explanation. Nothing was written. */
+export class InvalidCommand extends Schema.TaggedError<InvalidCommand>()("InvalidCommand", {
+  command: Schema.String,
+  issues: Schema.String,
+}) {
+  override get message() {
+    return `Invalid ${this.command}: ${this.issues}`
+  }
+}
+
+/** The stream moved since it was read (optimistic concurrency). */
+export class ConcurrencyConflict extends Schema.TaggedError<ConcurrencyConflict>()("ConcurrencyConflict", {
+  streamId: Schema.String,
+  expected: Schema.Union(Schema.Number, Schema.String),
+  actual: Schema.Number,
+}) {
+  override get message() {
+    return `Stream ${this.streamId} is at version ${this.actual}, expected ${this.expected}`
+  }
+}
+
+/** A storage adapter failed for a reason that is not a domain refusal. */
+export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
+  operation: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message() {
+    return `Store failed during ${this.operation}: ${this.detail}`
+  }
+}
+
+/** A data key was destroyed: nothing can be sealed under (member, category) again. */
+export class KeyDestroyed extends Schema.TaggedError<KeyDestroyed>()("KeyDestroyed", {
+  keyId: Schema.String,
+}) {
+  override get message() {
+    return `Key ${this.keyId} was destroyed`
+  }
+}
+
+/** A key with this id is already stored (two writers minted it at once; the loser re-reads). */
+export class KeyExists extends Schema.TaggedError<KeyExists>()("KeyExists", {
+  keyId: Schema.String,
+}) {
+  override get message() {
+    return `Key ${this.keyId} already exists`
+  }
+}
+
+/** Refusals `decide` can return. */
+export type DomainError =
+  | AnonymizationBlocked
+  | MessageRefused
+  | MemberErased
+  | MemberNotFound
+  | NotPermitted
+  | RestoreWindowExpired
+  | NothingToRestore
+  | NotPurgeable
+  | ExplicitConsentRequired
+  | UnknownPurpose
+  | UnknownWordingVersion
+  | ExplicitFlagRequired
+  | BasisNotAllowed
+  | InsufficientFunds
+  | UnknownReference
+  | DuplicateReference
+
+/** Everything a Lethe operation can fail with. */
+export type LetheError =
+  | DomainError
+  | EmailTaken
+  | InvalidCommand
+  | ConcurrencyConflict
+  | StoreError
+  | KeyDestroyed
+  | KeyExists

@@ -1,0 +1,270 @@
+/**
+ * The member's events (DESIGN §2). `_tag` names are public and stable: logs
+ * written today must replay in every later version. Times are epoch
+ * milliseconds; money is integer minor units.
+ *
+ * Personal values (`PersonalValue`) are plain strings in the domain. The
+ * application layer seals them before they reach a store, and a value whose
+ * key was destroyed comes back as an `Erased` marker of its category.
+ *
+ * @module
+ */
+import { Schema } from "effect"
+
+/** Epoch milliseconds. */
+export const Millis = Schema.Number.pipe(Schema.int(), Schema.nonNegative())
+
+/** An amount of money in integer minor units (cents, grosze). */
+export const Amount = Schema.Number.pipe(Schema.int(), Schema.positive())
+
+/** A non-empty identifier (contract, club, case, purchase, request, message). */
+export const Id = Schema.String.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(200))
+
+/**
+ * Categories of personal data (DESIGN §2, R17, R24). Each has its own data key per
+ * member, so erasing one destroys exactly that.
+ */
+export const PersonalCategory = Schema.Literal(
+  "identity",
+  "contact",
+  "address",
+  "photo",
+  "documents",
+  "notes",
+  "training",
+  "activity",
+  "invoice",
+  "health",
+  "ethnicOrigin",
+  "politicalOpinions",
+  "religiousBeliefs",
+)
+export type PersonalCategory = typeof PersonalCategory.Type
+
+/** Special categories of art. 9 GDPR: recorded only with an explicit consent (R17). */
+export const specialCategories: ReadonlySet<PersonalCategory> = new Set([
+  "health",
+  "ethnicOrigin",
+  "politicalOpinions",
+  "religiousBeliefs",
+])
+
+/** Categories kept after anonymization until their legal retention ends (R24: invoices). */
+export const retainedOnAnonymization: ReadonlySet<PersonalCategory> = new Set(["invoice"])
+
+/** What a personal value becomes once its key is destroyed. */
+export const ErasedValue = Schema.TaggedStruct("Erased", { category: PersonalCategory })
+export type ErasedValue = typeof ErasedValue.Type
+
+/** A personal value: the clear string, or the marker left after erasure. */
+export const PersonalValue = Schema.Union(Schema.String, ErasedValue)
+export type PersonalValue = typeof PersonalValue.Type
+
+/** Named personal values of one category, e.g. `{ name: "Anna", email: "a@x.org" }`. */
+export const PersonalFields = Schema.Record({ key: Schema.String, value: PersonalValue })
+export type PersonalFields = typeof PersonalFields.Type
+
+/** Where a contact or a data item came from (R32). */
+export const Source = Schema.Struct({
+  kind: Schema.Literal("form", "import", "api", "staff", "subject", "system"),
+  /** Free tag, e.g. "footer-form", "checkout", the import file name. */
+  tag: Schema.optional(Schema.String),
+})
+export type Source = typeof Source.Type
+
+/** Lawful bases of art. 6 GDPR that Lethe records (R16). */
+export const LawfulBasis = Schema.Literal(
+  "consent",
+  "legitimate-interest",
+  "contract",
+  "legal-obligation",
+  "vital-interest",
+  "public-task",
+)
+export type LawfulBasis = typeof LawfulBasis.Type
+
+/** How a consent was collected (R33). */
+export const ConsentMethod = Schema.Literal("checkbox", "double-opt-in", "paper", "verbal", "import", "api")
+export type ConsentMethod = typeof ConsentMethod.Type
+
+/** What a member did or was part of (R2, R24). */
+export const ActivityKind = Schema.Literal("visit", "class", "transaction", "page-view")
+export type ActivityKind = typeof ActivityKind.Type
+
+/** How a request or an unsubscribe reached the controller. */
+export const Channel = Schema.Literal("link", "staff", "email", "form", "letter", "phone", "api")
+export type Channel = typeof Channel.Type
+
+const at = { at: Millis }
+
+export const MemberRegistered = Schema.TaggedStruct("MemberRegistered", {
+  ...at,
+  memberId: Id,
+  tenantId: Id,
+  source: Source,
+})
+export const PersonalDataRecorded = Schema.TaggedStruct("PersonalDataRecorded", {
+  ...at,
+  category: PersonalCategory,
+  fields: PersonalFields,
+  source: Source,
+})
+export const PersonalDataErased = Schema.TaggedStruct("PersonalDataErased", {
+  ...at,
+  categories: Schema.Array(PersonalCategory),
+  reason: Schema.String,
+})
+export const ConsentGiven = Schema.TaggedStruct("ConsentGiven", {
+  ...at,
+  purpose: Id,
+  basis: LawfulBasis,
+  explicit: Schema.Boolean,
+  method: ConsentMethod,
+  wordingVersion: Id,
+  source: Source,
+  /** When the person gave it (may precede `at`, e.g. in an import). */
+  givenAt: Millis,
+})
+export const ConsentWithdrawn = Schema.TaggedStruct("ConsentWithdrawn", {
+  ...at,
+  purpose: Id,
+  source: Source,
+})
+export const Unsubscribed = Schema.TaggedStruct("Unsubscribed", {
+  ...at,
+  purpose: Id,
+  via: Schema.Literal("link", "staff"),
+})
+export const ProfilingDisabled = Schema.TaggedStruct("ProfilingDisabled", { ...at })
+export const ProfilingEnabled = Schema.TaggedStruct("ProfilingEnabled", { ...at })
+export const ContractSigned = Schema.TaggedStruct("ContractSigned", {
+  ...at,
+  contractId: Id,
+  clubId: Id,
+  startsAt: Millis,
+  endsAt: Schema.NullOr(Millis),
+})
+export const ContractEnded = Schema.TaggedStruct("ContractEnded", { ...at, contractId: Id })
+export const WalletCredited = Schema.TaggedStruct("WalletCredited", { ...at, amount: Amount })
+export const WalletDebited = Schema.TaggedStruct("WalletDebited", { ...at, amount: Amount })
+export const DebtCaseOpened = Schema.TaggedStruct("DebtCaseOpened", { ...at, caseId: Id, clubId: Id })
+export const DebtCaseClosed = Schema.TaggedStruct("DebtCaseClosed", { ...at, caseId: Id })
+export const PurchaseRecorded = Schema.TaggedStruct("PurchaseRecorded", {
+  ...at,
+  purchaseId: Id,
+  amount: Amount,
+  paid: Schema.Boolean,
+})
+export const PurchasePaid = Schema.TaggedStruct("PurchasePaid", { ...at, purchaseId: Id })
+export const InstalmentMissed = Schema.TaggedStruct("InstalmentMissed", {
+  ...at,
+  instalmentId: Id,
+  clubId: Id,
+  amount: Amount,
+})
+export const InstalmentPaid = Schema.TaggedStruct("InstalmentPaid", { ...at, instalmentId: Id })
+export const ActivityRecorded = Schema.TaggedStruct("ActivityRecorded", {
+  ...at,
+  kind: ActivityKind,
+  clubId: Schema.NullOr(Id),
+  /** Personal details of the activity (what was bought, which page); sealed as category "activity". */
+  details: PersonalFields,
+})
+/** The lawful basis in force when a message was sent, kept for proof (R3). */
+export const BasisInForce = Schema.Struct({
+  basis: LawfulBasis,
+  /** When the consent was given, or null for a basis that needs no consent record. */
+  consentGivenAt: Schema.NullOr(Millis),
+  method: Schema.NullOr(ConsentMethod),
+  wordingVersion: Schema.NullOr(Schema.String),
+})
+export type BasisInForce = typeof BasisInForce.Type
+export const MessageSent = Schema.TaggedStruct("MessageSent", {
+  ...at,
+  messageId: Id,
+  purpose: Id,
+  channel: Id,
+  sentBy: Id,
+  test: Schema.Boolean,
+  lawfulBasis: BasisInForce,
+})
+export const ErasureRequested = Schema.TaggedStruct("ErasureRequested", {
+  ...at,
+  requestId: Id,
+  receivedAt: Millis,
+  dueBy: Millis,
+  via: Channel,
+})
+export const AccessRequested = Schema.TaggedStruct("AccessRequested", {
+  ...at,
+  requestId: Id,
+  receivedAt: Millis,
+  dueBy: Millis,
+  via: Channel,
+})
+export const DataExported = Schema.TaggedStruct("DataExported", {
+  ...at,
+  format: Id,
+  requestId: Schema.NullOr(Id),
+})
+export const ProcessingRestricted = Schema.TaggedStruct("ProcessingRestricted", {
+  ...at,
+  reason: Schema.String,
+})
+export const ProcessingRestrictionLifted = Schema.TaggedStruct("ProcessingRestrictionLifted", { ...at })
+export const Forgotten = Schema.TaggedStruct("Forgotten", {
+  ...at,
+  restorableUntil: Millis,
+  requestId: Schema.NullOr(Id),
+})
+export const Restored = Schema.TaggedStruct("Restored", {
+  ...at,
+  /** "staff" for `restore`, "subject" when the person subscribed again within the window (R5). */
+  by: Schema.Literal("staff", "subject"),
+})
+export const Purged = Schema.TaggedStruct("Purged", { ...at })
+export const Anonymized = Schema.TaggedStruct("Anonymized", {
+  ...at,
+  erasedCategories: Schema.Array(PersonalCategory),
+  keptCategories: Schema.Array(PersonalCategory),
+  /** The retention policy that ran it, or null when staff did (R20). */
+  policyId: Schema.NullOr(Id),
+  requestId: Schema.NullOr(Id),
+})
+
+/** Every event of a member's stream. */
+export const MemberEvent = Schema.Union(
+  MemberRegistered,
+  PersonalDataRecorded,
+  PersonalDataErased,
+  ConsentGiven,
+  ConsentWithdrawn,
+  Unsubscribed,
+  ProfilingDisabled,
+  ProfilingEnabled,
+  ContractSigned,
+  ContractEnded,
+  WalletCredited,
+  WalletDebited,
+  DebtCaseOpened,
+  DebtCaseClosed,
+  PurchaseRecorded,
+  PurchasePaid,
+  InstalmentMissed,
+  InstalmentPaid,
+  ActivityRecorded,
+  MessageSent,
+  ErasureRequested,
+  AccessRequested,
+  DataExported,
+  ProcessingRestricted,
+  ProcessingRestrictionLifted,
+  Forgotten,
+  Restored,
+  Purged,
+  Anonymized,
+)
+export type MemberEvent = typeof MemberEvent.Type
+
+/** One event type by its tag, e.g. `EventOf<"Forgotten">`. */
+export type EventOf<T extends MemberEvent["_tag"]> = Extract<MemberEvent, { readonly _tag: T }>

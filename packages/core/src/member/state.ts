@@ -1,0 +1,374 @@
+/**
+ * A member's state, folded from its events by `evolve`. Pure and total: any
+ * sequence of events `decide` can produce folds without throwing.
+ *
+ * @module
+ */
+import type { MemberStatus } from "../errors.js"
+import type {
+  ActivityKind,
+  ConsentMethod,
+  LawfulBasis,
+  MemberEvent,
+  PersonalCategory,
+  PersonalFields,
+  Source,
+} from "./events.js"
+
+/** The latest consent record of one purpose (R33). */
+export interface ConsentRecord {
+  readonly purpose: string
+  readonly basis: LawfulBasis
+  readonly explicit: boolean
+  readonly method: ConsentMethod
+  readonly wordingVersion: string
+  readonly source: Source
+  readonly givenAt: number
+  /** Null while the consent is in force. */
+  readonly withdrawnAt: number | null
+}
+
+export interface ContractState {
+  readonly contractId: string
+  readonly clubId: string
+  readonly startsAt: number
+  readonly endsAt: number | null
+  /** When `ContractEnded` was recorded (early end or cancellation). */
+  readonly endedAt: number | null
+}
+
+export interface DebtCaseState {
+  readonly caseId: string
+  readonly clubId: string
+  readonly openedAt: number
+  readonly closedAt: number | null
+}
+
+export interface PurchaseState {
+  readonly purchaseId: string
+  readonly amount: number
+  readonly paid: boolean
+  readonly at: number
+}
+
+export interface InstalmentState {
+  readonly instalmentId: string
+  readonly clubId: string
+  readonly amount: number
+  readonly paid: boolean
+}
+
+export interface RequestState {
+  readonly requestId: string
+  readonly kind: "erasure" | "access"
+  readonly receivedAt: number
+  readonly dueBy: number
+  /** When it was fulfilled (by forget, anonymize or export), null while open. */
+  readonly fulfilledAt: number | null
+}
+
+/** Counts that survive erasure, so statistics stay right (R19). */
+export interface ActivityCounts {
+  readonly visit: number
+  readonly class: number
+  readonly transaction: number
+  readonly "page-view": number
+  readonly messages: number
+  readonly exports: number
+}
+
+/** Everything the guards and views need about one member. */
+export interface MemberState {
+  /** False until `MemberRegistered`. */
+  readonly exists: boolean
+  readonly memberId: string
+  readonly tenantId: string
+  readonly status: MemberStatus
+  readonly registeredAt: number
+  readonly source: Source | null
+  /** Latest personal values by category; values may be `Erased` markers after key destruction. */
+  readonly personal: Readonly<Partial<Record<PersonalCategory, PersonalFields>>>
+  readonly consents: Readonly<Record<string, ConsentRecord>>
+  /** Purposes the member unsubscribed from (R4), with when and how. */
+  readonly unsubscribed: Readonly<Record<string, { readonly at: number; readonly via: "link" | "staff" }>>
+  readonly profiling: boolean
+  readonly contracts: Readonly<Record<string, ContractState>>
+  readonly walletBalance: number
+  readonly debtCases: Readonly<Record<string, DebtCaseState>>
+  readonly purchases: Readonly<Record<string, PurchaseState>>
+  readonly instalments: Readonly<Record<string, InstalmentState>>
+  readonly restriction: { readonly since: number; readonly reason: string } | null
+  readonly requests: Readonly<Record<string, RequestState>>
+  readonly forgottenAt: number | null
+  readonly restorableUntil: number | null
+  readonly anonymizedAt: number | null
+  readonly purgedAt: number | null
+  readonly counts: ActivityCounts
+  /** Last activity or purchase (registration if none). */
+  readonly lastActivityAt: number
+  /** Last sign of life from the person (registration, consent, activity, purchase). */
+  readonly lastContactAt: number
+  /** Message ids sent to the member, oldest first. */
+  readonly messageIds: ReadonlyArray<string>
+}
+
+/** The state before any event: a member that does not exist. */
+export const initialState: MemberState = {
+  exists: false,
+  memberId: "",
+  tenantId: "",
+  status: "active",
+  registeredAt: 0,
+  source: null,
+  personal: {},
+  consents: {},
+  unsubscribed: {},
+  profiling: true,
+  contracts: {},
+  walletBalance: 0,
+  debtCases: {},
+  purchases: {},
+  instalments: {},
+  restriction: null,
+  requests: {},
+  forgottenAt: null,
+  restorableUntil: null,
+  anonymizedAt: null,
+  purgedAt: null,
+  counts: { visit: 0, class: 0, transaction: 0, "page-view": 0, messages: 0, exports: 0 },
+  lastActivityAt: 0,
+  lastContactAt: 0,
+  messageIds: [],
+}
+
+const put = <V>(record: Readonly<Record<string, V>>, key: string, value: V): Readonly<Record<string, V>> => ({
+  ...record,
+  [key]: value,
+})
+
+const update = <V>(
+  record: Readonly<Record<string, V>>,
+  key: string,
+  change: (value: V) => V,
+): Readonly<Record<string, V>> => {
+  const current = record[key]
+  return current === undefined ? record : put(record, key, change(current))
+}
+
+/** Erasure fulfils every open request: nothing is left to give or to erase. */
+const closeRequests = (requests: MemberState["requests"], at: number): MemberState["requests"] =>
+  Object.fromEntries(
+    Object.entries(requests).map(([id, r]) => [id, r.fulfilledAt === null ? { ...r, fulfilledAt: at } : r]),
+  )
+
+const withoutCategories = (
+  personal: MemberState["personal"],
+  categories: ReadonlyArray<PersonalCategory>,
+): MemberState["personal"] =>
+  Object.fromEntries(Object.entries(personal).filter(([c]) => !categories.includes(c as PersonalCategory)))
+
+const touch = (state: MemberState, at: number): MemberState => ({
+  ...state,
+  lastActivityAt: Math.max(state.lastActivityAt, at),
+  lastContactAt: Math.max(state.lastContactAt, at),
+})
+
+const countActivity = (counts: ActivityCounts, kind: ActivityKind): ActivityCounts => ({
+  ...counts,
+  [kind]: counts[kind] + 1,
+})
+
+/** Folds one event into the state. */
+export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
+  switch (event._tag) {
+    case "MemberRegistered":
+      return {
+        ...initialState,
+        exists: true,
+        memberId: event.memberId,
+        tenantId: event.tenantId,
+        registeredAt: event.at,
+        source: event.source,
+        lastActivityAt: event.at,
+        lastContactAt: event.at,
+      }
+    case "PersonalDataRecorded":
+      return {
+        ...state,
+        personal: {
+          ...state.personal,
+          [event.category]: { ...state.personal[event.category], ...event.fields },
+        },
+      }
+    case "PersonalDataErased":
+      return { ...state, personal: withoutCategories(state.personal, event.categories) }
+    case "ConsentGiven": {
+      const { unsubscribed, consents } = state
+      const { [event.purpose]: _, ...stillUnsubscribed } = unsubscribed
+      return {
+        ...state,
+        lastContactAt: Math.max(state.lastContactAt, event.at),
+        unsubscribed: stillUnsubscribed,
+        consents: put(consents, event.purpose, {
+          purpose: event.purpose,
+          basis: event.basis,
+          explicit: event.explicit,
+          method: event.method,
+          wordingVersion: event.wordingVersion,
+          source: event.source,
+          givenAt: event.givenAt,
+          withdrawnAt: null,
+        }),
+      }
+    }
+    case "ConsentWithdrawn":
+      return {
+        ...state,
+        consents: update(state.consents, event.purpose, (c) => ({ ...c, withdrawnAt: event.at })),
+      }
+    case "Unsubscribed":
+      return {
+        ...state,
+        unsubscribed: put(state.unsubscribed, event.purpose, { at: event.at, via: event.via }),
+      }
+    case "ProfilingDisabled":
+      return { ...state, profiling: false }
+    case "ProfilingEnabled":
+      return { ...state, profiling: true }
+    case "ContractSigned":
+      return {
+        ...state,
+        contracts: put(state.contracts, event.contractId, {
+          contractId: event.contractId,
+          clubId: event.clubId,
+          startsAt: event.startsAt,
+          endsAt: event.endsAt,
+          endedAt: null,
+        }),
+      }
+    case "ContractEnded":
+      return {
+        ...state,
+        contracts: update(state.contracts, event.contractId, (c) => ({ ...c, endedAt: event.at })),
+      }
+    case "WalletCredited":
+      return { ...state, walletBalance: state.walletBalance + event.amount }
+    case "WalletDebited":
+      return { ...state, walletBalance: state.walletBalance - event.amount }
+    case "DebtCaseOpened":
+      return {
+        ...state,
+        debtCases: put(state.debtCases, event.caseId, {
+          caseId: event.caseId,
+          clubId: event.clubId,
+          openedAt: event.at,
+          closedAt: null,
+        }),
+      }
+    case "DebtCaseClosed":
+      return {
+        ...state,
+        debtCases: update(state.debtCases, event.caseId, (c) => ({ ...c, closedAt: event.at })),
+      }
+    case "PurchaseRecorded":
+      return touch(
+        {
+          ...state,
+          purchases: put(state.purchases, event.purchaseId, {
+            purchaseId: event.purchaseId,
+            amount: event.amount,
+            paid: event.paid,
+            at: event.at,
+          }),
+        },
+        event.at,
+      )
+    case "PurchasePaid":
+      return { ...state, purchases: update(state.purchases, event.purchaseId, (p) => ({ ...p, paid: true })) }
+    case "InstalmentMissed":
+      return {
+        ...state,
+        instalments: put(state.instalments, event.instalmentId, {
+          instalmentId: event.instalmentId,
+          clubId: event.clubId,
+          amount: event.amount,
+          paid: false,
+        }),
+      }
+    case "InstalmentPaid":
+      return {
+        ...state,
+        instalments: update(state.instalments, event.instalmentId, (i) => ({ ...i, paid: true })),
+      }
+    case "ActivityRecorded":
+      return touch({ ...state, counts: countActivity(state.counts, event.kind) }, event.at)
+    case "MessageSent":
+      return {
+        ...state,
+        counts: { ...state.counts, messages: state.counts.messages + 1 },
+        messageIds: [...state.messageIds, event.messageId],
+      }
+    case "ErasureRequested":
+    case "AccessRequested":
+      return {
+        ...state,
+        requests: put(state.requests, event.requestId, {
+          requestId: event.requestId,
+          kind: event._tag === "ErasureRequested" ? "erasure" : "access",
+          receivedAt: event.receivedAt,
+          dueBy: event.dueBy,
+          fulfilledAt: null,
+        }),
+      }
+    case "DataExported":
+      return {
+        ...state,
+        counts: { ...state.counts, exports: state.counts.exports + 1 },
+        requests:
+          event.requestId === null
+            ? state.requests
+            : update(state.requests, event.requestId, (r) => ({
+                ...r,
+                fulfilledAt: r.fulfilledAt ?? event.at,
+              })),
+      }
+    case "ProcessingRestricted":
+      return { ...state, restriction: { since: event.at, reason: event.reason } }
+    case "ProcessingRestrictionLifted":
+      return { ...state, restriction: null }
+    case "Forgotten":
+      return {
+        ...state,
+        status: "forgotten",
+        forgottenAt: event.at,
+        restorableUntil: event.restorableUntil,
+        requests: closeRequests(state.requests, event.at),
+      }
+    case "Restored":
+      return { ...state, status: "active", forgottenAt: null, restorableUntil: null }
+    case "Purged":
+      return { ...state, status: "purged", purgedAt: event.at, restorableUntil: null, personal: {} }
+    case "Anonymized":
+      return {
+        ...state,
+        status: "anonymized",
+        anonymizedAt: event.at,
+        personal: withoutCategories(state.personal, event.erasedCategories),
+        requests: closeRequests(state.requests, event.at),
+      }
+    default:
+      return absurd(event)
+  }
+}
+
+/** Exhaustiveness check: a new event type fails to compile where it is not handled. */
+export const absurd = (value: never): never => {
+  throw new Error(`Unhandled case: ${JSON.stringify(value)}`)
+}
+
+/** Folds a whole history from the initial state. */
+export const fold = (events: Iterable<MemberEvent>, from: MemberState = initialState): MemberState => {
+  let state = from
+  for (const event of events) state = evolve(state, event)
+  return state
+}

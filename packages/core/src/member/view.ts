@@ -1,0 +1,132 @@
+/**
+ * What `get` shows of a member: derived from the state, with personal data
+ * only while the member is active (R1, R19, R24).
+ *
+ * @module
+ */
+import type { MemberStatus } from "../errors.js"
+import type { ConsentMethod, LawfulBasis, PersonalCategory, PersonalFields, Source } from "./events.js"
+import { isContractActive } from "./guards.js"
+import type { ActivityCounts, MemberState } from "./state.js"
+
+/** One purpose's consent as shown to staff (R33). */
+export interface ConsentView {
+  readonly purpose: string
+  readonly basis: LawfulBasis
+  readonly explicit: boolean
+  readonly method: ConsentMethod
+  readonly wordingVersion: string
+  readonly source: Source
+  readonly givenAt: Date
+  readonly withdrawnAt: Date | null
+  /** Given, not withdrawn. */
+  readonly inForce: boolean
+  /** Unsubscribed from this purpose (R4). */
+  readonly unsubscribed: boolean
+}
+
+export interface ContractView {
+  readonly contractId: string
+  readonly clubId: string
+  readonly startsAt: Date
+  readonly endsAt: Date | null
+  readonly endedAt: Date | null
+  readonly active: boolean
+}
+
+/** A member as `get` returns it. */
+export interface MemberView {
+  readonly memberId: string
+  readonly tenantId: string
+  readonly status: MemberStatus
+  /** Name, e-mail and phone while active; empty once forgotten, purged or anonymized. */
+  readonly personal: { readonly name?: string; readonly email?: string; readonly phone?: string }
+  /**
+   * Personal data by category while active. After anonymization only the
+   * categories kept by law (invoice) remain (R24); after forget, nothing.
+   */
+  readonly data: Readonly<Partial<Record<PersonalCategory, PersonalFields>>>
+  /** What member lists show: the name, or a placeholder once anonymized (R24). */
+  readonly displayName: string
+  readonly consents: ReadonlyArray<ConsentView>
+  readonly unsubscribed: ReadonlyArray<string>
+  readonly profiling: boolean
+  readonly restricted: boolean
+  readonly walletBalance: number
+  readonly contracts: ReadonlyArray<ContractView>
+  readonly openDebtCases: ReadonlyArray<{ readonly caseId: string; readonly clubId: string }>
+  readonly unpaidPurchases: number
+  readonly registeredAt: Date
+  readonly forgottenAt: Date | null
+  readonly restorableUntil: Date | null
+  readonly anonymizedAt: Date | null
+  readonly purgedAt: Date | null
+  /** Counts kept for statistics after erasure (R19). */
+  readonly counts: ActivityCounts
+}
+
+/** What member lists show in place of an anonymized member's name. */
+export const anonymizedName = "Anonymized member"
+
+const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms))
+
+const text = (fields: PersonalFields | undefined, key: string): string | undefined => {
+  const value = fields?.[key]
+  return typeof value === "string" ? value : undefined
+}
+
+/** Builds the view of a member at `now` (for contracts' `active`). */
+export const memberView = (state: MemberState, now: number): MemberView => {
+  const active = state.status === "active"
+  const data = active ? state.personal : state.status === "anonymized" ? state.personal : {}
+  const name = active ? text(state.personal.identity, "name") : undefined
+  const email = active ? text(state.personal.contact, "email") : undefined
+  const phone = active ? text(state.personal.contact, "phone") : undefined
+  return {
+    memberId: state.memberId,
+    tenantId: state.tenantId,
+    status: state.status,
+    personal: {
+      ...(name === undefined ? {} : { name }),
+      ...(email === undefined ? {} : { email }),
+      ...(phone === undefined ? {} : { phone }),
+    },
+    data,
+    displayName:
+      state.status === "anonymized" ? anonymizedName : (name ?? (active ? "" : `Member ${state.memberId}`)),
+    consents: Object.values(state.consents).map((c) => ({
+      purpose: c.purpose,
+      basis: c.basis,
+      explicit: c.explicit,
+      method: c.method,
+      wordingVersion: c.wordingVersion,
+      source: c.source,
+      givenAt: new Date(c.givenAt),
+      withdrawnAt: date(c.withdrawnAt),
+      inForce: c.withdrawnAt === null,
+      unsubscribed: state.unsubscribed[c.purpose] !== undefined,
+    })),
+    unsubscribed: Object.keys(state.unsubscribed),
+    profiling: state.profiling,
+    restricted: state.restriction !== null,
+    walletBalance: state.walletBalance,
+    contracts: Object.values(state.contracts).map((c) => ({
+      contractId: c.contractId,
+      clubId: c.clubId,
+      startsAt: new Date(c.startsAt),
+      endsAt: date(c.endsAt),
+      endedAt: date(c.endedAt),
+      active: isContractActive(c, now),
+    })),
+    openDebtCases: Object.values(state.debtCases)
+      .filter((c) => c.closedAt === null)
+      .map((c) => ({ caseId: c.caseId, clubId: c.clubId })),
+    unpaidPurchases: Object.values(state.purchases).filter((p) => !p.paid).length,
+    registeredAt: new Date(state.registeredAt),
+    forgottenAt: date(state.forgottenAt),
+    restorableUntil: date(state.restorableUntil),
+    anonymizedAt: date(state.anonymizedAt),
+    purgedAt: date(state.purgedAt),
+    counts: state.counts,
+  }
+}

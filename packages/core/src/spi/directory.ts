@@ -1,0 +1,105 @@
+/**
+ * The read model the CRM queries (DESIGN §4): one row per member, kept by the
+ * core and written by the adapter in the same transaction as the events.
+ *
+ * @module
+ */
+import type { MemberStatus } from "../errors.js"
+
+/** An erasure or access request still open (R11). */
+export interface OpenRequest {
+  readonly requestId: string
+  readonly kind: "erasure" | "access"
+  readonly receivedAt: number
+  readonly dueBy: number
+}
+
+/**
+ * A member's directory row. Personal columns (`name`, `email`, `searchText`,
+ * `emailKey`) are set only while the member is active; a forgotten member keeps
+ * only `restoreKey` until the restore window ends (R1, R5).
+ */
+export interface MemberRow {
+  readonly memberId: string
+  readonly tenantId: string
+  readonly status: MemberStatus
+  readonly name: string | null
+  readonly email: string | null
+  /** Look-up key for the e-mail (a blind index); null unless active. */
+  readonly emailKey: string | null
+  /** The same key, kept only while forgotten and restorable, for `subscribe` within the window (R5). */
+  readonly restoreKey: string | null
+  /** Lower-cased text that `search` matches; null unless active. */
+  readonly searchText: string | null
+  readonly restricted: boolean
+  /** Has ever signed a contract or bought something. */
+  readonly customer: boolean
+  readonly registeredAt: number
+  /** Last visit, class, transaction, page view or purchase (or registration). */
+  readonly lastActivityAt: number
+  /** Last sign of life from the person: registration, consent, activity, purchase (R15). */
+  readonly lastContactAt: number
+  /**
+   * When the member's last contract is over (its end date, or when it was ended
+   * early); may lie in the future. Null if no contract, or one runs without end.
+   */
+  readonly contractsEndedAt: number | null
+  readonly forgottenAt: number | null
+  readonly restorableUntil: number | null
+  readonly anonymizedAt: number | null
+  readonly purgedAt: number | null
+  readonly openRequests: ReadonlyArray<OpenRequest>
+  /** The member's stream version this row reflects. */
+  readonly version: number
+}
+
+/** A sent message's owner, so a message id leads to its member for years (R3). */
+export interface MessageEntry {
+  readonly messageId: string
+  readonly memberId: string
+  readonly tenantId: string
+  readonly sentAt: number
+}
+
+/** What one append changes in the directory. */
+export interface DirectoryUpdate {
+  readonly member: MemberRow
+  readonly messages?: ReadonlyArray<MessageEntry>
+}
+
+/** Keyset paging over member ids, ascending. */
+export interface Page {
+  readonly limit: number
+  /** Return members whose id is greater than this. */
+  readonly after?: string
+}
+
+/** A retention query: members of `tenantId` (all tenants when absent) with a date before `before`. */
+export interface BeforeQuery extends Page {
+  readonly tenantId?: string
+  readonly before: number
+}
+
+/**
+ * Directory queries. Every query returns rows ordered by `memberId` ascending.
+ * Lookups (`findByEmail`, `search`) return active members only (R1).
+ */
+export interface Directory {
+  get(memberId: string): Promise<MemberRow | undefined>
+  findByEmail(tenantId: string, emailKey: string): Promise<ReadonlyArray<MemberRow>>
+  /** Forgotten members still restorable under this key (R5). */
+  findRestorable(tenantId: string, restoreKey: string): Promise<ReadonlyArray<MemberRow>>
+  /** Active members whose `searchText` contains `text` (lower-cased by the caller). */
+  search(tenantId: string, text: string, page: Page): Promise<ReadonlyArray<MemberRow>>
+  /** Active members with `contractsEndedAt` before `before` (R20). */
+  contractsEndedBefore(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
+  /** Active members with no activity since `before` (R12). */
+  inactiveSince(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
+  /** Active non-customers with no contact since `before` (R15). */
+  coldLeadsSince(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
+  /** Forgotten members whose restore window ended before `before` (to purge). */
+  restoreWindowEndedBefore(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
+  /** Members with an open request due before `before` (R11). */
+  requestsDueBefore(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
+  messageOwner(messageId: string): Promise<MessageEntry | undefined>
+}

@@ -1,0 +1,130 @@
+/**
+ * The event log an adapter stores (DESIGN §4). Plain Promises, so a team can
+ * write an adapter without knowing Effect; the core wraps them.
+ *
+ * @module
+ */
+import type { DirectoryUpdate } from "./directory.js"
+
+/**
+ * What the writer expects the stream's current version to be:
+ * - `"no_stream"`: the stream has no event yet;
+ * - `"stream_exists"`: it has at least one;
+ * - `"any"`: no check;
+ * - a number: exactly that version (the version of the stream's last event; 0 for none).
+ */
+export type ExpectedVersion = "no_stream" | "stream_exists" | "any" | number
+
+/**
+ * Whether a stream at `current` (0 for an empty stream) satisfies `expected`.
+ * Every adapter calls this inside its append transaction, so all agree.
+ */
+export const matchesExpectedVersion = (current: number, expected: ExpectedVersion): boolean => {
+  switch (expected) {
+    case "any":
+      return true
+    case "no_stream":
+      return current === 0
+    case "stream_exists":
+      return current > 0
+    default:
+      return current === expected
+  }
+}
+
+/** Who did it, from where, in which tenant, as part of which operation (R8, R32). */
+export interface EventMetadata {
+  readonly actor: string
+  readonly source: string
+  readonly tenantId: string
+  readonly correlationId: string
+}
+
+/** An event ready to append: the core has encoded it and chained its hash. */
+export interface NewEvent {
+  readonly type: string
+  /** JSON-serializable payload. */
+  readonly data: unknown
+  readonly metadata: EventMetadata
+  /** Epoch milliseconds. */
+  readonly recordedAt: number
+  /** Hex SHA-256 of the previous event of the stream ("" for the first). */
+  readonly prevHash: string
+  /** Hex SHA-256 chaining this event to `prevHash` (see `hashEvent`). */
+  readonly hash: string
+}
+
+/** An event as stored: a `NewEvent` plus its global position and its version in its stream. */
+export interface StoredEvent extends NewEvent {
+  /** Global order across all streams, strictly increasing, starting at 1. */
+  readonly position: number
+  readonly streamId: string
+  /** 1-based, contiguous within the stream. */
+  readonly version: number
+}
+
+/** One append: events for one stream, with the directory rows they change, in one transaction. */
+export interface AppendRequest {
+  readonly streamId: string
+  readonly expectedVersion: ExpectedVersion
+  readonly events: ReadonlyArray<NewEvent>
+  /** Applied in the same transaction as the append; nothing is applied if the append fails. */
+  readonly directory?: DirectoryUpdate
+}
+
+/** Where an append left the stream. */
+export interface AppendResult {
+  /** The stream's version after the append. */
+  readonly version: number
+  /** Global position of the last appended event (0 if none were appended). */
+  readonly position: number
+}
+
+/** A page of the global log. */
+export interface ReadAllPage {
+  readonly events: ReadonlyArray<StoredEvent>
+  /** Pass as `after` to read the next page. */
+  readonly next: number
+  /** True when this page reached the end of the log as it was when read. */
+  readonly done: boolean
+}
+
+/**
+ * The append-only log. Appends are atomic: all events and the directory update,
+ * or nothing. A version mismatch rejects with `ConcurrencyConflict` (from
+ * `@lethe/core`), never with a driver's error.
+ */
+export interface EventStore {
+  append(request: AppendRequest): Promise<AppendResult>
+  /** The stream's events in version order, from `fromVersion` (default 1). */
+  readStream(
+    streamId: string,
+    options?: { readonly fromVersion?: number },
+  ): Promise<ReadonlyArray<StoredEvent>>
+  /** Events with a position greater than `after` (default 0), in global order, at most `limit` (default 1000). */
+  readAll(options?: { readonly after?: number; readonly limit?: number }): Promise<ReadAllPage>
+  /**
+   * Replaces, in the stored events of `streamId`, every sealed value whose key id is
+   * in `keyIds` by its erased form (digest kept). The only change ever made to a
+   * stored event; used after keys are destroyed (DESIGN §3). Returns how many
+   * values were replaced.
+   */
+  redact(streamId: string, keyIds: ReadonlyArray<string>): Promise<number>
+}
+
+/**
+ * Every event of the log in global order, page by page, so memory stays flat
+ * whatever the log's length.
+ */
+export async function* readAllEvents(
+  store: EventStore,
+  options: { readonly after?: number; readonly pageSize?: number } = {},
+): AsyncGenerator<StoredEvent> {
+  let after = options.after ?? 0
+  for (;;) {
+    const page = await store.readAll({ after, limit: options.pageSize ?? 1000 })
+    yield* page.events
+    if (page.done || page.events.length === 0) return
+    after = page.next
+  }
+}

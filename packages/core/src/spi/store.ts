@@ -1,0 +1,20 @@
+/**
+ * What a storage adapter hands to Lethe: one object with the three parts of
+ * the SPI (DESIGN §4).
+ *
+ * @module
+ */
+import type { Directory } from "./directory.js"
+import type { EventStore } from "./event-store.js"
+import type { KeyStore } from "./key-store.js"
+
+/** A storage adapter: event log, key store and directory over one database. */
+export interface LetheStore {
+  /** A short name for reports and errors, e.g. "memory", "sqlite". */
+  readonly name: string
+  readonly events: EventStore
+  readonly keys: KeyStore
+  readonly directory: Directory
+  /** Releases what the adapter opened. Never ends a pool the caller passed in. */
+  close(): Promise<void>
+}

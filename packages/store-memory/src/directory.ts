@@ -1,0 +1,223 @@
+/**
+ * The directory read model in memory: member rows by id, kept in memberId
+ * order, with indexes for the e-mail and restore look-ups.
+ *
+ * Complexity (n rows, k rows returned, s rows scanned for a page):
+ * - writing a row: O(log n) to find it, O(n) to insert a new id in the sorted
+ *   id lists (an array shift, fast in practice); replacing a row is O(log n);
+ * - `get`, `messageOwner`: O(1);
+ * - `findByEmail`, `findRestorable`: O(k log k) through the key indexes;
+ * - `search` and the retention queries: O(log n + s), a scan in memberId order
+ *   from `after` that stops at `limit` matches; s is the whole tenant (or the
+ *   whole directory) when few rows match. Fine for a reference adapter; a
+ *   database adapter uses indexes on the date columns instead.
+ *
+ * @module
+ */
+import type { BeforeQuery, Directory, DirectoryUpdate, MemberRow, MessageEntry, Page } from "@lethe/core"
+import type { Lifecycle } from "./lifecycle.js"
+import { checkLimit, firstAfter, firstAtLeast } from "./paging.js"
+import { copy } from "./snapshot.js"
+
+/**
+ * The directory with its write side: the event store prepares an update
+ * before it commits anything, then commits events and update together.
+ */
+export interface MemoryDirectory {
+  readonly directory: Directory
+  /**
+   * Copies `update` and returns the function that applies it. Everything that
+   * can fail happens here, so the returned commit cannot fail half-way.
+   */
+  prepare(operation: string, update: DirectoryUpdate): () => void
+}
+
+const insertSorted = (sorted: Array<string>, id: string): void => {
+  sorted.splice(firstAtLeast(sorted, id), 0, id)
+}
+
+const removeSorted = (sorted: Array<string>, id: string): void => {
+  const at = firstAtLeast(sorted, id)
+  if (sorted[at] === id) sorted.splice(at, 1)
+}
+
+/** A key of the look-up indexes: the NUL separator cannot occur in a tenant id or a blind index. */
+const lookupKey = (tenantId: string, key: string): string => `${tenantId}\u0000${key}`
+
+/** A many-to-many index from a look-up key to member ids. */
+class KeyIndex {
+  readonly #ids = new Map<string, Set<string>>()
+
+  add(tenantId: string, key: string | null, memberId: string): void {
+    if (key === null) return
+    const k = lookupKey(tenantId, key)
+    const ids = this.#ids.get(k)
+    if (ids === undefined) this.#ids.set(k, new Set([memberId]))
+    else ids.add(memberId)
+  }
+
+  remove(tenantId: string, key: string | null, memberId: string): void {
+    if (key === null) return
+    const k = lookupKey(tenantId, key)
+    const ids = this.#ids.get(k)
+    ids?.delete(memberId)
+    if (ids?.size === 0) this.#ids.delete(k)
+  }
+
+  /** Member ids under the key, ascending. */
+  find(tenantId: string, key: string): ReadonlyArray<string> {
+    return [...(this.#ids.get(lookupKey(tenantId, key)) ?? [])].sort()
+  }
+}
+
+/**
+ * A directory held in memory, checking `lifecycle` on every call.
+ *
+ * @example
+ * ```ts
+ * const { directory, prepare } = memoryDirectory(new Lifecycle())
+ * prepare("events.append", { member: row })()
+ * await directory.get(row.memberId)
+ * ```
+ */
+export const memoryDirectory = (lifecycle: Lifecycle): MemoryDirectory => {
+  const rows = new Map<string, MemberRow>()
+  /** Every member id, ascending. */
+  const allIds: Array<string> = []
+  /** Member ids per tenant, ascending. */
+  const tenantIds = new Map<string, Array<string>>()
+  const byEmail = new KeyIndex()
+  const byRestoreKey = new KeyIndex()
+  const messages = new Map<string, MessageEntry>()
+
+  const idsOf = (tenantId: string | undefined): ReadonlyArray<string> =>
+    tenantId === undefined ? allIds : (tenantIds.get(tenantId) ?? [])
+
+  const unindex = (row: MemberRow): void => {
+    byEmail.remove(row.tenantId, row.emailKey, row.memberId)
+    byRestoreKey.remove(row.tenantId, row.restoreKey, row.memberId)
+  }
+
+  const index = (row: MemberRow): void => {
+    byEmail.add(row.tenantId, row.emailKey, row.memberId)
+    byRestoreKey.add(row.tenantId, row.restoreKey, row.memberId)
+  }
+
+  const upsert = (row: MemberRow): void => {
+    const previous = rows.get(row.memberId)
+    if (previous !== undefined) unindex(previous)
+    else insertSorted(allIds, row.memberId)
+    if (previous?.tenantId !== row.tenantId) {
+      if (previous !== undefined) removeSorted(tenantIds.get(previous.tenantId) ?? [], row.memberId)
+      const ids = tenantIds.get(row.tenantId)
+      if (ids === undefined) tenantIds.set(row.tenantId, [row.memberId])
+      else insertSorted(ids, row.memberId)
+    }
+    rows.set(row.memberId, row)
+    index(row)
+  }
+
+  /** Rows under `ids` (ascending) after `page.after` that satisfy `matches`, at most `page.limit`. */
+  const scan = (
+    operation: string,
+    ids: ReadonlyArray<string>,
+    page: Page,
+    matches: (row: MemberRow) => boolean,
+  ): ReadonlyArray<MemberRow> => {
+    checkLimit(operation, page.limit)
+    const found: Array<MemberRow> = []
+    for (let i = page.after === undefined ? 0 : firstAfter(ids, page.after); i < ids.length; i++) {
+      const row = rows.get(ids[i] as string)
+      if (row !== undefined && matches(row)) {
+        found.push(copy(operation, row))
+        if (found.length === page.limit) break
+      }
+    }
+    return found
+  }
+
+  const lookup = (operation: string, ids: ReadonlyArray<string>, matches: (row: MemberRow) => boolean) =>
+    ids.flatMap((id) => {
+      const row = rows.get(id)
+      return row !== undefined && matches(row) ? [copy(operation, row)] : []
+    })
+
+  /** A retention query: `matches` on the rows of the query's tenant (or all), paged. */
+  const retention =
+    (operation: string, matches: (row: MemberRow, before: number) => boolean) =>
+    async (query: BeforeQuery): Promise<ReadonlyArray<MemberRow>> => {
+      lifecycle.ensureOpen(operation)
+      return scan(operation, idsOf(query.tenantId), query, (row) => matches(row, query.before))
+    }
+
+  const directory: Directory = {
+    get: async (memberId) => {
+      lifecycle.ensureOpen("directory.get")
+      const row = rows.get(memberId)
+      return row === undefined ? undefined : copy("directory.get", row)
+    },
+    findByEmail: async (tenantId, emailKey) => {
+      lifecycle.ensureOpen("directory.findByEmail")
+      return lookup(
+        "directory.findByEmail",
+        byEmail.find(tenantId, emailKey),
+        (row) => row.status === "active",
+      )
+    },
+    findRestorable: async (tenantId, restoreKey) => {
+      lifecycle.ensureOpen("directory.findRestorable")
+      return lookup(
+        "directory.findRestorable",
+        byRestoreKey.find(tenantId, restoreKey),
+        (row) => row.status === "forgotten",
+      )
+    },
+    search: async (tenantId, text, page) => {
+      lifecycle.ensureOpen("directory.search")
+      return scan(
+        "directory.search",
+        idsOf(tenantId),
+        page,
+        (row) => row.status === "active" && row.searchText !== null && row.searchText.includes(text),
+      )
+    },
+    contractsEndedBefore: retention(
+      "directory.contractsEndedBefore",
+      (row, before) =>
+        row.status === "active" && row.contractsEndedAt !== null && row.contractsEndedAt < before,
+    ),
+    inactiveSince: retention(
+      "directory.inactiveSince",
+      (row, before) => row.status === "active" && row.lastActivityAt < before,
+    ),
+    coldLeadsSince: retention(
+      "directory.coldLeadsSince",
+      (row, before) => row.status === "active" && !row.customer && row.lastContactAt < before,
+    ),
+    restoreWindowEndedBefore: retention(
+      "directory.restoreWindowEndedBefore",
+      (row, before) =>
+        row.status === "forgotten" && row.restorableUntil !== null && row.restorableUntil <= before,
+    ),
+    requestsDueBefore: retention("directory.requestsDueBefore", (row, before) =>
+      row.openRequests.some((request) => request.dueBy < before),
+    ),
+    messageOwner: async (messageId) => {
+      lifecycle.ensureOpen("directory.messageOwner")
+      const entry = messages.get(messageId)
+      return entry === undefined ? undefined : copy("directory.messageOwner", entry)
+    },
+  }
+
+  const prepare = (operation: string, update: DirectoryUpdate): (() => void) => {
+    const row = copy(operation, update.member)
+    const sent = copy(operation, update.messages ?? [])
+    return () => {
+      upsert(row)
+      // A message id names one message for good: the first owner recorded stays.
+      for (const entry of sent) if (!messages.has(entry.messageId)) messages.set(entry.messageId, entry)
+    }
+  }
+
+  return { directory, prepare }
+}

@@ -1,0 +1,38 @@
+/**
+ * `@lethe/store-memory`: the in-memory storage adapter, the reference every
+ * other adapter is checked against (DESIGN §4). Nothing survives the process;
+ * use it for tests, demos and as the model of the conformance suite.
+ *
+ * @module
+ */
+import type { LetheStore } from "@lethe/core"
+import { memoryDirectory } from "./directory.js"
+import { memoryEventStore } from "./event-store.js"
+import { memoryKeyStore } from "./key-store.js"
+import { Lifecycle } from "./lifecycle.js"
+
+/**
+ * A fresh, empty store held in memory. Appends are atomic (events and
+ * directory update together) and serialized; everything stored is a copy, so
+ * callers cannot change the store through objects they passed or got back.
+ * After `close()`, every call rejects with `StoreError` ("store is closed").
+ *
+ * @example
+ * ```ts
+ * import { createLethe, keyringFromSecret } from "@lethe/core"
+ * import { memoryStore } from "@lethe/store-memory"
+ *
+ * const lethe = await createLethe({ store: memoryStore(), keyring: keyringFromSecret(secret) })
+ * ```
+ */
+export const memoryStore = (): LetheStore => {
+  const lifecycle = new Lifecycle()
+  const directory = memoryDirectory(lifecycle)
+  return {
+    name: "memory",
+    events: memoryEventStore(lifecycle, directory),
+    keys: memoryKeyStore(lifecycle),
+    directory: directory.directory,
+    close: async () => lifecycle.close(),
+  }
+}
