@@ -6,7 +6,7 @@
  * @module
  */
 import { Clock, Context, Effect, Either, Layer, ParseResult, Schema } from "effect"
-import { v7 as uuidv7 } from "uuid"
+import { v7 as newUuid } from "uuid"
 import { hashEvent } from "../audit/hash-chain.js"
 import type { AnonymizationWarning, DomainError, LetheError } from "../errors.js"
 import {
@@ -87,6 +87,11 @@ export interface LetheOptions {
   readonly config?: Partial<LetheConfig>
   /** Attempts after an optimistic-concurrency conflict before it is reported. Default 5. */
   readonly retries?: number
+  /**
+   * Mints member, message, request and correlation ids. Default: UUIDv7. Give
+   * a deterministic one in tests that compare two stores run side by side.
+   */
+  readonly newId?: () => string
 }
 
 /** Lethe's operations as Effects. The Promise facade (`createLethe`) offers the same. */
@@ -289,6 +294,7 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
   const { store, keyring } = options
   const config: LetheConfig = { ...defaultConfig, ...options.config }
   const retries = options.retries ?? 5
+  const newId = options.newId ?? newUuid
   const clock = options.clock
   const now: Effect.Effect<number> =
     clock === undefined ? Clock.currentTimeMillis : Effect.sync(() => clock().getTime())
@@ -360,7 +366,7 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
         actor: call.actor.id,
         source: sourceLabel(call.source),
         tenantId: state.tenantId,
-        correlationId: call.correlationId ?? uuidv7(),
+        correlationId: call.correlationId ?? newId(),
       }
       const prepared: Array<NewEvent> = []
       let prevHash = loaded.head
@@ -469,7 +475,7 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
     (tag: "RequestErasure" | "RequestAccess") =>
     (memberId: string, input: RequestInput): Effect.Effect<RequestResult, LetheError> =>
       Effect.gen(function* () {
-        const requestId = input.requestId ?? uuidv7()
+        const requestId = input.requestId ?? newId()
         const receivedAt = millis(input.receivedAt) ?? (yield* now)
         const executed = yield* run(
           memberId,
@@ -531,7 +537,7 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
     config,
     register: (input) =>
       Effect.gen(function* () {
-        const memberId = uuidv7()
+        const memberId = newId()
         const command = yield* validate(() => registerCommand(memberId, input))
         yield* ensureEmailFree(input.tenantId, input.personal.email)
         return result(
@@ -596,7 +602,7 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
           )
           return { ...result(executed), outcome: "restored" as const }
         }
-        const memberId = uuidv7()
+        const memberId = newId()
         const register = yield* validate(() =>
           registerCommand(memberId, {
             tenantId: input.tenantId,
@@ -644,7 +650,7 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
       details: input.details ?? {},
     })),
     sendMessage: (memberId, input) => {
-      const messageId = input.messageId ?? uuidv7()
+      const messageId = input.messageId ?? newId()
       return run(
         memberId,
         () => ({
