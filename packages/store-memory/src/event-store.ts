@@ -9,7 +9,7 @@
  * @module
  */
 import type { EventStore, StoredEvent } from "@lethe/core"
-import { ConcurrencyConflict, matchesExpectedVersion, StoreError } from "@lethe/core"
+import { ConcurrencyConflict, matchesExpectedVersion, redactSealedValues, StoreError } from "@lethe/core"
 import type { MemoryDirectory } from "./directory.js"
 import type { Lifecycle } from "./lifecycle.js"
 import { checkLimit } from "./paging.js"
@@ -19,36 +19,6 @@ const defaultPageSize = 1000
 
 const checkNumber = (operation: string, name: string, value: number): void => {
   if (Number.isNaN(value)) throw new StoreError({ operation, detail: `${name} must be a number, got NaN` })
-}
-
-const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  value !== null && typeof value === "object"
-
-/**
- * `value` with every `{ _tag: "Sealed", keyId, category, digest, ... }` whose
- * key id is in `keyIds` replaced by `{ _tag: "Erased", category, digest }`,
- * and how many were replaced. Untouched parts are shared, not copied.
- */
-const eraseSealed = (
-  value: unknown,
-  keyIds: ReadonlySet<string>,
-): { readonly value: unknown; readonly erased: number } => {
-  if (!isRecord(value)) return { value, erased: 0 }
-  if (value._tag === "Sealed" && typeof value.keyId === "string") {
-    return keyIds.has(value.keyId)
-      ? { value: { _tag: "Erased", category: value.category, digest: value.digest }, erased: 1 }
-      : { value, erased: 0 }
-  }
-  let erased = 0
-  const walk = (inner: unknown): unknown => {
-    const result = eraseSealed(inner, keyIds)
-    erased += result.erased
-    return result.value
-  }
-  const next = Array.isArray(value)
-    ? value.map(walk)
-    : Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, walk(inner)]))
-  return erased === 0 ? { value, erased: 0 } : { value: next, erased }
 }
 
 /**
@@ -143,10 +113,10 @@ export const memoryEventStore = (lifecycle: Lifecycle, directory: MemoryDirector
       let total = 0
       for (const position of streams.get(streamId) ?? []) {
         const event = eventAt(position)
-        const { value, erased } = eraseSealed(event.data, wanted)
-        if (erased > 0) {
-          replaced.push(Object.freeze({ ...event, data: frozenCopy("events.redact", value) }))
-          total += erased
+        const { data, redacted } = redactSealedValues(event.data, wanted)
+        if (redacted > 0) {
+          replaced.push(Object.freeze({ ...event, data: frozenCopy("events.redact", data) }))
+          total += redacted
         }
       }
       for (const event of replaced) log[event.position - 1] = event
