@@ -274,6 +274,46 @@ export class KeyExists extends Schema.TaggedError<KeyExists>()("KeyExists", {
   }
 }
 
+/** A stored event or sealed value was changed: it fails its authentication or its hash chain. */
+export class IntegrityError extends Schema.TaggedError<IntegrityError>()("IntegrityError", {
+  streamId: Schema.String,
+  version: Schema.Number,
+  detail: Schema.String,
+}) {
+  override get message() {
+    return `Event ${this.streamId}@${this.version} was tampered with: ${this.detail}`
+  }
+}
+
+/** An erasure did not leave the member's data unreadable; it is reported, never passed off as done. */
+export class ErasureIncomplete extends Schema.TaggedError<ErasureIncomplete>()("ErasureIncomplete", {
+  memberId: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message() {
+    return `Erasure of member ${this.memberId} is incomplete: ${this.detail}`
+  }
+}
+
+/** A receipt was asked for a member whose data is not erased (yet). */
+export class NotErased extends Schema.TaggedError<NotErased>()("NotErased", {
+  memberId: Schema.String,
+  status: MemberStatus,
+}) {
+  override get message() {
+    return `Member ${this.memberId} is ${this.status}: no erasure to prove yet`
+  }
+}
+
+/** A message id that no member received. */
+export class MessageNotFound extends Schema.TaggedError<MessageNotFound>()("MessageNotFound", {
+  messageId: Schema.String,
+}) {
+  override get message() {
+    return `No message ${this.messageId}`
+  }
+}
+
 /** Refusals `decide` can return. */
 export type DomainError =
   | AnonymizationBlocked
@@ -302,3 +342,7 @@ export type LetheError =
   | StoreError
   | KeyDestroyed
   | KeyExists
+  | IntegrityError
+  | ErasureIncomplete
+  | NotErased
+  | MessageNotFound

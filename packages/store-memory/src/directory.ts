@@ -199,6 +199,11 @@ export const memoryDirectory = (lifecycle: Lifecycle): MemoryDirectory => {
       (row, before) =>
         row.status === "forgotten" && row.restorableUntil !== null && row.restorableUntil <= before,
     ),
+    invoicesHeldSince: retention(
+      "directory.invoicesHeldSince",
+      (row, before) =>
+        row.status === "anonymized" && row.holdsInvoiceData && row.anonymizedAt !== null && row.anonymizedAt < before,
+    ),
     requestsDueBefore: retention("directory.requestsDueBefore", (row, before) =>
       row.openRequests.some((request) => request.dueBy < before),
     ),

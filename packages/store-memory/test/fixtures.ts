@@ -72,6 +72,7 @@ export const memberRow = (memberId: string, overrides: Partial<MemberRow> = {}):
   restorableUntil: null,
   anonymizedAt: null,
   purgedAt: null,
+  holdsInvoiceData: false,
   openRequests: [],
   version: 0,
   ...overrides,

@@ -65,6 +65,7 @@ export const memberRow = (state: MemberState, version: number, emailKey: string 
     restorableUntil: state.restorableUntil,
     anonymizedAt: state.anonymizedAt,
     purgedAt: state.purgedAt,
+    holdsInvoiceData: state.personal.invoice !== undefined,
     openRequests,
     version,
   }

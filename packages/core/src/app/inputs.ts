@@ -200,12 +200,23 @@ export interface RequestResult extends CommandResult {
   readonly dueBy: Date
 }
 
+/** Exactly what an erasure destroyed, checked after the fact (nothing readable left). */
+export interface ErasureReport {
+  /** Categories whose keys are now destroyed (including ones destroyed earlier). */
+  readonly categories: ReadonlyArray<PersonalCategory>
+  /** Keys this operation destroyed. */
+  readonly keyIdsDestroyed: ReadonlyArray<string>
+  /** Sealed values replaced in the stored log by their erased form (digest kept). */
+  readonly sealedValuesRemoved: number
+}
+
 export interface AnonymizeResult extends CommandResult {
   /** Reminders that did not block it (R27). */
   readonly warnings: ReadonlyArray<AnonymizationWarning>
   readonly erasedCategories: ReadonlyArray<PersonalCategory>
   /** Kept until their legal retention ends (R24). */
   readonly keptCategories: ReadonlyArray<PersonalCategory>
+  readonly erasure: ErasureReport | null
 }
 
 /** One member's outcome in a bulk operation: a refusal does not stop the others (R7). */
@@ -246,4 +257,55 @@ export interface LetheConfig extends DomainConfig {
   readonly otherSystems: ReadonlyArray<string>
   /** Years invoices keep name and address after anonymization (R24). Default 5. */
   readonly invoiceRetentionYears: number
+}
+
+/** A sent message, proven from the log without personal data (R3); works after purge. */
+export interface MessageProof {
+  readonly messageId: string
+  readonly memberId: string
+  readonly tenantId: string
+  readonly sentAt: Date
+  readonly purpose: string
+  readonly channel: string
+  readonly sentBy: string
+  readonly test: boolean
+  /** The lawful basis in force when it was sent. */
+  readonly lawfulBasis: {
+    readonly basis: LawfulBasis
+    /** When the consent was given, or null for a basis that needs none. */
+    readonly consentGivenAt: Date | null
+    readonly method: ConsentMethod | null
+    readonly wordingVersion: string | null
+  }
+  /** The member's status today. */
+  readonly memberStatus: MemberStatus
+  /** Where the proof sits in the log: the event's version and hash. */
+  readonly event: { readonly version: number; readonly hash: string }
+}
+
+/** A built-in retention rule (more come as policies). */
+export type RetentionRule = "purge-forgotten" | "end-invoice-retention"
+
+export interface RetentionOptions {
+  /** Plan only: report what would run, change nothing. */
+  readonly dryRun?: boolean
+  /** Members per directory page. Default 500. */
+  readonly batchSize?: number
+  readonly onProgress?: (progress: { readonly rule: RetentionRule; readonly done: number }) => void
+}
+
+/** What a retention run did (or, dry, would do). Running it twice does nothing the second time. */
+export interface RetentionReport {
+  readonly dryRun: boolean
+  readonly planned: ReadonlyArray<{ readonly memberId: string; readonly rule: RetentionRule }>
+  readonly executed: ReadonlyArray<{
+    readonly memberId: string
+    readonly rule: RetentionRule
+    readonly erasure: ErasureReport | null
+  }>
+  readonly failed: ReadonlyArray<{
+    readonly memberId: string
+    readonly rule: RetentionRule
+    readonly error: LetheError
+  }>
 }

@@ -12,18 +12,22 @@ import type { AnonymizationWarning, DomainError, LetheError } from "../errors.js
 import {
   ConcurrencyConflict,
   EmailTaken,
+  ErasureIncomplete,
   InvalidCommand,
   KeyDestroyed,
   KeyExists,
   MemberNotFound,
+  MessageNotFound,
+  NotErased,
   StoreError,
 } from "../errors.js"
 import type { MemberCommand } from "../member/commands.js"
 import { MemberCommand as MemberCommandSchema } from "../member/commands.js"
 import type { Actor, DecideContext } from "../member/config.js"
-import { defaultDomainConfig } from "../member/config.js"
+import { defaultDomainConfig, systemRole } from "../member/config.js"
 import { decide } from "../member/decide.js"
-import type { MemberEvent, Source } from "../member/events.js"
+import type { MemberEvent, PersonalCategory, Source } from "../member/events.js"
+import { PersonalCategory as PersonalCategorySchema, retainedOnAnonymization } from "../member/events.js"
 import { storedEmail } from "../member/guards.js"
 import type { MemberState } from "../member/state.js"
 import { evolve, fold, initialState } from "../member/state.js"
@@ -31,11 +35,13 @@ import type { MemberView } from "../member/view.js"
 import { memberView } from "../member/view.js"
 import { emailIndex } from "../sealing/blind-index.js"
 import type { Keyring } from "../sealing/keyring.js"
+import { sealingCodec } from "../sealing/sealing-codec.js"
 import type { MemberRow, MessageEntry } from "../spi/directory.js"
 import type { EventMetadata, NewEvent } from "../spi/event-store.js"
+import type { KeyEntry } from "../spi/key-store.js"
+import { redactSealedValues } from "../spi/sealed-value.js"
 import type { LetheStore } from "../spi/store.js"
 import type { EventCodec } from "./codec.js"
-import { plainCodec } from "./codec.js"
 import { memberRow } from "./directory-row.js"
 import type {
   Acting,
@@ -50,6 +56,7 @@ import type {
   DebtCaseInput,
   DueRequest,
   ErasePersonalDataInput,
+  ErasureReport,
   ForgetInput,
   ForgetManyInput,
   GiveConsentInput,
@@ -57,6 +64,7 @@ import type {
   InstalmentRefInput,
   LetheConfig,
   MemberSummary,
+  MessageProof,
   MessageResult,
   Privileged,
   PurchaseInput,
@@ -66,6 +74,9 @@ import type {
   RequestInput,
   RequestResult,
   RestrictInput,
+  RetentionOptions,
+  RetentionReport,
+  RetentionRule,
   SendMessageInput,
   SignContractInput,
   SourceInput,
@@ -74,6 +85,8 @@ import type {
   UnsubscribeInput,
   WithdrawConsentInput,
 } from "./inputs.js"
+import type { ErasureReceipt } from "./receipt.js"
+import { receiptPayload } from "./receipt.js"
 
 /** How to build Lethe. */
 export interface LetheOptions {
@@ -144,6 +157,20 @@ export interface LetheService {
     text: string,
     options?: { readonly limit?: number; readonly after?: string },
   ): Effect.Effect<ReadonlyArray<MemberSummary>, LetheError>
+  /** Purges a forgotten member after the window: keys destroyed, sealed values redacted, checked. */
+  purge(
+    memberId: string,
+    input: Privileged,
+  ): Effect.Effect<CommandResult & { readonly erasure: ErasureReport | null }, LetheError>
+  /** Who sent a message, when, for which purpose, under which basis; also after erasure (R3). */
+  proveMessage(messageId: string): Effect.Effect<MessageProof, LetheError>
+  /** A signed receipt of a purged or anonymized member's erasure (R10); check it with `verifyReceipt`. */
+  erasureReceipt(memberId: string): Effect.Effect<ErasureReceipt, LetheError>
+  /**
+   * Runs the built-in retention rules: purge forgotten members whose window
+   * ended, and erase invoice data whose retention ended (R24, R29).
+   */
+  runRetention(options?: RetentionOptions): Effect.Effect<RetentionReport, LetheError>
   /** Open erasure requests past their due date (R11). */
   overdueErasureRequests(): Effect.Effect<ReadonlyArray<DueRequest>, LetheError>
   /** Every open request with its due date (R11). */
@@ -187,6 +214,18 @@ export const defaultConfig: LetheConfig = {
 export const memberStream = (memberId: string): string => `member-${memberId}`
 
 const anonymous: Actor = { id: "anonymous", roles: [] }
+
+/** The actor Lethe's own retention jobs act as. */
+export const retentionActor: Actor = { id: "lethe:retention", roles: [systemRole] }
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+/** How many values of a stored event's data are in erased form. */
+const countErased = (data: unknown): number => {
+  if (data === null || typeof data !== "object") return 0
+  if ("_tag" in data && data._tag === "Erased") return 1
+  return Object.values(data).reduce((n: number, inner) => n + countErased(inner), 0)
+}
 
 const toSource = (source: SourceInput): Source => (typeof source === "string" ? { kind: source } : source)
 
@@ -250,14 +289,20 @@ interface Loaded {
   readonly head: string
 }
 
-/** What one execution appended. */
+/** What one execution appended, and erased. */
 interface Executed {
   readonly memberId: string
   readonly state: MemberState
   readonly version: number
   readonly events: ReadonlyArray<MemberEvent>
   readonly warnings: ReadonlyArray<AnonymizationWarning>
+  readonly erasure: ErasureReport | null
 }
+
+const entryKeyId = (entry: KeyEntry): string =>
+  entry._tag === "Live" ? entry.key.keyId : entry.tombstone.keyId
+const entryCategory = (entry: KeyEntry): PersonalCategory =>
+  (entry._tag === "Live" ? entry.key.category : entry.tombstone.category) as PersonalCategory
 
 /** The operation's caller: who, from where, under which correlation id. */
 interface Call {
@@ -289,8 +334,10 @@ const summary = (row: MemberRow): MemberSummary => ({
 
 const pageSize = 500
 
+const allCategories: ReadonlyArray<PersonalCategory> = PersonalCategorySchema.literals
+
 /** Builds the service over a store (used by `Lethe.layer`). */
-export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec): LetheService => {
+export const makeLethe = (options: LetheOptions): LetheService => {
   const { store, keyring } = options
   const config: LetheConfig = { ...defaultConfig, ...options.config }
   const retries = options.retries ?? 5
@@ -299,7 +346,9 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
   const now: Effect.Effect<number> =
     clock === undefined ? Clock.currentTimeMillis : Effect.sync(() => clock().getTime())
 
-  const load = (memberId: string): Effect.Effect<Loaded, LetheError> =>
+  const sealer = sealingCodec(store.keys, keyring)
+
+  const load = (memberId: string, codec: EventCodec = sealer.session()): Effect.Effect<Loaded, LetheError> =>
     Effect.gen(function* () {
       const stored = yield* fromStore("readStream", () => store.events.readStream(memberStream(memberId)))
       let state = initialState
@@ -308,8 +357,8 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
       return { state, version: last?.version ?? 0, head: last?.hash ?? "" }
     })
 
-  const loadExisting = (memberId: string): Effect.Effect<Loaded, LetheError> =>
-    load(memberId).pipe(
+  const loadExisting = (memberId: string, codec?: EventCodec): Effect.Effect<Loaded, LetheError> =>
+    load(memberId, codec).pipe(
       Effect.filterOrFail(
         (loaded) => loaded.state.exists,
         () => new MemberNotFound({ memberId }),
@@ -359,6 +408,7 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
     events: ReadonlyArray<MemberEvent>,
     call: Call,
     at: number,
+    codec: EventCodec,
   ): Effect.Effect<number, LetheError> =>
     Effect.gen(function* () {
       const streamId = memberStream(memberId)
@@ -372,7 +422,13 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
       let prevHash = loaded.head
       for (const [i, event] of events.entries()) {
         const version = loaded.version + i + 1
-        const data = yield* codec.encode(event, { streamId, version, tenantId: state.tenantId, memberId })
+        const data = yield* codec.encode(event, {
+          streamId,
+          version,
+          tenantId: state.tenantId,
+          memberId,
+          recordedAt: at,
+        })
         const hash = hashEvent(prevHash, {
           streamId,
           version,
@@ -413,15 +469,91 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
     options: { readonly create?: boolean } = {},
   ): Effect.Effect<Executed, LetheError> =>
     Effect.gen(function* () {
-      const loaded = options.create === true ? yield* load(memberId) : yield* loadExisting(memberId)
+      const codec = sealer.session()
+      const loaded =
+        options.create === true ? yield* load(memberId, codec) : yield* loadExisting(memberId, codec)
       const at = yield* now
-      const decided = decideAll(loaded, yield* commands(loaded), { now: at, actor: call.actor, config })
+      const batch = yield* commands(loaded)
+      const decided = decideAll(loaded, batch, { now: at, actor: call.actor, config })
       if (Either.isLeft(decided)) return yield* Effect.fail(decided.left)
       const { state, events, warnings } = decided.right
       const version =
-        events.length === 0 ? loaded.version : yield* append(memberId, loaded, state, events, call, at)
-      return { memberId, state, version, events, warnings }
+        events.length === 0 ? loaded.version : yield* append(memberId, loaded, state, events, call, at, codec)
+      const erasure = yield* shredAfter(memberId, state, batch, events, at)
+      return { memberId, state, version, events, warnings, erasure }
     }).pipe(Effect.retry({ times: retries, while: (error) => error._tag === "ConcurrencyConflict" }))
+
+  /**
+   * Destroys the data keys an erasure calls for, redacts what they sealed, and
+   * checks nothing readable is left (DESIGN §3). Runs after the erasure event is
+   * appended, and again when the same command is repeated, so an interrupted
+   * erasure is finished by running it again.
+   */
+  const shredAfter = (
+    memberId: string,
+    state: MemberState,
+    commands: ReadonlyArray<MemberCommand>,
+    events: ReadonlyArray<MemberEvent>,
+    at: number,
+  ): Effect.Effect<ErasureReport | null, LetheError> => {
+    const wanted = new Set<PersonalCategory>()
+    let all = false
+    for (const event of events) {
+      if (event._tag === "Anonymized")
+        for (const c of allCategories) if (!retainedOnAnonymization.has(c)) wanted.add(c)
+      if (event._tag === "PersonalDataErased") for (const c of event.categories) wanted.add(c)
+    }
+    for (const command of commands) {
+      if (command._tag === "Purge" && state.status === "purged") all = true
+      if (command._tag === "ErasePersonalData") for (const c of command.categories) wanted.add(c)
+    }
+    if (!all && wanted.size === 0) return Effect.succeed(null)
+    return shred(memberId, (category) => all || wanted.has(category), at)
+  }
+
+  const shred = (
+    memberId: string,
+    include: (category: PersonalCategory) => boolean,
+    at: number,
+  ): Effect.Effect<ErasureReport, LetheError> =>
+    Effect.gen(function* () {
+      const streamId = memberStream(memberId)
+      const entries = yield* fromStore("keys.listForMember", () => store.keys.listForMember(memberId))
+      const targets = entries.filter((entry) => include(entryCategory(entry)))
+      const keyIds = targets.map(entryKeyId)
+      const destroyed: Array<string> = []
+      for (const entry of targets)
+        if (entry._tag === "Live") {
+          yield* fromStore("keys.destroy", () => store.keys.destroy(entry.key.keyId, at))
+          destroyed.push(entry.key.keyId)
+        }
+      const sealedValuesRemoved =
+        keyIds.length === 0 ? 0 : yield* fromStore("redact", () => store.events.redact(streamId, keyIds))
+      // Check, do not trust: every key gone, no value sealed under them left.
+      const after = yield* fromStore("keys.listForMember", () => store.keys.listForMember(memberId))
+      const stillLive = after.filter((e) => e._tag === "Live" && keyIds.includes(e.key.keyId)).map(entryKeyId)
+      if (stillLive.length > 0)
+        return yield* Effect.fail(
+          new ErasureIncomplete({ memberId, detail: `keys still live: ${stillLive.join(", ")}` }),
+        )
+      const stored = yield* fromStore("readStream", () => store.events.readStream(streamId))
+      const wanted = new Set(keyIds)
+      const leftover = stored
+        .filter((e) => redactSealedValues(e.data, wanted).redacted > 0)
+        .map((e) => e.version)
+      if (leftover.length > 0)
+        return yield* Effect.fail(
+          new ErasureIncomplete({
+            memberId,
+            detail: `sealed values left in versions ${leftover.join(", ")}`,
+          }),
+        )
+      return {
+        categories: [...new Set(targets.map(entryCategory))].sort(),
+        keyIdsDestroyed: destroyed,
+        sealedValuesRemoved,
+      }
+    })
 
   /** One command, validated before anything is read. */
   const run = (memberId: string, raw: () => unknown, call: Call): Effect.Effect<Executed, LetheError> =>
@@ -494,6 +626,7 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
   /** Every row a paged directory query returns. */
   const allRows = (
     query: (after: string | undefined) => Promise<ReadonlyArray<MemberRow>>,
+    limit = pageSize,
   ): Effect.Effect<ReadonlyArray<MemberRow>, LetheError> =>
     Effect.gen(function* () {
       const rows: Array<MemberRow> = []
@@ -501,7 +634,7 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
       for (;;) {
         const page = yield* fromStore("directory", () => query(after))
         rows.push(...page)
-        if (page.length < pageSize) return rows
+        if (page.length < limit) return rows
         after = page.at(-1)?.memberId
       }
     })
@@ -705,6 +838,7 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
             warnings: executed.warnings,
             erasedCategories: anonymized?.erasedCategories ?? [],
             keptCategories: anonymized?.keptCategories ?? [],
+            erasure: executed.erasure,
           }
         }),
       ),
@@ -730,6 +864,154 @@ export const makeLethe = (options: LetheOptions, codec: EventCodec = plainCodec)
         }),
       ).pipe(Effect.map((rows) => rows.map(summary)))
     },
+    purge: (memberId, input) =>
+      run(memberId, () => ({ _tag: "Purge" }), callOf(input)).pipe(
+        Effect.map((executed) => ({ ...result(executed), erasure: executed.erasure })),
+      ),
+    proveMessage: (messageId) =>
+      Effect.gen(function* () {
+        const owner = yield* fromStore("messageOwner", () => store.directory.messageOwner(messageId))
+        if (owner === undefined) return yield* Effect.fail(new MessageNotFound({ messageId }))
+        const codec = sealer.session()
+        const stored = yield* fromStore("readStream", () =>
+          store.events.readStream(memberStream(owner.memberId)),
+        )
+        let state = initialState
+        let proof: Omit<MessageProof, "memberStatus"> | undefined
+        for (const event of stored) {
+          const decoded = yield* codec.decode(event)
+          state = evolve(state, decoded)
+          if (decoded._tag === "MessageSent" && decoded.messageId === messageId)
+            proof = {
+              messageId,
+              memberId: owner.memberId,
+              tenantId: owner.tenantId,
+              sentAt: new Date(decoded.at),
+              purpose: decoded.purpose,
+              channel: decoded.channel,
+              sentBy: decoded.sentBy,
+              test: decoded.test,
+              lawfulBasis: {
+                basis: decoded.lawfulBasis.basis,
+                consentGivenAt:
+                  decoded.lawfulBasis.consentGivenAt === null
+                    ? null
+                    : new Date(decoded.lawfulBasis.consentGivenAt),
+                method: decoded.lawfulBasis.method,
+                wordingVersion: decoded.lawfulBasis.wordingVersion,
+              },
+              event: { version: event.version, hash: event.hash },
+            }
+        }
+        if (proof === undefined) return yield* Effect.fail(new MessageNotFound({ messageId }))
+        return { ...proof, memberStatus: state.status }
+      }),
+    erasureReceipt: (memberId) =>
+      Effect.gen(function* () {
+        const codec = sealer.session()
+        const stored = yield* fromStore("readStream", () => store.events.readStream(memberStream(memberId)))
+        if (stored.length === 0) return yield* Effect.fail(new MemberNotFound({ memberId }))
+        let state = initialState
+        let erasedAt = 0
+        let erasedBy = ""
+        for (const event of stored) {
+          state = evolve(state, yield* codec.decode(event))
+          if (event.type === "Purged" || event.type === "Anonymized") {
+            erasedAt = event.recordedAt
+            erasedBy = event.metadata.actor
+          }
+        }
+        if (state.status !== "purged" && state.status !== "anonymized")
+          return yield* Effect.fail(new NotErased({ memberId, status: state.status }))
+        const entries = yield* fromStore("keys.listForMember", () => store.keys.listForMember(memberId))
+        const head = stored.at(-1)
+        const unsigned: Omit<ErasureReceipt, "signature"> = {
+          format: "lethe-erasure-receipt/1",
+          memberId,
+          tenantId: state.tenantId,
+          status: state.status,
+          erasedAt: iso(erasedAt),
+          erasedBy,
+          keys: entries
+            .flatMap((e) =>
+              e._tag === "Destroyed"
+                ? [
+                    {
+                      keyId: e.tombstone.keyId,
+                      category: e.tombstone.category,
+                      destroyedAt: iso(e.tombstone.destroyedAt),
+                    },
+                  ]
+                : [],
+            )
+            .sort((a, b) => (a.keyId < b.keyId ? -1 : 1)),
+          keptCategories: entries.flatMap((e) => (e._tag === "Live" ? [e.key.category] : [])).sort(),
+          sealedValuesRemoved: stored.reduce((n, e) => n + countErased(e.data), 0),
+          streamHead: { version: head?.version ?? 0, hash: head?.hash ?? "" },
+          issuedAt: iso(yield* now),
+        }
+        const signature = yield* fromStore("signReceipt", () => keyring.signReceipt(receiptPayload(unsigned)))
+        return { ...unsigned, signature: Buffer.from(signature).toString("base64") }
+      }),
+    runRetention: (options = {}) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        const batchSize = options.batchSize ?? pageSize
+        const invoiceCutoff = new Date(at)
+        invoiceCutoff.setUTCFullYear(invoiceCutoff.getUTCFullYear() - config.invoiceRetentionYears)
+        const rules: ReadonlyArray<{
+          readonly rule: RetentionRule
+          readonly query: (after: string | undefined) => Promise<ReadonlyArray<MemberRow>>
+          readonly apply: (memberId: string) => Effect.Effect<Executed, LetheError>
+        }> = [
+          {
+            rule: "purge-forgotten",
+            query: (after) =>
+              store.directory.restoreWindowEndedBefore({
+                before: at,
+                limit: batchSize,
+                ...(after === undefined ? {} : { after }),
+              }),
+            apply: (memberId) => run(memberId, () => ({ _tag: "Purge" }), { actor: retentionActor }),
+          },
+          {
+            rule: "end-invoice-retention",
+            query: (after) =>
+              store.directory.invoicesHeldSince({
+                before: invoiceCutoff.getTime(),
+                limit: batchSize,
+                ...(after === undefined ? {} : { after }),
+              }),
+            apply: (memberId) =>
+              run(
+                memberId,
+                () => ({
+                  _tag: "ErasePersonalData",
+                  categories: ["invoice"],
+                  reason: "invoice retention ended",
+                }),
+                { actor: retentionActor },
+              ),
+          },
+        ]
+        const planned: Array<RetentionReport["planned"][number]> = []
+        const executed: Array<RetentionReport["executed"][number]> = []
+        const failed: Array<RetentionReport["failed"][number]> = []
+        for (const { rule, query, apply } of rules) {
+          // Plan the whole rule from the directory first: executing changes the rows it pages over.
+          const rows = yield* allRows(query, batchSize)
+          for (const row of rows) planned.push({ memberId: row.memberId, rule })
+          if (options.dryRun === true) continue
+          for (const row of rows) {
+            const outcome = yield* Effect.either(apply(row.memberId))
+            if (Either.isRight(outcome))
+              executed.push({ memberId: row.memberId, rule, erasure: outcome.right.erasure })
+            else failed.push({ memberId: row.memberId, rule, error: outcome.left })
+            options.onProgress?.({ rule, done: executed.length + failed.length })
+          }
+        }
+        return { dryRun: options.dryRun === true, planned, executed, failed }
+      }),
     overdueErasureRequests: () => now.pipe(Effect.flatMap((at) => dueRequests(at, ["erasure"]))),
     openRequests: () => dueRequests(Number.MAX_SAFE_INTEGER, ["erasure", "access"]),
   }

@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto"
 import type { EventMetadata, StoredEvent } from "../spi/event-store.js"
+import { isSealedValue } from "../spi/sealed-value.js"
 
 /** The parts of an event the chain commits to. */
 export interface ChainedFields {
@@ -63,13 +64,30 @@ export type ChainCheck =
       readonly ok: false
       readonly streamId: string
       readonly version: number
-      readonly problem: "version-gap" | "prev-hash-mismatch" | "hash-mismatch" | "wrong-stream"
+      readonly problem:
+        | "version-gap"
+        | "prev-hash-mismatch"
+        | "hash-mismatch"
+        | "digest-mismatch"
+        | "wrong-stream"
     }
+
+/** Whether every sealed value in `data` still matches the digest the chain committed to. */
+export const sealedDigestsMatch = (data: unknown): boolean => {
+  if (data === null || typeof data !== "object") return true
+  if (isSealedValue(data))
+    return (
+      typeof data.ciphertext === "string" &&
+      createHash("sha256").update(Buffer.from(data.ciphertext, "base64")).digest("hex") === data.digest
+    )
+  return Object.values(data).every(sealedDigestsMatch)
+}
 
 /**
  * Verifies a whole stream: versions contiguous from 1, each `prevHash` the
- * previous `hash`, each `hash` recomputed. Detects any change, removal or
- * reordering of events.
+ * previous `hash`, each `hash` recomputed, each sealed value's ciphertext
+ * matching its committed digest. Detects any change, removal or reordering of
+ * events, while a redacted value (digest kept, ciphertext gone) still verifies.
  */
 export const verifyStream = (streamId: string, events: ReadonlyArray<StoredEvent>): ChainCheck => {
   let prev = ""
@@ -85,6 +103,7 @@ export const verifyStream = (streamId: string, events: ReadonlyArray<StoredEvent
     if (event.version !== expectedVersion) return broken("version-gap")
     if (event.prevHash !== prev) return broken("prev-hash-mismatch")
     if (hashEvent(prev, event) !== event.hash) return broken("hash-mismatch")
+    if (!sealedDigestsMatch(event.data)) return broken("digest-mismatch")
     prev = event.hash
     expectedVersion += 1
   }

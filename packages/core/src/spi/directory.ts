@@ -48,6 +48,8 @@ export interface MemberRow {
   readonly restorableUntil: number | null
   readonly anonymizedAt: number | null
   readonly purgedAt: number | null
+  /** Still holds invoice data that accounting law keeps after anonymization (R24). */
+  readonly holdsInvoiceData: boolean
   readonly openRequests: ReadonlyArray<OpenRequest>
   /** The member's stream version this row reflects. */
   readonly version: number
@@ -99,6 +101,8 @@ export interface Directory {
   coldLeadsSince(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
   /** Forgotten members whose restore window ended before `before` (to purge). */
   restoreWindowEndedBefore(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
+  /** Anonymized members still holding invoice data, anonymized before `before` (end of invoice retention, R24). */
+  invoicesHeldSince(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
   /** Members with an open request due before `before` (R11). */
   requestsDueBefore(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
   messageOwner(messageId: string): Promise<MessageEntry | undefined>
