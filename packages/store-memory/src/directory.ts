@@ -202,7 +202,10 @@ export const memoryDirectory = (lifecycle: Lifecycle): MemoryDirectory => {
     invoicesHeldSince: retention(
       "directory.invoicesHeldSince",
       (row, before) =>
-        row.status === "anonymized" && row.holdsInvoiceData && row.anonymizedAt !== null && row.anonymizedAt < before,
+        row.status === "anonymized" &&
+        row.holdsInvoiceData &&
+        row.anonymizedAt !== null &&
+        row.anonymizedAt < before,
     ),
     requestsDueBefore: retention("directory.requestsDueBefore", (row, before) =>
       row.openRequests.some((request) => request.dueBy < before),
