@@ -314,6 +314,47 @@ export class MessageNotFound extends Schema.TaggedError<MessageNotFound>()("Mess
   }
 }
 
+/** Why an export link is refused (R13). */
+export const ExportLinkProblem = Schema.Literal("expired", "tampered", "malformed")
+export type ExportLinkProblem = typeof ExportLinkProblem.Type
+
+/**
+ * An export link that is past its expiry, was changed, or is not a link at all (R13).
+ * Nothing is exported and nothing is written.
+ *
+ * @example
+ * ```ts
+ * lethe.redeemExportLink(token).catch((e) => {
+ *   if (e._tag === "ExportLinkInvalid" && e.reason === "expired") askForANewLink()
+ * })
+ * ```
+ */
+export class ExportLinkInvalid extends Schema.TaggedError<ExportLinkInvalid>()("ExportLinkInvalid", {
+  reason: ExportLinkProblem,
+}) {
+  override get message() {
+    return `Export link refused: ${this.reason}`
+  }
+}
+
+/** Why a retention policy leaves a member alone although its directory query selected it. */
+export const RetentionBlocker = Schema.Literal("ProcessingRestricted")
+export type RetentionBlocker = typeof RetentionBlocker.Type
+
+/**
+ * A retention policy skipped a member: processing is restricted (art. 18, R23),
+ * so no policy forgets or anonymizes it. Staff can still act on the member.
+ */
+export class RetentionBlocked extends Schema.TaggedError<RetentionBlocked>()("RetentionBlocked", {
+  memberId: Schema.String,
+  policyId: Schema.String,
+  reasons: Schema.NonEmptyArray(RetentionBlocker),
+}) {
+  override get message() {
+    return `Policy ${this.policyId} leaves member ${this.memberId} alone: ${this.reasons.join(", ")}`
+  }
+}
+
 /** Refusals `decide` can return. */
 export type DomainError =
   | AnonymizationBlocked
@@ -346,3 +387,5 @@ export type LetheError =
   | ErasureIncomplete
   | NotErased
   | MessageNotFound
+  | ExportLinkInvalid
+  | RetentionBlocked

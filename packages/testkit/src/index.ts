@@ -1,12 +1,18 @@
 /**
- * `@lethe/testkit`: Given/When/Then specifications for Lethe's member decider
- * (and any other decider), with a context helper and event and command
- * builders. Assertions use vitest's `expect` (a peer dependency).
+ * `@lethe/testkit`: the adapter conformance suite (`runAdapterConformance`)
+ * that every storage adapter runs, and Given/When/Then specifications for
+ * Lethe's member decider (and any other decider), with a context helper and
+ * event and command builders. Tests register with vitest and properties run
+ * with fast-check (both peer dependencies).
  *
  * @example
  * ```ts
- * import { anonymize, contractSigned, given, registered } from "@lethe/testkit"
+ * import { anonymize, contractSigned, given, registered, runAdapterConformance } from "@lethe/testkit"
  *
+ * // An adapter's whole conformance test file:
+ * runAdapterConformance({ name: "my-store", makeStore: () => myStore() })
+ *
+ * // A domain rule:
  * given([registered(), contractSigned()])
  *   .when(anonymize())
  *   .thenRejects("AnonymizationBlocked", { reasons: ["ActiveContract"] })
@@ -14,6 +20,9 @@
  *
  * @module
  */
+export type { PropertySettings } from "./conformance/case.js"
+export type { AdapterConformanceOptions, ConformanceCaseName } from "./conformance/index.js"
+export { conformanceCaseNames, noReopenReason, runAdapterConformance } from "./conformance/index.js"
 export type {
   CommandFields,
   ContextOptions,

@@ -25,3 +25,13 @@ export interface EventCodec {
   encode(event: MemberEvent, place: EventPlace): Effect.Effect<unknown, LetheError>
   decode(stored: StoredEvent): Effect.Effect<MemberEvent, LetheError>
 }
+
+/**
+ * One event of a member's stream as Lethe reads it back: the domain event
+ * (personal values opened, or `Erased` markers where the key is gone) beside
+ * the stored event it came from (version, time, metadata, hash).
+ */
+export interface RecordedEvent {
+  readonly event: MemberEvent
+  readonly stored: StoredEvent
+}

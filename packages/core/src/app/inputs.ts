@@ -4,7 +4,10 @@
  *
  * @module
  */
+import type { Duration } from "effect"
 import type { AnonymizationWarning, LetheError, MemberStatus } from "../errors.js"
+import type { ExportFormat } from "../export/member-export.js"
+import type { RejectedRow } from "../import/contacts-csv.js"
 import type { Actor, DomainConfig } from "../member/config.js"
 import type {
   ActivityKind,
@@ -198,6 +201,8 @@ export interface MessageResult extends CommandResult {
 export interface RequestResult extends CommandResult {
   readonly requestId: string
   readonly dueBy: Date
+  /** Systems outside Lethe staff must handle by hand for this request (R14), from `config.otherSystems`. */
+  readonly otherSystems: ReadonlyArray<string>
 }
 
 /** Exactly what an erasure destroyed, checked after the fact (nothing readable left). */
@@ -283,29 +288,47 @@ export interface MessageProof {
   readonly event: { readonly version: number; readonly hash: string }
 }
 
-/** A built-in retention rule (more come as policies). */
-export type RetentionRule = "purge-forgotten" | "end-invoice-retention"
-
-export interface RetentionOptions {
-  /** Plan only: report what would run, change nothing. */
-  readonly dryRun?: boolean
-  /** Members per directory page. Default 500. */
-  readonly batchSize?: number
-  readonly onProgress?: (progress: { readonly rule: RetentionRule; readonly done: number }) => void
+export interface ExportInput extends Privileged {
+  /** `json` (the versioned document), `csv` (one file per section) or `html` (a printable page). */
+  readonly format: ExportFormat
+  /** The access request this export fulfils (R11, R13). */
+  readonly requestId?: string
 }
 
-/** What a retention run did (or, dry, would do). Running it twice does nothing the second time. */
-export interface RetentionReport {
-  readonly dryRun: boolean
-  readonly planned: ReadonlyArray<{ readonly memberId: string; readonly rule: RetentionRule }>
-  readonly executed: ReadonlyArray<{
+export interface ExportLinkInput extends Privileged {
+  readonly format: ExportFormat
+  /** How long the link works: milliseconds or an Effect duration such as `"2 hours"`. Default 24 hours (R13). */
+  readonly validFor?: Duration.DurationInput
+  /** The access request the export will fulfil when the link is redeemed. */
+  readonly requestId?: string
+}
+
+/** A signed download link's token; give it to `redeemExportLink`. */
+export interface ExportLink {
+  readonly token: string
+  readonly memberId: string
+  readonly format: ExportFormat
+  readonly expiresAt: Date
+}
+
+export interface ImportCsvInput extends Privileged {
+  readonly tenantId: string
+  /** Rows matching a member forgotten within the window restore it (R5, R6); without it they are rejected. */
+  readonly restoreForgotten: boolean
+  /** The source tag of rows without a `source_tag`, e.g. the file's name (R32). */
+  readonly source?: string
+}
+
+/** What an import did to one row: a new member, a consent on an existing one, a restore, or nothing new. */
+export type ImportOutcome = "created" | "subscribed" | "restored" | "unchanged"
+
+/** What an import applied and what it rejected, each with its row number (R6). */
+export interface ImportReport {
+  readonly applied: ReadonlyArray<{
+    readonly row: number
+    readonly line: number
     readonly memberId: string
-    readonly rule: RetentionRule
-    readonly erasure: ErasureReport | null
+    readonly outcome: ImportOutcome
   }>
-  readonly failed: ReadonlyArray<{
-    readonly memberId: string
-    readonly rule: RetentionRule
-    readonly error: LetheError
-  }>
+  readonly rejected: ReadonlyArray<RejectedRow>
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Clock, Context, Effect, Either, Layer, ParseResult, Schema } from "effect"
+import { Clock, Context, Duration, Effect, Either, Layer, ParseResult, Schema } from "effect"
 import { v7 as newUuid } from "uuid"
 import { hashEvent } from "../audit/hash-chain.js"
 import type { AnonymizationWarning, DomainError, LetheError } from "../errors.js"
@@ -19,8 +19,15 @@ import {
   MemberNotFound,
   MessageNotFound,
   NotErased,
+  RetentionBlocked,
   StoreError,
 } from "../errors.js"
+import { defaultExportLinkValidity, openExportLink, signExportLink } from "../export/link.js"
+import { ExportFormat, memberExport } from "../export/member-export.js"
+import type { ExportResult } from "../export/render.js"
+import { renderExport } from "../export/render.js"
+import type { ContactRow, RejectedRow } from "../import/contacts-csv.js"
+import { importedConsent, parseContactsCsv } from "../import/contacts-csv.js"
 import type { MemberCommand } from "../member/commands.js"
 import { MemberCommand as MemberCommandSchema } from "../member/commands.js"
 import type { Actor, DecideContext } from "../member/config.js"
@@ -30,9 +37,14 @@ import type { MemberEvent, PersonalCategory, Source } from "../member/events.js"
 import { PersonalCategory as PersonalCategorySchema, retainedOnAnonymization } from "../member/events.js"
 import { storedEmail } from "../member/guards.js"
 import type { MemberState } from "../member/state.js"
-import { evolve, fold, initialState } from "../member/state.js"
+import { absurd, evolve, fold, initialState } from "../member/state.js"
 import type { MemberView } from "../member/view.js"
 import { memberView } from "../member/view.js"
+import type { RetentionAction } from "../retention/plan.js"
+import { builtInRetentionRules, retentionSteps } from "../retention/plan.js"
+import { RetentionPolicy } from "../retention/policies.js"
+import type { RetentionOptions, RetentionReport } from "../retention/run.js"
+import { runRetentionSteps } from "../retention/run.js"
 import { emailIndex } from "../sealing/blind-index.js"
 import type { Keyring } from "../sealing/keyring.js"
 import { sealingCodec } from "../sealing/sealing-codec.js"
@@ -41,7 +53,7 @@ import type { EventMetadata, NewEvent } from "../spi/event-store.js"
 import type { KeyEntry } from "../spi/key-store.js"
 import { redactSealedValues } from "../spi/sealed-value.js"
 import type { LetheStore } from "../spi/store.js"
-import type { EventCodec } from "./codec.js"
+import type { EventCodec, RecordedEvent } from "./codec.js"
 import { memberRow } from "./directory-row.js"
 import type {
   Acting,
@@ -57,9 +69,15 @@ import type {
   DueRequest,
   ErasePersonalDataInput,
   ErasureReport,
+  ExportInput,
+  ExportLink,
+  ExportLinkInput,
   ForgetInput,
   ForgetManyInput,
   GiveConsentInput,
+  ImportCsvInput,
+  ImportOutcome,
+  ImportReport,
   InstalmentInput,
   InstalmentRefInput,
   LetheConfig,
@@ -74,9 +92,6 @@ import type {
   RequestInput,
   RequestResult,
   RestrictInput,
-  RetentionOptions,
-  RetentionReport,
-  RetentionRule,
   SendMessageInput,
   SignContractInput,
   SourceInput,
@@ -167,10 +182,41 @@ export interface LetheService {
   /** A signed receipt of a purged or anonymized member's erasure (R10); check it with `verifyReceipt`. */
   erasureReceipt(memberId: string): Effect.Effect<ErasureReceipt, LetheError>
   /**
-   * Runs the built-in retention rules: purge forgotten members whose window
-   * ended, and erase invoice data whose retention ended (R24, R29).
+   * Runs the built-in retention rules (purge forgotten members whose window
+   * ended, erase invoice data whose retention ended: R24, R29), then the
+   * given policies (R12, R15, R20), planned from directory queries and
+   * executed in batches through the domain's guards (R23, R25). Members a
+   * guard refuses are reported with their reasons and left untouched.
    */
   runRetention(options?: RetentionOptions): Effect.Effect<RetentionReport, LetheError>
+  /**
+   * Everything held about a member, as a document in `format` (R13, R21, R30),
+   * including the systems staff must handle by hand (R14). Records
+   * `DataExported` (permission `member:export`); a `requestId` fulfils that
+   * access request (R11).
+   */
+  exportMember(memberId: string, input: ExportInput): Effect.Effect<ExportResult, LetheError>
+  /**
+   * A signed download link for a member's export, valid 24 hours by default
+   * (R13). Checks now what the export will check (permission, member, request);
+   * records nothing until the link is redeemed.
+   */
+  createExportLink(memberId: string, input: ExportLinkInput): Effect.Effect<ExportLink, LetheError>
+  /**
+   * The export a link grants, recorded as `DataExported` on the authority of
+   * whoever created the link. Refused with `ExportLinkInvalid` once expired,
+   * or if the token was changed.
+   */
+  redeemExportLink(token: string): Effect.Effect<ExportResult, LetheError>
+  /**
+   * Imports contacts from CSV (R6, R32): new members with their consent,
+   * consents on existing members, and (with `restoreForgotten`) forgotten
+   * members restored within the window. Each row is applied whole or not at
+   * all; bad rows are reported with their row number and reason. Fails with
+   * `InvalidCommand`, applying nothing, when the file cannot be read or its
+   * header names unknown columns.
+   */
+  importCsv(csvText: string, input: ImportCsvInput): Effect.Effect<ImportReport, LetheError>
   /** Open erasure requests past their due date (R11). */
   overdueErasureRequests(): Effect.Effect<ReadonlyArray<DueRequest>, LetheError>
   /** Every open request with its due date (R11). */
@@ -282,8 +328,9 @@ const validate = (raw: () => unknown): Effect.Effect<MemberCommand, InvalidComma
 const millis = (date: Date | undefined): number | undefined =>
   date === undefined ? undefined : date.getTime()
 
-/** A loaded member: its state, the version it is at, and the hash of its last event. */
+/** A loaded member: its decoded history, the state it folds to, its version and the hash of its last event. */
 interface Loaded {
+  readonly history: ReadonlyArray<RecordedEvent>
   readonly state: MemberState
   readonly version: number
   readonly head: string
@@ -295,6 +342,8 @@ interface Executed {
   readonly state: MemberState
   readonly version: number
   readonly events: ReadonlyArray<MemberEvent>
+  /** The member's history up to and including what this execution appended. */
+  readonly history: ReadonlyArray<RecordedEvent>
   readonly warnings: ReadonlyArray<AnonymizationWarning>
   readonly erasure: ErasureReport | null
 }
@@ -348,13 +397,19 @@ export const makeLethe = (options: LetheOptions): LetheService => {
 
   const sealer = sealingCodec(store.keys, keyring)
 
+  /** Reads a member's stream and opens it: every event decoded beside its stored form, and the state. */
   const load = (memberId: string, codec: EventCodec = sealer.session()): Effect.Effect<Loaded, LetheError> =>
     Effect.gen(function* () {
       const stored = yield* fromStore("readStream", () => store.events.readStream(memberStream(memberId)))
+      const history: Array<RecordedEvent> = []
       let state = initialState
-      for (const event of stored) state = evolve(state, yield* codec.decode(event))
+      for (const event of stored) {
+        const decoded = yield* codec.decode(event)
+        history.push({ event: decoded, stored: event })
+        state = evolve(state, decoded)
+      }
       const last = stored.at(-1)
-      return { state, version: last?.version ?? 0, head: last?.hash ?? "" }
+      return { history, state, version: last?.version ?? 0, head: last?.hash ?? "" }
     })
 
   const loadExisting = (memberId: string, codec?: EventCodec): Effect.Effect<Loaded, LetheError> =>
@@ -400,7 +455,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     return Either.right({ state, events, warnings })
   }
 
-  /** Encodes, chains and appends the events with the member's new directory row. */
+  /** Encodes, chains and appends the events with the member's new directory row; returns them as stored. */
   const append = (
     memberId: string,
     loaded: Loaded,
@@ -409,7 +464,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     call: Call,
     at: number,
     codec: EventCodec,
-  ): Effect.Effect<number, LetheError> =>
+  ): Effect.Effect<ReadonlyArray<RecordedEvent>, LetheError> =>
     Effect.gen(function* () {
       const streamId = memberStream(memberId)
       const metadata: EventMetadata = {
@@ -447,7 +502,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
           : [],
       )
       const member = memberRow(state, version, yield* emailKeyOf(state))
-      yield* fromStore("append", () =>
+      const appended = yield* fromStore("append", () =>
         store.events.append({
           streamId,
           expectedVersion: loaded.version === 0 ? "no_stream" : loaded.version,
@@ -455,18 +510,25 @@ export const makeLethe = (options: LetheOptions): LetheService => {
           directory: { member, messages },
         }),
       )
-      return version
+      const firstPosition = appended.position - prepared.length + 1
+      return prepared.map(
+        (event, i): RecordedEvent => ({
+          event: events[i] as MemberEvent,
+          stored: { ...event, streamId, version: loaded.version + i + 1, position: firstPosition + i },
+        }),
+      )
     })
 
   /**
    * Runs commands on one member: load, decide, append; again from a fresh read
    * when another writer moved the stream in between (optimistic concurrency).
+   * `check` decides only: it refuses exactly as the real run would, and writes nothing.
    */
   const execute = (
     memberId: string,
     commands: (loaded: Loaded) => Effect.Effect<ReadonlyArray<MemberCommand>, LetheError>,
     call: Call,
-    options: { readonly create?: boolean } = {},
+    options: { readonly create?: boolean; readonly check?: boolean } = {},
   ): Effect.Effect<Executed, LetheError> =>
     Effect.gen(function* () {
       const codec = sealer.session()
@@ -477,10 +539,19 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       const decided = decideAll(loaded, batch, { now: at, actor: call.actor, config })
       if (Either.isLeft(decided)) return yield* Effect.fail(decided.left)
       const { state, events, warnings } = decided.right
-      const version =
-        events.length === 0 ? loaded.version : yield* append(memberId, loaded, state, events, call, at, codec)
+      const unchanged = { memberId, version: loaded.version, history: loaded.history, warnings }
+      if (options.check === true) return { ...unchanged, state, events, erasure: null }
+      const appended =
+        events.length === 0 ? [] : yield* append(memberId, loaded, state, events, call, at, codec)
       const erasure = yield* shredAfter(memberId, state, batch, events, at)
-      return { memberId, state, version, events, warnings, erasure }
+      return {
+        ...unchanged,
+        state,
+        version: loaded.version + appended.length,
+        events,
+        history: [...loaded.history, ...appended],
+        erasure,
+      }
     }).pipe(Effect.retry({ times: retries, while: (error) => error._tag === "ConcurrencyConflict" }))
 
   /**
@@ -615,7 +686,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
           callOf(input),
         )
         const dueBy = executed.state.requests[requestId]?.dueBy ?? receivedAt
-        return { ...result(executed), requestId, dueBy: new Date(dueBy) }
+        return { ...result(executed), requestId, dueBy: new Date(dueBy), otherSystems: config.otherSystems }
       })
 
   const forget = (memberId: string, input: ForgetInput) =>
@@ -666,6 +737,197 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       ),
     )
 
+  /** Who an e-mail belongs to in a tenant: an active member, a forgotten one still restorable, or nobody (R1, R5). */
+  const ownerOfEmail = (
+    tenantId: string,
+    email: string,
+  ): Effect.Effect<
+    { readonly _tag: "Active" | "Restorable"; readonly memberId: string } | { readonly _tag: "Nobody" },
+    LetheError
+  > =>
+    Effect.gen(function* () {
+      const key = yield* lookupKey(tenantId, email)
+      const [active] = yield* fromStore("findByEmail", () => store.directory.findByEmail(tenantId, key))
+      if (active !== undefined) return { _tag: "Active", memberId: active.memberId } as const
+      const at = yield* now
+      const restorable = (yield* fromStore("findRestorable", () =>
+        store.directory.findRestorable(tenantId, key),
+      )).find((row) => row.restorableUntil !== null && at < row.restorableUntil)
+      return restorable === undefined
+        ? ({ _tag: "Nobody" } as const)
+        : ({ _tag: "Restorable", memberId: restorable.memberId } as const)
+    })
+
+  const validateFormat = (format: unknown): Effect.Effect<ExportFormat, InvalidCommand> =>
+    Schema.decodeUnknown(ExportFormat)(format).pipe(
+      Effect.mapError(
+        (e) =>
+          new InvalidCommand({ command: "export", issues: ParseResult.TreeFormatter.formatErrorSync(e) }),
+      ),
+    )
+
+  const recordExport = (format: ExportFormat, requestId: string | undefined) =>
+    validate(() => ({ _tag: "RecordExport", format, requestId: requestId ?? null })).pipe(
+      Effect.map((command) => [command]),
+    )
+
+  const exportMember = (memberId: string, input: ExportInput): Effect.Effect<ExportResult, LetheError> =>
+    Effect.gen(function* () {
+      const format = yield* validateFormat(input.format)
+      // Recorded and read in one step: the document shows the log exactly as of its own DataExported.
+      const executed = yield* execute(memberId, () => recordExport(format, input.requestId), callOf(input))
+      const exported = executed.events.find((e) => e._tag === "DataExported")
+      const document = memberExport(executed.history, executed.state, {
+        exportedAt: exported?.at ?? (yield* now),
+        requestId: input.requestId ?? null,
+        otherSystems: config.otherSystems,
+        catalogue: config.consentCatalogue,
+      })
+      return renderExport(document, format)
+    })
+
+  const validatePolicies = (
+    policies: ReadonlyArray<unknown>,
+  ): Effect.Effect<ReadonlyArray<RetentionPolicy>, InvalidCommand> =>
+    Schema.decodeUnknown(Schema.Array(RetentionPolicy))(policies).pipe(
+      Effect.mapError(
+        (e) =>
+          new InvalidCommand({
+            command: "runRetention",
+            issues: ParseResult.TreeFormatter.formatErrorSync(e),
+          }),
+      ),
+      Effect.filterOrFail(
+        (decoded) => {
+          const ids = [...builtInRetentionRules, ...decoded.map((p) => p.id)]
+          return new Set(ids).size === ids.length
+        },
+        () =>
+          new InvalidCommand({
+            command: "runRetention",
+            issues: "policy ids must be unique and differ from the built-in rules",
+          }),
+      ),
+    )
+
+  /** One member's retention action, through the domain commands and their guards, as Lethe's own actor. */
+  const applyRetention = (
+    memberId: string,
+    action: RetentionAction,
+    call: Call,
+  ): Effect.Effect<Executed, LetheError> => {
+    switch (action._tag) {
+      case "Purge":
+        return run(memberId, () => ({ _tag: "Purge" }), call)
+      case "EraseInvoices":
+        return run(
+          memberId,
+          () => ({ _tag: "ErasePersonalData", categories: ["invoice"], reason: "invoice retention ended" }),
+          call,
+        )
+      case "Anonymize":
+        // No subject confirmation: the domain lets Lethe's own actor skip it for a policy (R9, R20).
+        return run(
+          memberId,
+          () => ({ _tag: "Anonymize", confirmEmail: null, policyId: action.policyId, requestId: null }),
+          call,
+        )
+      case "Forget":
+        // Staff may forget a restricted member on request; a policy may not (art. 18(1)(b, c), R23).
+        return execute(
+          memberId,
+          (loaded) =>
+            loaded.state.restriction !== null
+              ? Effect.fail(
+                  new RetentionBlocked({
+                    memberId,
+                    policyId: action.policyId,
+                    reasons: ["ProcessingRestricted"],
+                  }),
+                )
+              : validate(() => ({ _tag: "Forget", requestId: null })).pipe(
+                  Effect.map((command) => [command]),
+                ),
+          call,
+        )
+      default:
+        return absurd(action)
+    }
+  }
+
+  /** Applies one valid import row in one append: all of it, or nothing. */
+  const importRow = (
+    row: ContactRow,
+    input: ImportCsvInput,
+  ): Effect.Effect<
+    { readonly memberId: string; readonly outcome: ImportOutcome } | Omit<RejectedRow, "row" | "line">,
+    LetheError
+  > =>
+    Effect.gen(function* () {
+      const tag = row.sourceTag ?? input.source
+      const source: Source = { kind: "import", ...(tag === undefined ? {} : { tag }) }
+      const call = callOf(input, source)
+      const consent = yield* validate(() => ({
+        _tag: "GiveConsent",
+        purpose: row.purpose,
+        explicit: false,
+        method: "import",
+        wordingVersion: row.wordingVersion ?? latestWording(row.purpose) ?? "",
+        source,
+        givenAt: row.givenAt,
+      }))
+      const owner = yield* ownerOfEmail(input.tenantId, row.email)
+      if (owner._tag === "Restorable" && !input.restoreForgotten)
+        return {
+          reason: "ForgottenMember",
+          detail:
+            "the e-mail belongs to a member forgotten within the restore window; import with restoreForgotten to restore it",
+        }
+      switch (owner._tag) {
+        case "Active":
+        case "Restorable": {
+          const restore = owner._tag === "Restorable" ? [{ _tag: "Restore", by: "staff" } as const] : []
+          const executed = yield* execute(
+            owner.memberId,
+            (loaded) => {
+              const verdict = importedConsent(loaded.state, row.purpose, row.givenAt)
+              // An objection since the consent was given outweighs the old list: no restore either.
+              return Effect.succeed(
+                verdict === "objected" ? [] : [...restore, ...(verdict === "record" ? [consent] : [])],
+              )
+            },
+            call,
+          )
+          if (executed.events.length > 0)
+            return { memberId: owner.memberId, outcome: restore.length > 0 ? "restored" : "subscribed" }
+          if (importedConsent(executed.state, row.purpose, row.givenAt) === "objected")
+            return {
+              reason: "ConsentObjected",
+              detail: `the member unsubscribed from or withdrew "${row.purpose}" after this consent was given`,
+            }
+          return { memberId: owner.memberId, outcome: "unchanged" }
+        }
+        case "Nobody": {
+          const memberId = newId()
+          const register = yield* validate(() =>
+            registerCommand(memberId, {
+              tenantId: input.tenantId,
+              personal: {
+                email: row.email,
+                ...(row.name === null ? {} : { name: row.name }),
+                ...(row.phone === null ? {} : { phone: row.phone }),
+              },
+              source,
+            }),
+          )
+          yield* execute(memberId, () => Effect.succeed([register, consent]), call, { create: true })
+          return { memberId, outcome: "created" }
+        }
+        default:
+          return absurd(owner)
+      }
+    })
+
   return {
     config,
     register: (input) =>
@@ -714,22 +976,15 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     subscribe: (input) =>
       Effect.gen(function* () {
         const consent = yield* validate(() => consentCommand(input, undefined))
-        const key = yield* lookupKey(input.tenantId, input.email)
         const call = callOf(input, input.source)
-        const [active] = yield* fromStore("findByEmail", () =>
-          store.directory.findByEmail(input.tenantId, key),
-        )
-        if (active !== undefined) {
-          const executed = yield* execute(active.memberId, () => Effect.succeed([consent]), call)
+        const owner = yield* ownerOfEmail(input.tenantId, input.email)
+        if (owner._tag === "Active") {
+          const executed = yield* execute(owner.memberId, () => Effect.succeed([consent]), call)
           return { ...result(executed), outcome: "subscribed" as const }
         }
-        const at = yield* now
-        const restorable = (yield* fromStore("findRestorable", () =>
-          store.directory.findRestorable(input.tenantId, key),
-        )).find((row) => row.restorableUntil !== null && at < row.restorableUntil)
-        if (restorable !== undefined) {
+        if (owner._tag === "Restorable") {
           const executed = yield* execute(
-            restorable.memberId,
+            owner.memberId,
             () => Effect.succeed([{ _tag: "Restore", by: "subject" } as const, consent]),
             call,
           )
@@ -872,15 +1127,9 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       Effect.gen(function* () {
         const owner = yield* fromStore("messageOwner", () => store.directory.messageOwner(messageId))
         if (owner === undefined) return yield* Effect.fail(new MessageNotFound({ messageId }))
-        const codec = sealer.session()
-        const stored = yield* fromStore("readStream", () =>
-          store.events.readStream(memberStream(owner.memberId)),
-        )
-        let state = initialState
+        const { history, state } = yield* load(owner.memberId)
         let proof: Omit<MessageProof, "memberStatus"> | undefined
-        for (const event of stored) {
-          const decoded = yield* codec.decode(event)
-          state = evolve(state, decoded)
+        for (const { event: decoded, stored: event } of history) {
           if (decoded._tag === "MessageSent" && decoded.messageId === messageId)
             proof = {
               messageId,
@@ -908,14 +1157,11 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       }),
     erasureReceipt: (memberId) =>
       Effect.gen(function* () {
-        const codec = sealer.session()
-        const stored = yield* fromStore("readStream", () => store.events.readStream(memberStream(memberId)))
-        if (stored.length === 0) return yield* Effect.fail(new MemberNotFound({ memberId }))
-        let state = initialState
+        const { history, state } = yield* loadExisting(memberId)
+        const stored = history.map((recorded) => recorded.stored)
         let erasedAt = 0
         let erasedBy = ""
         for (const event of stored) {
-          state = evolve(state, yield* codec.decode(event))
           if (event.type === "Purged" || event.type === "Anonymized") {
             erasedAt = event.recordedAt
             erasedBy = event.metadata.actor
@@ -955,62 +1201,88 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       }),
     runRetention: (options = {}) =>
       Effect.gen(function* () {
-        const at = yield* now
+        const policies = yield* validatePolicies(options.policies ?? [])
         const batchSize = options.batchSize ?? pageSize
-        const invoiceCutoff = new Date(at)
-        invoiceCutoff.setUTCFullYear(invoiceCutoff.getUTCFullYear() - config.invoiceRetentionYears)
-        const rules: ReadonlyArray<{
-          readonly rule: RetentionRule
-          readonly query: (after: string | undefined) => Promise<ReadonlyArray<MemberRow>>
-          readonly apply: (memberId: string) => Effect.Effect<Executed, LetheError>
-        }> = [
+        const correlationId = newId()
+        const call: Call = { actor: retentionActor, correlationId }
+        return yield* runRetentionSteps(
+          retentionSteps(yield* now, config, policies),
           {
-            rule: "purge-forgotten",
-            query: (after) =>
-              store.directory.restoreWindowEndedBefore({
-                before: at,
-                limit: batchSize,
-                ...(after === undefined ? {} : { after }),
-              }),
-            apply: (memberId) => run(memberId, () => ({ _tag: "Purge" }), { actor: retentionActor }),
-          },
-          {
-            rule: "end-invoice-retention",
-            query: (after) =>
-              store.directory.invoicesHeldSince({
-                before: invoiceCutoff.getTime(),
-                limit: batchSize,
-                ...(after === undefined ? {} : { after }),
-              }),
-            apply: (memberId) =>
-              run(
-                memberId,
-                () => ({
-                  _tag: "ErasePersonalData",
-                  categories: ["invoice"],
-                  reason: "invoice retention ended",
-                }),
-                { actor: retentionActor },
+            page: (step, after) =>
+              fromStore("directory", () =>
+                step.query(store.directory, { limit: batchSize, ...(after === undefined ? {} : { after }) }),
+              ),
+            apply: (memberId, action) =>
+              applyRetention(memberId, action, call).pipe(
+                Effect.map((executed) => ({ erasure: executed.erasure, warnings: executed.warnings })),
               ),
           },
-        ]
-        const planned: Array<RetentionReport["planned"][number]> = []
-        const executed: Array<RetentionReport["executed"][number]> = []
-        const failed: Array<RetentionReport["failed"][number]> = []
-        for (const { rule, query, apply } of rules) {
-          // Plan the whole rule from the directory first: executing changes the rows it pages over.
-          const rows = yield* allRows(query, batchSize)
-          for (const row of rows) planned.push({ memberId: row.memberId, rule })
-          if (options.dryRun === true) continue
-          for (const row of rows) {
-            const outcome = yield* Effect.either(apply(row.memberId))
-            if (Either.isRight(outcome))
-              executed.push({ memberId: row.memberId, rule, erasure: outcome.right.erasure })
-            else failed.push({ memberId: row.memberId, rule, error: outcome.left })
-            options.onProgress?.({ rule, done: executed.length + failed.length })
-          }
+          {
+            correlationId,
+            dryRun: options.dryRun === true,
+            batchSize,
+            ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+          },
+        )
+      }),
+    exportMember,
+    createExportLink: (memberId, input) =>
+      Effect.gen(function* () {
+        const format = yield* validateFormat(input.format)
+        const invalidValidity = new InvalidCommand({
+          command: "createExportLink",
+          issues: 'validFor must be a positive, finite duration (milliseconds, or e.g. "2 hours")',
+        })
+        const validFor = yield* Effect.try({
+          try: () => Duration.toMillis(input.validFor ?? defaultExportLinkValidity),
+          catch: () => invalidValidity,
+        })
+        if (!(validFor > 0 && Number.isFinite(validFor))) return yield* Effect.fail(invalidValidity)
+        // The same decision the export will take, taken now, so a link that cannot work is never handed out.
+        yield* execute(memberId, () => recordExport(format, input.requestId), callOf(input), { check: true })
+        const expiresAt = (yield* now) + validFor
+        const key = yield* fromStore("linkSigningKey", () => keyring.linkSigningKey())
+        const token = signExportLink(
+          {
+            linkId: newId(),
+            memberId,
+            format,
+            actor: { id: input.actor.id, roles: [...input.actor.roles] },
+            requestId: input.requestId ?? null,
+            expiresAt,
+          },
+          key,
+        )
+        return { token, memberId, format, expiresAt: new Date(expiresAt) }
+      }),
+    redeemExportLink: (token) =>
+      Effect.gen(function* () {
+        const key = yield* fromStore("linkSigningKey", () => keyring.linkSigningKey())
+        const opened = openExportLink(token, key, yield* now)
+        if (Either.isLeft(opened)) return yield* Effect.fail(opened.left)
+        const claims = opened.right
+        return yield* exportMember(claims.memberId, {
+          format: claims.format,
+          actor: claims.actor,
+          ...(claims.requestId === null ? {} : { requestId: claims.requestId }),
+        })
+      }),
+    importCsv: (csvText, input) =>
+      Effect.gen(function* () {
+        const parsed = parseContactsCsv(csvText, { now: yield* now, catalogue: config.consentCatalogue })
+        if (Either.isLeft(parsed)) return yield* Effect.fail(parsed.left)
+        const applied: Array<ImportReport["applied"][number]> = []
+        const rejected: Array<RejectedRow> = [...parsed.right.rejected]
+        // One row after the other: a later row with the same e-mail finds the member an earlier one created.
+        for (const row of parsed.right.rows) {
+          const outcome = yield* Effect.either(importRow(row, input))
+          const at = { row: row.row, line: row.line }
+          if (Either.isLeft(outcome))
+            rejected.push({ ...at, reason: outcome.left._tag, detail: outcome.left.message })
+          else if ("reason" in outcome.right) rejected.push({ ...at, ...outcome.right })
+          else applied.push({ ...at, ...outcome.right })
         }
-        return { dryRun: options.dryRun === true, planned, executed, failed }
+        return { applied, rejected: rejected.sort((a, b) => a.row - b.row) }
       }),
     overdueErasureRequests: () => now.pipe(Effect.flatMap((at) => dueRequests(at, ["erasure"]))),
     openRequests: () => dueRequests(Number.MAX_SAFE_INTEGER, ["erasure", "access"]),

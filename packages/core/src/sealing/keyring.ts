@@ -38,6 +38,12 @@ export interface Keyring {
   signReceipt(payload: Uint8Array): Promise<Uint8Array>
   /** The public key that verifies receipts (PEM, SPKI). */
   receiptPublicKey(): Promise<string>
+  /**
+   * The HMAC-SHA-256 key that signs export download links (32 bytes, R13).
+   * Links signed under one key are refused under another, so replacing it
+   * revokes every open link.
+   */
+  linkSigningKey(): Promise<Uint8Array>
 }
 
 /** Shortest secret `keyringFromSecret` accepts, in bytes. */
@@ -51,9 +57,10 @@ const aesGcm = "aes-256-gcm"
 /**
  * A keyring whose keys are derived from one secret with HKDF-SHA-256, a
  * separate key per purpose and tenant: the key-encryption key, the blind-index
- * keys, and the Ed25519 receipt-signing key. Keep the secret out of the
- * database and its backups. `kekId` names the secret's generation, so a new
- * secret can be rolled out while keys wrapped under the old one are rewrapped.
+ * keys, the Ed25519 receipt-signing key and the export-link signing key. Keep
+ * the secret out of the database and its backups. `kekId` names the secret's
+ * generation, so a new secret can be rolled out while keys wrapped under the
+ * old one are rewrapped.
  *
  * @example
  * ```ts
@@ -73,6 +80,7 @@ export const keyringFromSecret = (secret: string | Uint8Array, kekId = "secret-v
   })
   const publicKey = createPublicKey(signingKey).export({ type: "spki", format: "pem" }).toString()
   const blindKeys = new Map<string, Uint8Array>()
+  const linkKey = new Uint8Array(derive("export-link-signing"))
   return {
     blindIndexKey: async (tenantId) => {
       let key = blindKeys.get(tenantId)
@@ -100,5 +108,6 @@ export const keyringFromSecret = (secret: string | Uint8Array, kekId = "secret-v
     },
     signReceipt: async (payload) => new Uint8Array(sign(null, payload, signingKey)),
     receiptPublicKey: async () => publicKey,
+    linkSigningKey: async () => new Uint8Array(linkKey),
   }
 }

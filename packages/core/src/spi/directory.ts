@@ -69,8 +69,9 @@ export interface DirectoryUpdate {
   readonly messages?: ReadonlyArray<MessageEntry>
 }
 
-/** Keyset paging over member ids, ascending. */
+/** Keyset paging over member ids, ascending (code-unit order; Lethe's ids are ASCII UUIDs). */
 export interface Page {
+  /** A positive integer; anything else rejects with `StoreError`. */
   readonly limit: number
   /** Return members whose id is greater than this. */
   readonly after?: string
@@ -91,7 +92,7 @@ export interface Directory {
   findByEmail(tenantId: string, emailKey: string): Promise<ReadonlyArray<MemberRow>>
   /** Forgotten members still restorable under this key (R5). */
   findRestorable(tenantId: string, restoreKey: string): Promise<ReadonlyArray<MemberRow>>
-  /** Active members whose `searchText` contains `text` (lower-cased by the caller). */
+  /** Active members whose `searchText` contains `text` as a literal substring (`%`, `_` match themselves; the caller lower-cases). */
   search(tenantId: string, text: string, page: Page): Promise<ReadonlyArray<MemberRow>>
   /** Active members with `contractsEndedAt` before `before` (R20). */
   contractsEndedBefore(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
@@ -99,11 +100,12 @@ export interface Directory {
   inactiveSince(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
   /** Active non-customers with no contact since `before` (R15). */
   coldLeadsSince(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
-  /** Forgotten members whose restore window ended before `before` (to purge). */
+  /** Forgotten members whose restore window ended at or before `before` (`restorableUntil <= before`: to purge). */
   restoreWindowEndedBefore(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
   /** Anonymized members still holding invoice data, anonymized before `before` (end of invoice retention, R24). */
   invoicesHeldSince(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
   /** Members with an open request due before `before` (R11). */
   requestsDueBefore(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
+  /** Who received the message; the first entry recorded for an id stays. */
   messageOwner(messageId: string): Promise<MessageEntry | undefined>
 }

@@ -39,7 +39,7 @@ export type KeyEntry =
 export interface KeyStore {
   put(key: StoredKey): Promise<void>
   get(keyId: string): Promise<KeyEntry | undefined>
-  /** Destroys the key material and leaves a tombstone. Destroying twice is a no-op. */
+  /** Destroys the key material and leaves a tombstone. Destroying twice, or an unknown id, is a no-op. */
   destroy(keyId: string, at: number): Promise<void>
   /** Every key of a member, live and destroyed. */
   listForMember(memberId: string): Promise<ReadonlyArray<KeyEntry>>

@@ -15,6 +15,9 @@ export interface LetheStore {
   readonly events: EventStore
   readonly keys: KeyStore
   readonly directory: Directory
-  /** Releases what the adapter opened. Never ends a pool the caller passed in. */
+  /**
+   * Releases what the adapter opened; never ends a pool the caller passed in.
+   * Closing twice is harmless; any call after close rejects with `StoreError`.
+   */
   close(): Promise<void>
 }

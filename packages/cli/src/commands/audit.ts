@@ -1,0 +1,134 @@
+/**
+ * `lethe audit <source>`: replays the log and checks every rule (R35).
+ *
+ * @module
+ */
+import { readFile } from "node:fs/promises"
+import type { AuditReport, DomainConfig } from "@lethe/core"
+import { auditLog } from "@lethe/core"
+import { CliError, ExitCode, reasonOf } from "../errors.js"
+import type { Io } from "../io.js"
+import { emit } from "../io.js"
+import { progressLine } from "../progress.js"
+import { renderHtml } from "../report/html.js"
+import { renderJson } from "../report/json.js"
+import { renderText } from "../report/text.js"
+import { openLogSource } from "../source.js"
+
+/** The report formats of `--format`. */
+export const reportFormats = ["text", "json", "html"] as const
+export type ReportFormat = (typeof reportFormats)[number]
+
+/** What `lethe audit` is asked. */
+export interface AuditCommand {
+  readonly source: string
+  readonly format: ReportFormat
+  readonly out: string | undefined
+  readonly graceDays: number
+  /** ISO 8601; default now. */
+  readonly asOf: string | undefined
+  /** A JSON file with the tenant's configuration (catalogue, windows, deadlines). */
+  readonly config: string | undefined
+}
+
+/** Parses `--as-of`: an ISO 8601 date or date-time. */
+export const parseAsOf = (text: string | undefined): Date => {
+  if (text === undefined) return new Date()
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN
+  if (Number.isNaN(ms))
+    throw CliError.usage(`--as-of ${text}: expected an ISO 8601 date, e.g. 2026-03-31T00:00:00Z`)
+  return new Date(ms)
+}
+
+const configKeys = [
+  "restoreWindowDays",
+  "erasureDeadlineDays",
+  "accessDeadlineDays",
+  "consentCatalogue",
+  "permissions",
+  "clubs",
+] as const
+
+/** Reads `--config`: the parts of the tenant's configuration the audit uses, as JSON. */
+export const readConfig = async (file: string | undefined): Promise<Partial<DomainConfig>> => {
+  if (file === undefined) return {}
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(await readFile(file, "utf8"))
+  } catch (error) {
+    throw CliError.io(`cannot read --config ${file}: ${reasonOf(error)}`)
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw CliError.usage(`--config ${file}: expected a JSON object`)
+  const config = parsed as Record<string, unknown>
+  const unknown = Object.keys(config).filter((k) => !(configKeys as ReadonlyArray<string>).includes(k))
+  if (unknown.length > 0)
+    throw CliError.usage(
+      `--config ${file}: unknown keys ${unknown.join(", ")} (known: ${configKeys.join(", ")})`,
+    )
+  for (const key of ["restoreWindowDays", "erasureDeadlineDays", "accessDeadlineDays"] as const) {
+    const value = config[key]
+    if (value !== undefined && (typeof value !== "number" || !Number.isInteger(value) || value <= 0))
+      throw CliError.usage(`--config ${file}: ${key} must be a positive whole number of days`)
+  }
+  const catalogue = config.consentCatalogue
+  if (catalogue !== undefined) {
+    if (typeof catalogue !== "object" || catalogue === null || Array.isArray(catalogue))
+      throw CliError.usage(`--config ${file}: consentCatalogue must map purposes to their definitions`)
+    for (const [purpose, definition] of Object.entries(catalogue)) {
+      const d = definition as Record<string, unknown> | null
+      if (typeof d !== "object" || d === null || d.purpose !== purpose || !Array.isArray(d.covers))
+        throw CliError.usage(
+          `--config ${file}: consentCatalogue.${purpose} must be a purpose definition with "purpose": "${purpose}" and "covers"`,
+        )
+    }
+  }
+  return config as Partial<DomainConfig>
+}
+
+const render = (format: ReportFormat, report: AuditReport, source: string): string => {
+  switch (format) {
+    case "text":
+      return renderText(report, { source })
+    case "json":
+      return renderJson(report, { source })
+    case "html":
+      return renderHtml(report, { source })
+  }
+}
+
+/**
+ * Runs the audit and writes the report; resolves to the exit code: 0 clean,
+ * 1 findings. Usage and I/O errors reject with `CliError` (exit code 2).
+ */
+export const auditCommand = async (command: AuditCommand, io: Io): Promise<number> => {
+  if (!Number.isInteger(command.graceDays) || command.graceDays < 0)
+    throw CliError.usage(`--grace-days ${command.graceDays}: expected a whole number of days, 0 or more`)
+  const asOf = parseAsOf(command.asOf)
+  const config = await readConfig(command.config)
+  const source = await openLogSource(command.source)
+  const progress = progressLine(io.stderr, "auditing", "events", source.progress)
+  let report: AuditReport
+  try {
+    report = await auditLog(source.events, {
+      ...source.sources,
+      asOf,
+      config,
+      purgeGraceDays: command.graceDays,
+      progressEvery: 5_000,
+      onProgress: (p) => progress.update(p.events),
+    })
+  } catch (error) {
+    if (error instanceof CliError) throw error
+    throw CliError.io(`cannot read ${command.source}: ${reasonOf(error)}`)
+  } finally {
+    progress.finish()
+    await source.close()
+  }
+  await emit(io, render(command.format, report, source.label), command.out)
+  if (command.out !== undefined)
+    io.stderr.write(
+      `${report.clean ? "clean" : `${report.summary.findings} finding(s)`}; ${command.format} report written to ${command.out}\n`,
+    )
+  return report.clean ? ExitCode.clean : ExitCode.findings
+}

@@ -1,0 +1,38 @@
+/**
+ * `lethe export-log <source> --out log.jsonl`: the log as a file an auditor
+ * can take away and audit without the database or any key.
+ *
+ * @module
+ */
+import { CliError, ExitCode, reasonOf } from "../errors.js"
+import type { Io } from "../io.js"
+import { exportLog } from "../log-file.js"
+import { progressLine } from "../progress.js"
+import { openStore } from "../source.js"
+
+export interface ExportLogCommand {
+  readonly source: string
+  readonly out: string
+}
+
+/** Exports the log; resolves to exit code 0, rejects with `CliError` otherwise. */
+export const exportLogCommand = async (command: ExportLogCommand, io: Io): Promise<number> => {
+  if (!/\.jsonl$/i.test(command.out))
+    throw CliError.usage(
+      `--out ${command.out}: a log file's name ends in .jsonl, so lethe audit can tell it from a database`,
+    )
+  const { store, label } = openStore(command.source)
+  const progress = progressLine(io.stderr, "exporting", "events")
+  try {
+    const summary = await exportLog(store, command.out, { source: label, onEvent: (n) => progress.update(n) })
+    progress.finish()
+    io.stderr.write(`exported ${summary.events} events of ${summary.members} members to ${command.out}\n`)
+    return ExitCode.clean
+  } catch (error) {
+    progress.finish()
+    if (error instanceof CliError) throw error
+    throw CliError.io(`cannot export ${command.source} to ${command.out}: ${reasonOf(error)}`)
+  } finally {
+    await store.close()
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The keyring of the commands that write (`retention`, `import`): derived
+ * from the application's secret in `LETHE_SECRET`, never from an argument,
+ * so it stays out of shell history and process lists.
+ *
+ * @module
+ */
+import type { Keyring } from "@lethe/core"
+import { keyringFromSecret, minimumSecretBytes } from "@lethe/core"
+import { CliError } from "../errors.js"
+
+/** The environment variable holding the application's secret. */
+export const secretVariable = "LETHE_SECRET"
+
+/** A keyring from `LETHE_SECRET`, or a usage error saying why it is needed. */
+export const keyringFromEnvironment = (why: string): Keyring => {
+  const secret = process.env[secretVariable]
+  if (secret === undefined || secret === "")
+    throw CliError.usage(`${why} needs the application's secret in ${secretVariable}`)
+  try {
+    return keyringFromSecret(secret)
+  } catch {
+    throw CliError.usage(`${secretVariable} must hold at least ${minimumSecretBytes} bytes`)
+  }
+}
+
+/**
+ * A keyring for runs that open no sealed value (a dry run): every call fails,
+ * so a use would be reported, never silently served with a wrong key.
+ */
+export const unusedKeyring: Keyring = new Proxy({} as Keyring, {
+  // Not a thenable, and no symbol: only the keyring's own methods fail.
+  get: (_, name) =>
+    name === "then" || typeof name === "symbol"
+      ? undefined
+      : () => Promise.reject(new Error(`no keyring for ${name}: set ${secretVariable}`)),
+})

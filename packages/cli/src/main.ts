@@ -1,0 +1,244 @@
+/**
+ * The `lethe` command line, built with `@effect/cli`: parsing, `--help` on
+ * every command, and exit codes: 0 clean, 1 findings, 2 usage or I/O error
+ * with a one-line reason on stderr.
+ *
+ * @module
+ */
+import { Args, Command, Options, ValidationError } from "@effect/cli"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { Console, Effect, Option } from "effect"
+import type { ReportFormat } from "./commands/audit.js"
+import { auditCommand, reportFormats } from "./commands/audit.js"
+import { demoCommand } from "./commands/demo.js"
+import { exportLogCommand } from "./commands/export-log.js"
+import { importCommand } from "./commands/import.js"
+import { secretVariable } from "./commands/keyring.js"
+import { retentionCommand } from "./commands/retention.js"
+import { CliError, ExitCode, reasonOf } from "./errors.js"
+import type { Io } from "./io.js"
+import { processIo } from "./io.js"
+
+/** The version `lethe --version` prints. */
+export const version = "0.1.0"
+
+const source = Args.text({ name: "source" }).pipe(
+  Args.withDescription("a SQLite file, a postgres:// URL, or a .jsonl log written by lethe export-log"),
+)
+const optionalText = (name: string, description: string) =>
+  Options.text(name).pipe(Options.withDescription(description), Options.optional)
+const value = <A>(option: Option.Option<A>): A | undefined => Option.getOrUndefined(option)
+
+const commandNames: ReadonlyArray<string> = ["audit", "export-log", "retention", "import", "demo"]
+
+/** Runs a command's work and records its exit code. */
+type Run = (work: (io: Io) => Promise<number>) => Effect.Effect<void, CliError>
+
+const commands = (run: Run) => {
+  const audit = Command.make(
+    "audit",
+    {
+      source,
+      format: Options.choice("format", reportFormats).pipe(
+        Options.withDefault<ReportFormat>("text"),
+        Options.withDescription("text for a terminal, json for tools, html for one self-contained page"),
+      ),
+      out: optionalText("out", "write the report to this file instead of stdout"),
+      graceDays: Options.integer("grace-days").pipe(
+        Options.withDefault(1),
+        Options.withDescription("days a forgotten member may stay unpurged after the restore window (R29)"),
+      ),
+      asOf: optionalText("as-of", "judge open deadlines at this ISO 8601 time (default: now)"),
+      config: optionalText(
+        "config",
+        "JSON file with the tenant's configuration: consentCatalogue, restoreWindowDays, erasureDeadlineDays, accessDeadlineDays, clubs",
+      ),
+    },
+    (a) =>
+      run((io) =>
+        auditCommand(
+          {
+            source: a.source,
+            format: a.format,
+            out: value(a.out),
+            graceDays: a.graceDays,
+            asOf: value(a.asOf),
+            config: value(a.config),
+          },
+          io,
+        ),
+      ),
+  ).pipe(
+    Command.withDescription(
+      "Replay the log and check every rule: hash chains, the guards of every event, request deadlines, purges and destroyed keys (R35). Exit code 0 clean, 1 findings, 2 usage or I/O error.",
+    ),
+  )
+
+  const exportLog = Command.make(
+    "export-log",
+    {
+      source,
+      out: Options.text("out").pipe(Options.withDescription("the log file to write (.jsonl)")),
+    },
+    (a) => run((io) => exportLogCommand({ source: a.source, out: a.out }, io)),
+  ).pipe(
+    Command.withDescription(
+      "Write the log, in global order, to a JSON Lines file that lethe audit reads without the database or any key. Sealed values stay sealed.",
+    ),
+  )
+
+  const retention = Command.make(
+    "retention",
+    {
+      source,
+      policies: optionalText(
+        "policies",
+        "JSON file with retention policies (an array, or { policies: [...] })",
+      ),
+      dryRun: Options.boolean("dry-run").pipe(
+        Options.withDescription("plan only: list who would be affected"),
+      ),
+      format: Options.choice("format", ["text", "json"] as const).pipe(
+        Options.withDefault<"text" | "json">("text"),
+      ),
+    },
+    (a) =>
+      run((io) =>
+        retentionCommand(
+          { source: a.source, policies: value(a.policies), dryRun: a.dryRun, format: a.format },
+          io,
+        ),
+      ),
+  ).pipe(
+    Command.withDescription(
+      `Run the built-in retention rules (purge forgotten members after the window, end invoice retention) and the policies of a file. A run that changes data needs ${secretVariable}. Exit code 1 when some member failed.`,
+    ),
+  )
+
+  const importCsv = Command.make(
+    "import",
+    {
+      csv: Args.file({ name: "csv", exists: "yes" }).pipe(Args.withDescription("the CSV file of contacts")),
+      db: Options.text("db").pipe(
+        Options.withDescription("the SQLite file to import into (created if absent)"),
+      ),
+      tenant: Options.text("tenant").pipe(Options.withDescription("the tenant the contacts belong to")),
+      restoreForgotten: Options.boolean("restore-forgotten").pipe(
+        Options.withDescription("rows matching a member forgotten within the window restore it (R6)"),
+      ),
+      actor: Options.text("actor").pipe(
+        Options.withDefault("lethe-cli"),
+        Options.withDescription("who imports, recorded on every event (R8)"),
+      ),
+    },
+    (a) =>
+      run((io) =>
+        importCommand(
+          { csv: a.csv, db: a.db, tenant: a.tenant, restoreForgotten: a.restoreForgotten, actor: a.actor },
+          io,
+        ),
+      ),
+  ).pipe(
+    Command.withDescription(
+      `Import contacts from a CSV file (email, purpose, given_at; name, phone, source_tag, wording_version). Needs ${secretVariable}. Exit code 1 when some rows were rejected.`,
+    ),
+  )
+
+  const demo = Command.make(
+    "demo",
+    {
+      db: Options.text("db").pipe(
+        Options.withDefault("lethe-demo.db"),
+        Options.withDescription("the new SQLite file to write"),
+      ),
+    },
+    (a) => run((io) => demoCommand({ db: a.db }, io)),
+  ).pipe(
+    Command.withDescription(
+      "Run the demo scenario (a gym member's guarded anonymization, a subscriber forgotten, restored and purged) into a new SQLite file, ready for lethe audit.",
+    ),
+  )
+
+  return Command.make("lethe", {}, () =>
+    Effect.fail(CliError.usage("a command is required: audit, export-log, retention, import or demo")),
+  ).pipe(
+    Command.withDescription(
+      "Lethe: audit a member event log by replay, export it, run retention, import contacts.",
+    ),
+    Command.withSubcommands([audit, exportLog, retention, importCsv, demo]),
+  )
+}
+
+/** Text without ANSI colour codes. */
+const stripColours = (text: string): string =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes start with ESC
+  text.replace(/\u001b\[[0-9;]*m/g, "")
+
+const oneLine = (text: string): string =>
+  stripColours(text)
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
+    .join(" ")
+
+/**
+ * Runs `lethe` with `argv` (as `process.argv`: node, script, then the
+ * arguments) and resolves to the exit code. Never rejects.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runCli(process.argv)
+ * ```
+ */
+export const runCli = async (argv: ReadonlyArray<string>, io: Io = processIo): Promise<number> => {
+  let code: number = ExitCode.clean
+  const run: Run = (work) =>
+    Effect.tryPromise({
+      try: () => work(io),
+      catch: (error) =>
+        error instanceof CliError ? error : CliError.io(`unexpected failure: ${reasonOf(error)}`),
+    }).pipe(
+      Effect.tap((result) =>
+        Effect.sync(() => {
+          code = result
+        }),
+      ),
+      Effect.asVoid,
+    )
+  const cli = Command.run(commands(run), { name: "lethe", version })
+  // @effect/cli prints its own parse errors; they are kept and said again as one line with the command's name.
+  const parseErrors: Array<string> = []
+  const fail = (reason: string) =>
+    Effect.sync(() => {
+      io.stderr.write(`lethe: ${reason}\n`)
+      code = ExitCode.error
+    })
+  const program = Console.consoleWith((console) =>
+    cli(argv).pipe(
+      Console.withConsole({
+        ...console,
+        // Help and version: to the command's stdout, without colours unless it is a terminal.
+        log: (...args: ReadonlyArray<unknown>) =>
+          Effect.sync(() => {
+            const text = args.map(String).join(" ")
+            const tty = "isTTY" in io.stdout && io.stdout.isTTY === true
+            io.stdout.write(`${tty ? text : stripColours(text)}\n`)
+          }),
+        error: (...args: ReadonlyArray<unknown>) =>
+          Effect.sync(() => {
+            parseErrors.push(args.map(String).join(" "))
+          }),
+      }),
+    ),
+  ).pipe(
+    Effect.catchIf(ValidationError.isValidationError, () => {
+      const command = commandNames.includes(argv[2] ?? "") ? ` ${argv[2]}` : ""
+      return fail(`${oneLine(parseErrors.join("\n")) || "invalid arguments"} (see lethe${command} --help)`)
+    }),
+    Effect.catchTag("CliError", (error) => fail(oneLine(error.reason))),
+    Effect.catchAllDefect((defect) => fail(`unexpected failure: ${reasonOf(defect)}`)),
+    Effect.provide(NodeContext.layer),
+  )
+  await Effect.runPromise(program)
+  return code
+}

@@ -1,0 +1,7 @@
+import { defineProject, mergeConfig } from "vitest/config"
+import { sharedConfig } from "../../vitest.shared"
+
+export default mergeConfig(
+  sharedConfig,
+  defineProject({ test: { name: "cli", globalSetup: ["./test/build-bin.ts"] } }),
+)

@@ -1,0 +1,515 @@
+/**
+ * The audit (R35): replays a log in global order and proves, rule by rule,
+ * that it holds, or names where it does not. It streams: for each stream it
+ * keeps the member's state (folded with `evolve` from events decoded without
+ * keys) and the head of its hash chain, never the events, so memory grows
+ * with the number of members, not of events.
+ *
+ * @module
+ */
+import { Either } from "effect"
+import { memberStream } from "../app/lethe.js"
+import type { MemberStatus } from "../errors.js"
+import type { DomainConfig } from "../member/config.js"
+import { dayMs, defaultDomainConfig } from "../member/config.js"
+import type { MemberEvent } from "../member/events.js"
+import { retainedOnAnonymization } from "../member/events.js"
+import type { MemberState } from "../member/state.js"
+import { evolve, initialState } from "../member/state.js"
+import type { StoredEvent } from "../spi/event-store.js"
+import type { KeyStore } from "../spi/key-store.js"
+import type { LetheStore } from "../spi/store.js"
+import { checkEvent, latePurge, lateRequest, overdueRequest } from "./checks.js"
+import { decodeWithoutKeys } from "./decode.js"
+import type { AuditRule, Finding, FindingDraft } from "./findings.js"
+import { auditRules, isoOrNull } from "./findings.js"
+import type { ChainHead, ChainProblem } from "./hash-chain.js"
+import { checkLink, emptyChain } from "./hash-chain.js"
+
+/**
+ * What the audit can cross-check besides the log. Both are optional: a check
+ * that needs one that is absent is reported as skipped, never as passed.
+ */
+export interface AuditSources {
+  /** Every data key of a member, live or destroyed, for the key checks (R29, R24). */
+  readonly keys?: Pick<KeyStore, "listForMember">
+  /**
+   * The stream version the directory records for a member: a stream shorter
+   * than that lost its last events, which its chain alone cannot show.
+   */
+  readonly streamVersion?: (memberId: string) => Promise<number | undefined>
+}
+
+/** The cross-checks a store offers: its key store and its directory's stream versions. */
+export const auditSourcesOf = (store: LetheStore): AuditSources => ({
+  keys: store.keys,
+  streamVersion: async (memberId) => (await store.directory.get(memberId))?.version,
+})
+
+/** How to audit. */
+export interface AuditOptions extends AuditSources {
+  /** When the audit judges open deadlines (R11, R29). Default: now. */
+  readonly asOf?: Date
+  /**
+   * The tenant's configuration: consent catalogue, restore window, deadlines,
+   * clubs. Default: Lethe's defaults (DESIGN §2b). Give the one the log was written under.
+   */
+  readonly config?: Partial<DomainConfig>
+  /** Days a forgotten member may stay unpurged after the window ends (R29). Default 1. */
+  readonly purgeGraceDays?: number
+  /** Findings kept in the report; the summary counts all. Default 10,000. */
+  readonly maxFindings?: number
+  /** Called every `progressEvery` events and once at the end. */
+  readonly onProgress?: (progress: AuditProgress) => void
+  /** Default 10,000. */
+  readonly progressEvery?: number
+}
+
+export interface AuditProgress {
+  readonly events: number
+  readonly position: number
+  readonly done: boolean
+}
+
+/** Requests of one kind over the whole log. */
+export interface RequestCounts {
+  readonly total: number
+  readonly fulfilled: number
+  readonly open: number
+}
+
+export interface AuditSummary {
+  readonly events: number
+  readonly streams: number
+  /** Registered members by their status at the end of the log. */
+  readonly members: Readonly<Record<MemberStatus, number>>
+  /** Members whose processing is restricted at the end of the log. */
+  readonly restricted: number
+  readonly messages: number
+  readonly erasureRequests: RequestCounts
+  readonly accessRequests: RequestCounts
+  readonly firstEventAt: Date | null
+  readonly lastEventAt: Date | null
+  readonly lastPosition: number
+  /** Every finding, including those past `maxFindings`. */
+  readonly findings: number
+  readonly findingsByRule: Readonly<Partial<Record<AuditRule, number>>>
+}
+
+/** Whether a rule was checked, and if not, why. */
+export interface CheckStatus {
+  readonly rule: AuditRule
+  readonly requirements: ReadonlyArray<string>
+  readonly description: string
+  readonly checked: boolean
+  /** Why it was skipped, or what it could not cover. */
+  readonly note: string | null
+}
+
+/** What happened on one day (UTC), for the report's timeline. */
+export interface TimelineDay {
+  /** YYYY-MM-DD. */
+  readonly day: string
+  readonly erasureRequested: number
+  readonly accessRequested: number
+  readonly forgotten: number
+  readonly restored: number
+  readonly purged: number
+  readonly anonymized: number
+  readonly findings: number
+}
+
+/** The audit's result. `clean` is true when no rule was broken. */
+export interface AuditReport {
+  readonly format: "lethe-audit/1"
+  readonly asOf: Date
+  readonly clean: boolean
+  readonly settings: {
+    readonly purgeGraceDays: number
+    readonly restoreWindowDays: number
+    readonly erasureDeadlineDays: number
+    readonly accessDeadlineDays: number
+    readonly purposes: ReadonlyArray<string>
+  }
+  readonly summary: AuditSummary
+  readonly checks: ReadonlyArray<CheckStatus>
+  /** In log order, then end-of-log findings; at most `maxFindings`. */
+  readonly findings: ReadonlyArray<Finding>
+  readonly timeline: ReadonlyArray<TimelineDay>
+}
+
+interface Place {
+  readonly version: number
+  readonly position: number
+}
+
+/** What the audit keeps per stream: never an event. */
+interface StreamAudit {
+  readonly streamId: string
+  head: ChainHead
+  state: MemberState
+  last: Place
+  /** Where each still-open request was made, for findings at the end of the log. */
+  readonly openRequests: Map<string, Place>
+  /** Where the member was last forgotten. */
+  forgotten: Place | null
+  /** Categories erased by `PersonalDataErased`, whose keys must be gone; null while none. */
+  erasedCategories: Set<string> | null
+}
+
+/** What a timeline day counts. */
+export type TimelineKind = Exclude<keyof TimelineDay, "day">
+
+/** A day's counts, all zero: the start of every day of the timeline, and of any grouping of days. */
+export const emptyTimelineCounts = (): Record<TimelineKind, number> => ({
+  erasureRequested: 0,
+  accessRequested: 0,
+  forgotten: 0,
+  restored: 0,
+  purged: 0,
+  anonymized: 0,
+  findings: 0,
+})
+
+const chainMessages: Readonly<Record<ChainProblem, string>> = {
+  "version-gap": "events are missing or out of order",
+  "prev-hash-mismatch": "the event is not chained to the previous one",
+  "hash-mismatch": "the event's content does not match its hash: it was changed",
+  "digest-mismatch": "a sealed value's ciphertext does not match its committed digest: it was changed",
+  "wrong-stream": "the event is stored under another stream",
+}
+
+/**
+ * The state the audit keeps: the same facts, without what no check reads
+ * (sent message ids); a purged or anonymized member, which no later event may
+ * change, keeps only its status and dates.
+ */
+const compact = (state: MemberState): MemberState => {
+  if (state.status === "purged" || state.status === "anonymized")
+    return {
+      ...initialState,
+      exists: state.exists,
+      memberId: state.memberId,
+      tenantId: state.tenantId,
+      status: state.status,
+      registeredAt: state.registeredAt,
+      forgottenAt: state.forgottenAt,
+      anonymizedAt: state.anonymizedAt,
+      purgedAt: state.purgedAt,
+      requests: state.requests,
+    }
+  return state.messageIds.length === 0 ? state : { ...state, messageIds: [] }
+}
+
+const memberIdOf = (stream: StreamAudit): string =>
+  stream.state.exists ? stream.state.memberId : stream.streamId.replace(/^member-/, "")
+
+const retained: ReadonlySet<string> = retainedOnAnonymization
+
+const dayOf = (ms: number): number => Math.floor(ms / dayMs)
+
+/**
+ * Audits a log read in global order, e.g. `readAllEvents(store.events)`.
+ *
+ * @example
+ * ```ts
+ * const report = await auditLog(readAllEvents(store.events), { ...auditSourcesOf(store), asOf: new Date() })
+ * if (!report.clean) for (const f of report.findings) console.log(f.rule, f.streamId, f.version, f.message)
+ * ```
+ */
+export const auditLog = async (
+  events: AsyncIterable<StoredEvent> | Iterable<StoredEvent>,
+  options: AuditOptions = {},
+): Promise<AuditReport> => {
+  const config: DomainConfig = { ...defaultDomainConfig, ...options.config }
+  const asOf = (options.asOf ?? new Date()).getTime()
+  const graceDays = options.purgeGraceDays ?? 1
+  const graceMs = graceDays * dayMs
+  const maxFindings = options.maxFindings ?? 10_000
+  const progressEvery = options.progressEvery ?? 10_000
+
+  const streams = new Map<string, StreamAudit>()
+  const findings: Array<Finding> = []
+  const byRule: Partial<Record<AuditRule, number>> = {}
+  const timeline = new Map<number, Record<TimelineKind, number>>()
+  let eventCount = 0
+  let lastPosition = 0
+  let firstAt: number | null = null
+  let lastAt: number | null = null
+  let messages = 0
+  const requestTotals = { erasure: 0, access: 0 }
+
+  const mark = (at: number, kind: TimelineKind) => {
+    const day = dayOf(at)
+    let counts = timeline.get(day)
+    if (counts === undefined) {
+      counts = emptyTimelineCounts()
+      timeline.set(day, counts)
+    }
+    counts[kind] += 1
+  }
+
+  const report = (stream: StreamAudit, place: Place, at: number | null, draft: FindingDraft) => {
+    const finding: Finding = {
+      ...draft,
+      streamId: stream.streamId,
+      version: draft.version ?? place.version,
+      position: place.position,
+      at: draft.at === undefined ? (at === null ? null : new Date(at)) : draft.at,
+    }
+    byRule[finding.rule] = (byRule[finding.rule] ?? 0) + 1
+    if (finding.at !== null) mark(finding.at.getTime(), "findings")
+    if (findings.length < maxFindings) findings.push(finding)
+  }
+
+  const chainFinding = (stream: StreamAudit, stored: StoredEvent, problem: ChainProblem): FindingDraft => {
+    const expected = stream.head.version + 1
+    const missing = problem === "version-gap" && stored.version > expected
+    return {
+      rule: "hash-chain",
+      requirements: ["R35"],
+      version: missing ? expected : stored.version,
+      message: missing
+        ? `version ${expected}${stored.version - 1 > expected ? `..${stored.version - 1}` : ""} missing: the next event stored is version ${stored.version}`
+        : `version ${stored.version}: ${chainMessages[problem]}`,
+      evidence: {
+        problem,
+        expectedVersion: expected,
+        storedVersion: stored.version,
+        storedStreamId: stored.streamId,
+        type: stored.type,
+        prevHash: stored.prevHash,
+        expectedPrevHash: stream.head.hash,
+        hash: stored.hash,
+      },
+    }
+  }
+
+  const afterEvent = (stream: StreamAudit, before: MemberState, event: MemberEvent, place: Place) => {
+    const after = evolve(before, event)
+    switch (event._tag) {
+      case "ErasureRequested":
+      case "AccessRequested":
+        requestTotals[event._tag === "ErasureRequested" ? "erasure" : "access"] += 1
+        mark(event.at, event._tag === "ErasureRequested" ? "erasureRequested" : "accessRequested")
+        stream.openRequests.set(event.requestId, place)
+        break
+      case "Forgotten":
+        mark(event.at, "forgotten")
+        stream.forgotten = place
+        break
+      case "Restored":
+        mark(event.at, "restored")
+        break
+      case "Purged": {
+        mark(event.at, "purged")
+        const late = latePurge(before, graceMs, { purgedAt: event.at })
+        if (late !== undefined) report(stream, place, event.at, late)
+        break
+      }
+      case "Anonymized":
+        mark(event.at, "anonymized")
+        break
+      case "MessageSent":
+        messages += 1
+        break
+      case "PersonalDataErased":
+        stream.erasedCategories ??= new Set()
+        for (const category of event.categories) stream.erasedCategories.add(category)
+        break
+      default:
+        break
+    }
+    if (event._tag === "Forgotten" || event._tag === "Anonymized" || event._tag === "DataExported")
+      for (const requestId of stream.openRequests.keys()) {
+        const request = after.requests[requestId]
+        if (request === undefined || request.fulfilledAt === null) continue
+        stream.openRequests.delete(requestId)
+        const late = lateRequest(request)
+        if (late !== undefined) report(stream, place, event.at, late)
+      }
+    if (event._tag === "Restored") stream.forgotten = null
+    stream.state = compact(after)
+  }
+
+  for await (const stored of events) {
+    eventCount += 1
+    lastPosition = stored.position
+    let stream = streams.get(stored.streamId)
+    if (stream === undefined) {
+      stream = {
+        streamId: stored.streamId,
+        head: emptyChain,
+        state: initialState,
+        last: { version: 0, position: 0 },
+        openRequests: new Map(),
+        forgotten: null,
+        erasedCategories: null,
+      }
+      streams.set(stored.streamId, stream)
+    }
+    const place: Place = { version: stored.version, position: stored.position }
+    const problem = checkLink(stream.streamId, stream.head, stored)
+    if (problem !== undefined) report(stream, place, stored.recordedAt, chainFinding(stream, stored, problem))
+    // Go on from the stored link, so one change is reported once, not at every later event.
+    stream.head = { version: stored.version, hash: stored.hash }
+    stream.last = place
+
+    const decoded = decodeWithoutKeys(stored)
+    if (Either.isLeft(decoded)) {
+      report(stream, place, stored.recordedAt, {
+        rule: "event-schema",
+        requirements: ["R35"],
+        message: `${stored.type} does not decode as a member event`,
+        evidence: { type: stored.type, problem: decoded.left },
+      })
+    } else {
+      const { event, clearValues } = decoded.right
+      firstAt ??= event.at
+      lastAt = Math.max(lastAt ?? event.at, event.at)
+      if (clearValues.length > 0)
+        report(stream, place, event.at, {
+          rule: "sealing",
+          requirements: ["R29"],
+          message: `${event._tag} stores ${clearValues.length} personal value(s) in clear`,
+          evidence: { paths: clearValues },
+        })
+      if (event._tag === "MemberRegistered" && memberStream(event.memberId) !== stream.streamId)
+        report(stream, place, event.at, {
+          rule: "lifecycle",
+          requirements: ["R35"],
+          message: `MemberRegistered for member ${event.memberId} in another member's stream`,
+          evidence: { memberId: event.memberId },
+        })
+      const before = stream.state
+      for (const draft of checkEvent(before, event, config)) report(stream, place, event.at, draft)
+      afterEvent(stream, before, event, place)
+    }
+    if (eventCount % progressEvery === 0)
+      options.onProgress?.({ events: eventCount, position: lastPosition, done: false })
+  }
+
+  const members: Record<MemberStatus, number> = { active: 0, forgotten: 0, purged: 0, anonymized: 0 }
+  let restricted = 0
+  const open = { erasure: 0, access: 0 }
+  for (const stream of streams.values()) {
+    const { state } = stream
+    if (!state.exists) continue
+    members[state.status] += 1
+    if (state.restriction !== null) restricted += 1
+    for (const [requestId, place] of stream.openRequests) {
+      const request = state.requests[requestId]
+      if (request === undefined || request.fulfilledAt !== null) continue
+      open[request.kind] += 1
+      const overdue = overdueRequest(request, asOf)
+      if (overdue !== undefined) report(stream, place, request.dueBy, overdue)
+    }
+    const unpurged = latePurge(state, graceMs, { asOf })
+    if (unpurged !== undefined) report(stream, stream.forgotten ?? stream.last, null, unpurged)
+  }
+
+  if (options.streamVersion !== undefined)
+    for (const stream of streams.values()) {
+      const recorded = await options.streamVersion(memberIdOf(stream))
+      if (recorded === undefined || recorded === stream.head.version) continue
+      report(stream, stream.last, null, {
+        rule: "hash-chain",
+        requirements: ["R35"],
+        version: recorded > stream.head.version ? stream.head.version + 1 : stream.head.version,
+        message:
+          recorded > stream.head.version
+            ? `version ${stream.head.version + 1}${recorded > stream.head.version + 1 ? `..${recorded}` : ""} missing: the stream ends at version ${stream.head.version}, the directory says ${recorded}`
+            : `the stream goes on to version ${stream.head.version}, the directory says ${recorded}: events were appended outside Lethe`,
+        evidence: {
+          problem: recorded > stream.head.version ? "stream-truncated" : "directory-behind",
+          streamVersion: stream.head.version,
+          directoryVersion: recorded,
+          headHash: stream.head.hash,
+        },
+      })
+    }
+
+  const keys = options.keys
+  if (keys !== undefined)
+    for (const stream of streams.values()) {
+      const { state, erasedCategories: erased } = stream
+      const erasedStatus = state.status === "purged" || state.status === "anonymized"
+      if (!erasedStatus && erased === null) continue
+      // Purged: no key at all. Anonymized: only the categories kept by law. Any status: no key of an erased category.
+      const mustBeGone = (category: string) =>
+        state.status === "purged" ||
+        (state.status === "anonymized" && !retained.has(category)) ||
+        (erased?.has(category) ?? false)
+      const live = (await keys.listForMember(state.memberId)).flatMap((entry) =>
+        entry._tag === "Live" && mustBeGone(entry.key.category)
+          ? [{ keyId: entry.key.keyId, category: entry.key.category }]
+          : [],
+      )
+      if (live.length === 0) continue
+      const erasedAt = state.status === "purged" ? state.purgedAt : state.anonymizedAt
+      report(stream, stream.last, erasedAt, {
+        rule: "keys-destroyed",
+        requirements: state.status === "purged" ? ["R29"] : ["R24", "R29"],
+        message: `${erasedStatus ? `${state.status} member` : "member"} still has ${live.length} live data key(s) of erased data: ${live.map((k) => k.category).join(", ")}`,
+        evidence: {
+          status: state.status,
+          erasedAt: isoOrNull(erasedAt),
+          erasedCategories: erased === null ? [] : [...erased].sort(),
+          liveKeys: live,
+        },
+      })
+    }
+
+  options.onProgress?.({ events: eventCount, position: lastPosition, done: true })
+
+  const total = Object.values(byRule).reduce((n, count) => n + count, 0)
+  const notes: Partial<Record<AuditRule, string>> = {
+    "anonymization-guard": "the subject's confirmation (R9) is not in the log: decide alone checks it",
+  }
+  if (keys === undefined) notes["keys-destroyed"] = "skipped: the source has no key store"
+  if (options.streamVersion === undefined)
+    notes["hash-chain"] =
+      "without a directory to compare with, a stream that lost its last events looks like a shorter stream"
+  const requestCounts = (kind: "erasure" | "access"): RequestCounts => ({
+    total: requestTotals[kind],
+    open: open[kind],
+    fulfilled: requestTotals[kind] - open[kind],
+  })
+  return {
+    format: "lethe-audit/1",
+    asOf: new Date(asOf),
+    clean: total === 0,
+    settings: {
+      purgeGraceDays: graceDays,
+      restoreWindowDays: config.restoreWindowDays,
+      erasureDeadlineDays: config.erasureDeadlineDays,
+      accessDeadlineDays: config.accessDeadlineDays,
+      purposes: Object.keys(config.consentCatalogue),
+    },
+    summary: {
+      events: eventCount,
+      streams: streams.size,
+      members,
+      restricted,
+      messages,
+      erasureRequests: requestCounts("erasure"),
+      accessRequests: requestCounts("access"),
+      firstEventAt: firstAt === null ? null : new Date(firstAt),
+      lastEventAt: lastAt === null ? null : new Date(lastAt),
+      lastPosition,
+      findings: total,
+      findingsByRule: byRule,
+    },
+    checks: (Object.keys(auditRules) as Array<AuditRule>).map((rule) => ({
+      rule,
+      requirements: auditRules[rule].requirements,
+      description: auditRules[rule].description,
+      checked: rule !== "keys-destroyed" || keys !== undefined,
+      note: notes[rule] ?? null,
+    })),
+    findings,
+    timeline: [...timeline.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([day, counts]) => ({ day: new Date(day * dayMs).toISOString().slice(0, 10), ...counts })),
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * A retention run's plan: the built-in rules and the caller's policies made
+ * concrete for one instant, each as a directory query (which members) and an
+ * action (what to do to each). Planning reads the directory only, never the
+ * log, so it costs one indexed query per page whatever the log's size.
+ *
+ * @module
+ */
+import { dayMs } from "../member/config.js"
+import { absurd } from "../member/state.js"
+import type { BeforeQuery, Directory, MemberRow, Page } from "../spi/directory.js"
+import type { RetentionPolicy } from "./policies.js"
+import { monthsBefore } from "./policies.js"
+
+/** The rules every run applies before any policy (DESIGN §3, R24, R29). */
+export type RetentionRule = "purge-forgotten" | "end-invoice-retention"
+
+/** The built-in rules, in the order a run applies them. */
+export const builtInRetentionRules: ReadonlyArray<RetentionRule> = [
+  "purge-forgotten",
+  "end-invoice-retention",
+]
+
+/** What a run does to one member. */
+export type RetentionAction =
+  /** Destroy every key of a member forgotten past the window. */
+  | { readonly _tag: "Purge" }
+  /** Destroy the invoice key of an anonymized member whose invoice retention ended (R24). */
+  | { readonly _tag: "EraseInvoices" }
+  | { readonly _tag: "Anonymize"; readonly policyId: string }
+  | { readonly _tag: "Forget"; readonly policyId: string }
+
+/** One rule or policy of a run: the members its query selects, and the action on each. */
+export interface RetentionStep {
+  /** The built-in rule's name, or the policy's id. */
+  readonly rule: string
+  readonly action: RetentionAction
+  /** One page of the members the step selects, by member id ascending. */
+  readonly query: (directory: Directory, page: Page) => Promise<ReadonlyArray<MemberRow>>
+}
+
+const selecting =
+  (
+    select: (directory: Directory, query: BeforeQuery) => Promise<ReadonlyArray<MemberRow>>,
+    before: number,
+    tenantId?: string,
+  ): RetentionStep["query"] =>
+  (directory, page) =>
+    select(directory, { ...page, before, ...(tenantId === undefined ? {} : { tenantId }) })
+
+const policyStep = (policy: RetentionPolicy, now: number): RetentionStep => {
+  switch (policy._tag) {
+    case "AnonymizeAfterContractEnd":
+      return {
+        rule: policy.id,
+        action: { _tag: "Anonymize", policyId: policy.id },
+        query: selecting(
+          (d, q) => d.contractsEndedBefore(q),
+          monthsBefore(now, policy.months),
+          policy.tenantId,
+        ),
+      }
+    case "AnonymizeInactive":
+      return {
+        rule: policy.id,
+        action: { _tag: "Anonymize", policyId: policy.id },
+        query: selecting((d, q) => d.inactiveSince(q), monthsBefore(now, policy.months), policy.tenantId),
+      }
+    case "ForgetColdLeads":
+      return {
+        rule: policy.id,
+        action: { _tag: "Forget", policyId: policy.id },
+        query: selecting((d, q) => d.coldLeadsSince(q), now - policy.days * dayMs, policy.tenantId),
+      }
+    default:
+      return absurd(policy)
+  }
+}
+
+/**
+ * The steps of a run at `now`: the built-in rules, then the policies in the
+ * order given (a member is handled by the first step that selects it).
+ */
+export const retentionSteps = (
+  now: number,
+  settings: { readonly invoiceRetentionYears: number },
+  policies: ReadonlyArray<RetentionPolicy>,
+): ReadonlyArray<RetentionStep> => {
+  const invoiceCutoff = new Date(now)
+  invoiceCutoff.setUTCFullYear(invoiceCutoff.getUTCFullYear() - settings.invoiceRetentionYears)
+  return [
+    {
+      rule: "purge-forgotten",
+      action: { _tag: "Purge" },
+      query: selecting((d, q) => d.restoreWindowEndedBefore(q), now),
+    },
+    {
+      rule: "end-invoice-retention",
+      action: { _tag: "EraseInvoices" },
+      query: selecting((d, q) => d.invoicesHeldSince(q), invoiceCutoff.getTime()),
+    },
+    ...policies.map((policy) => policyStep(policy, now)),
+  ]
+}

@@ -1,0 +1,170 @@
+/**
+ * One better-sqlite3 connection shared by the store's three parts: opening
+ * (pragmas, migrations), the closed check, the translation of driver errors
+ * into `StoreError`, and the checkpoint that empties the WAL after an erasure.
+ *
+ * better-sqlite3 is synchronous: each SPI call runs to its end in one turn of
+ * the event loop, so calls on one connection never interleave. Other
+ * connections (other stores on the same file, other processes) are kept out
+ * by SQLite's locks: every write is a `BEGIN IMMEDIATE` transaction, which
+ * waits up to `busy_timeout` for the single write lock.
+ *
+ * @module
+ */
+import { ConcurrencyConflict, KeyDestroyed, KeyExists, StoreError } from "@lethe/core"
+import Database from "better-sqlite3"
+import { ensureLetheDatabase, migrate, migrations } from "./migrations.js"
+
+/** How long a write waits for another connection's write lock before failing with `StoreError`. */
+export const busyTimeoutMs = 5_000
+
+/**
+ * What `sqliteStore` opens.
+ *
+ * @example
+ * ```ts
+ * const options: SqliteStoreOptions = { filename: "./lethe.db", synchronous: "normal" }
+ * ```
+ */
+export interface SqliteStoreOptions {
+  /** The database file, created if it does not exist. */
+  readonly filename: string
+  /**
+   * `"full"` (the default): each commit is synced to disk and survives a power
+   * loss. `"normal"`: faster; survives a crash of the process, but a power
+   * loss may lose the last commits.
+   */
+  readonly synchronous?: "full" | "normal"
+}
+
+const detailOf = (error: unknown): string => {
+  if (error instanceof Database.SqliteError) return `${error.code}: ${error.message}`
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** Errors Lethe defines pass through; anything else (a driver's error) becomes a `StoreError`. */
+const translate = (operation: string, error: unknown): Error =>
+  error instanceof StoreError ||
+  error instanceof ConcurrencyConflict ||
+  error instanceof KeyExists ||
+  error instanceof KeyDestroyed
+    ? error
+    : new StoreError({ operation, detail: detailOf(error) })
+
+/**
+ * Whether `error` is SQLite refusing a row because of a UNIQUE or PRIMARY KEY constraint.
+ *
+ * @example
+ * ```ts
+ * if (isUniqueViolation(error)) throw new ConcurrencyConflict({ streamId, expected, actual })
+ * ```
+ */
+export const isUniqueViolation = (error: unknown): boolean =>
+  error instanceof Database.SqliteError &&
+  (error.code === "SQLITE_CONSTRAINT_UNIQUE" || error.code === "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+const openDatabase = (options: SqliteStoreOptions): Database.Database => {
+  const synchronous = options.synchronous ?? "full"
+  if (synchronous !== "full" && synchronous !== "normal")
+    throw new StoreError({
+      operation: "open",
+      detail: `synchronous must be "full" or "normal", got ${String(synchronous)}`,
+    })
+  const db = new Database(options.filename, { timeout: busyTimeoutMs })
+  try {
+    // Before anything writes: a file of another program is refused untouched.
+    ensureLetheDatabase(db, options.filename)
+    db.pragma("journal_mode = WAL")
+    db.pragma(`synchronous = ${synchronous.toUpperCase()}`)
+    // Freed space is overwritten with zeros, so erased values do not linger in the file (R29).
+    db.pragma("secure_delete = ON")
+    db.pragma("foreign_keys = ON")
+    migrate(db, options.filename, migrations, Date.now())
+    return db
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}
+
+/**
+ * The store's connection. Every SPI call goes through `run` (or `write`),
+ * which refuses calls after `close()` and turns driver errors into
+ * `StoreError` naming the operation.
+ *
+ * @example
+ * ```ts
+ * const connection = Connection.open({ filename: "lethe.db" })
+ * const count = connection.run("events.readAll", (db) => db.prepare("SELECT count(*) AS n FROM events").get())
+ * connection.close()
+ * ```
+ */
+export class Connection {
+  readonly #db: Database.Database
+  readonly #statements = new Map<string, Database.Statement>()
+
+  private constructor(db: Database.Database) {
+    this.#db = db
+  }
+
+  /**
+   * Opens (or creates) the file, sets the pragmas and migrates the schema.
+   * Throws `StoreError` (operation "open") for a file that is not a Lethe
+   * database, has a newer schema, or cannot be opened.
+   */
+  static open(options: SqliteStoreOptions): Connection {
+    try {
+      return new Connection(openDatabase(options))
+    } catch (error) {
+      throw translate("open", error)
+    }
+  }
+
+  /** `fn` on the open database; a thrown driver error becomes `StoreError` for `operation`. */
+  run<A>(operation: string, fn: (db: Database.Database) => A): A {
+    if (!this.#db.open) throw new StoreError({ operation, detail: "store is closed" })
+    try {
+      return fn(this.#db)
+    } catch (error) {
+      throw translate(operation, error)
+    }
+  }
+
+  /** `fn` in one `BEGIN IMMEDIATE` transaction: committed if it returns, rolled back if it throws. */
+  write<A>(operation: string, fn: (db: Database.Database) => A): A {
+    return this.run(operation, (db) => db.transaction(() => fn(db)).immediate())
+  }
+
+  /** `fn` in one read transaction, so every statement in it sees the same snapshot. */
+  read<A>(operation: string, fn: (db: Database.Database) => A): A {
+    return this.run(operation, (db) => db.transaction(() => fn(db)).deferred())
+  }
+
+  /** The prepared statement for `sql`, prepared once per store. */
+  statement<P extends Array<unknown> | object = Array<unknown>, R = unknown>(
+    sql: string,
+  ): Database.Statement<P, R> {
+    let prepared = this.#statements.get(sql)
+    if (prepared === undefined) {
+      prepared = this.#db.prepare(sql)
+      this.#statements.set(sql, prepared)
+    }
+    return prepared as unknown as Database.Statement<P, R>
+  }
+
+  /**
+   * Copies every WAL frame into the database file and truncates the WAL to
+   * zero bytes, so erased values survive in neither (R29). Called after a
+   * commit that erased something. If another connection still reads an older
+   * snapshot after `busy_timeout`, the WAL cannot be emptied yet: the next
+   * checkpoint (at the latest when the last connection closes) does it.
+   */
+  checkpoint(operation: string): void {
+    this.run(operation, (db) => db.pragma("wal_checkpoint(TRUNCATE)"))
+  }
+
+  /** Closes the database; later calls reject with `StoreError`. Closing twice is a no-op. */
+  close(): void {
+    if (this.#db.open) this.#db.close()
+  }
+}

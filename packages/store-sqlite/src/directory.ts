@@ -1,0 +1,316 @@
+/**
+ * The directory read model in SQLite: one `members` row per member, its open
+ * requests in `member_requests`, and the `messages` ownership table.
+ *
+ * Every query reads through an index (see `migrations.ts`; a test checks the
+ * query plans): the look-ups through (tenant_id, email_key) and
+ * (tenant_id, restore_key); `search` and a tenant's retention queries walk
+ * (tenant_id, status, member_id) from `after`; the retention queries over all
+ * tenants range over (status, date column) or (status, holds_invoice_data, anonymized_at); `requestsDueBefore` ranges over
+ * (due_by, member_id). Each query runs in one read transaction, so a row and
+ * its requests come from the same snapshot.
+ *
+ * @module
+ */
+import type {
+  BeforeQuery,
+  Directory,
+  DirectoryUpdate,
+  MemberRow,
+  MemberStatus,
+  MessageEntry,
+  OpenRequest,
+} from "@lethe/core"
+import type { Connection } from "./connection.js"
+import { checkLimit } from "./paging.js"
+
+/** The write side, used by the event store inside its append transaction. */
+export interface SqliteDirectory {
+  readonly directory: Directory
+  /** Writes `update` (upserts the row, replaces its requests, adds the messages). Call inside a write transaction. */
+  write(update: DirectoryUpdate): void
+}
+
+interface MemberColumns {
+  readonly member_id: string
+  readonly tenant_id: string
+  readonly status: MemberStatus
+  readonly name: string | null
+  readonly email: string | null
+  readonly email_key: string | null
+  readonly restore_key: string | null
+  readonly search_text: string | null
+  readonly restricted: number
+  readonly customer: number
+  readonly registered_at: number
+  readonly last_activity_at: number
+  readonly last_contact_at: number
+  readonly contracts_ended_at: number | null
+  readonly forgotten_at: number | null
+  readonly restorable_until: number | null
+  readonly anonymized_at: number | null
+  readonly purged_at: number | null
+  readonly holds_invoice_data: number
+  readonly version: number
+}
+
+interface RequestColumns {
+  readonly request_id: string
+  readonly kind: OpenRequest["kind"]
+  readonly received_at: number
+  readonly due_by: number
+}
+
+interface MessageColumns {
+  readonly message_id: string
+  readonly member_id: string
+  readonly tenant_id: string
+  readonly sent_at: number
+}
+
+const memberColumns = [
+  "member_id",
+  "tenant_id",
+  "status",
+  "name",
+  "email",
+  "email_key",
+  "restore_key",
+  "search_text",
+  "restricted",
+  "customer",
+  "registered_at",
+  "last_activity_at",
+  "last_contact_at",
+  "contracts_ended_at",
+  "forgotten_at",
+  "restorable_until",
+  "anonymized_at",
+  "purged_at",
+  "holds_invoice_data",
+  "version",
+] as const satisfies ReadonlyArray<keyof MemberColumns>
+
+const selectMembers = `SELECT ${memberColumns.join(", ")} FROM members`
+
+/** The member-row filter of each retention query; `@before` is the query's date. */
+const retentionFilters = {
+  contractsEndedBefore: "status = 'active' AND contracts_ended_at < @before",
+  inactiveSince: "status = 'active' AND last_activity_at < @before",
+  coldLeadsSince: "status = 'active' AND customer = 0 AND last_contact_at < @before",
+  restoreWindowEndedBefore: "status = 'forgotten' AND restorable_until <= @before",
+  invoicesHeldSince: "status = 'anonymized' AND holds_invoice_data = 1 AND anonymized_at < @before",
+  requestsDueBefore: "member_id IN (SELECT member_id FROM member_requests WHERE due_by < @before)",
+} as const
+
+type RetentionQuery = keyof typeof retentionFilters
+
+/**
+ * The SQL of a paged query: `filter`, then the tenant and `after` conditions
+ * when given, in member_id order, at most `@limit` rows. A statement per
+ * combination (rather than `@tenant IS NULL OR ...`), so each can use its index.
+ */
+const pagedSql = (filter: string, withTenant: boolean, withAfter: boolean): string =>
+  [
+    `${selectMembers} WHERE ${filter}`,
+    withTenant ? " AND tenant_id = @tenantId" : "",
+    withAfter ? " AND member_id > @after" : "",
+    " ORDER BY member_id LIMIT @limit",
+  ].join("")
+
+const sql = {
+  get: `${selectMembers} WHERE member_id = ?`,
+  findByEmail: `${selectMembers} WHERE tenant_id = ? AND email_key = ? AND status = 'active' ORDER BY member_id`,
+  findRestorable: `${selectMembers} WHERE tenant_id = ? AND restore_key = ? AND status = 'forgotten' ORDER BY member_id`,
+  searchFilter: "status = 'active' AND instr(search_text, @text) > 0",
+  requests:
+    "SELECT request_id, kind, received_at, due_by FROM member_requests WHERE member_id = ? ORDER BY ordinal",
+  upsert: `INSERT INTO members (${memberColumns.join(", ")})
+    VALUES (${memberColumns.map((column) => `@${column}`).join(", ")})
+    ON CONFLICT (member_id) DO UPDATE SET ${memberColumns
+      .filter((column) => column !== "member_id")
+      .map((column) => `${column} = excluded.${column}`)
+      .join(", ")}`,
+  deleteRequests: "DELETE FROM member_requests WHERE member_id = ?",
+  insertRequest: `INSERT INTO member_requests (member_id, ordinal, request_id, kind, received_at, due_by)
+    VALUES (?, ?, ?, ?, ?, ?)`,
+  // The first owner recorded for a message id stays.
+  insertMessage: `INSERT INTO messages (message_id, member_id, tenant_id, sent_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT (message_id) DO NOTHING`,
+  messageOwner: "SELECT message_id, member_id, tenant_id, sent_at FROM messages WHERE message_id = ?",
+} as const
+
+/**
+ * Every statement the directory's queries can run, for checking their query
+ * plans. Internal: not exported from the package.
+ */
+export const directoryQueries = (): ReadonlyArray<string> => {
+  const withAndWithoutAfter = (filter: string, withTenant: boolean) =>
+    [true, false].map((withAfter) => pagedSql(filter, withTenant, withAfter))
+  // search always names its tenant; the retention queries may not.
+  const paged = [
+    ...withAndWithoutAfter(sql.searchFilter, true),
+    ...Object.values(retentionFilters).flatMap((filter) =>
+      [true, false].flatMap((withTenant) => withAndWithoutAfter(filter, withTenant)),
+    ),
+  ]
+  return [sql.get, sql.findByEmail, sql.findRestorable, sql.requests, sql.messageOwner, ...paged]
+}
+
+const toColumns = (row: MemberRow): MemberColumns => ({
+  member_id: row.memberId,
+  tenant_id: row.tenantId,
+  status: row.status,
+  name: row.name,
+  email: row.email,
+  email_key: row.emailKey,
+  restore_key: row.restoreKey,
+  search_text: row.searchText,
+  // SQLite has no boolean: 1 and 0.
+  restricted: row.restricted ? 1 : 0,
+  customer: row.customer ? 1 : 0,
+  registered_at: row.registeredAt,
+  last_activity_at: row.lastActivityAt,
+  last_contact_at: row.lastContactAt,
+  contracts_ended_at: row.contractsEndedAt,
+  forgotten_at: row.forgottenAt,
+  restorable_until: row.restorableUntil,
+  anonymized_at: row.anonymizedAt,
+  purged_at: row.purgedAt,
+  holds_invoice_data: row.holdsInvoiceData ? 1 : 0,
+  version: row.version,
+})
+
+const toMemberRow = (columns: MemberColumns, openRequests: ReadonlyArray<OpenRequest>): MemberRow => ({
+  memberId: columns.member_id,
+  tenantId: columns.tenant_id,
+  status: columns.status,
+  name: columns.name,
+  email: columns.email,
+  emailKey: columns.email_key,
+  restoreKey: columns.restore_key,
+  searchText: columns.search_text,
+  restricted: columns.restricted === 1,
+  customer: columns.customer === 1,
+  registeredAt: columns.registered_at,
+  lastActivityAt: columns.last_activity_at,
+  lastContactAt: columns.last_contact_at,
+  contractsEndedAt: columns.contracts_ended_at,
+  forgottenAt: columns.forgotten_at,
+  restorableUntil: columns.restorable_until,
+  anonymizedAt: columns.anonymized_at,
+  purgedAt: columns.purged_at,
+  holdsInvoiceData: columns.holds_invoice_data === 1,
+  openRequests,
+  version: columns.version,
+})
+
+const toMessageEntry = (columns: MessageColumns): MessageEntry => ({
+  messageId: columns.message_id,
+  memberId: columns.member_id,
+  tenantId: columns.tenant_id,
+  sentAt: columns.sent_at,
+})
+
+/**
+ * The directory over `connection`.
+ *
+ * @example
+ * ```ts
+ * const { directory, write } = sqliteDirectory(connection)
+ * connection.write("events.append", () => write({ member: row }))
+ * await directory.get(row.memberId)
+ * ```
+ */
+export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
+  /** Rows with their open requests; call inside a read transaction. */
+  const withRequests = (rows: ReadonlyArray<MemberColumns>): ReadonlyArray<MemberRow> => {
+    const requests = connection.statement<[string], RequestColumns>(sql.requests)
+    return rows.map((columns) =>
+      toMemberRow(
+        columns,
+        requests.all(columns.member_id).map((request) => ({
+          requestId: request.request_id,
+          kind: request.kind,
+          receivedAt: request.received_at,
+          dueBy: request.due_by,
+        })),
+      ),
+    )
+  }
+
+  const lookup = (operation: string, query: string, tenantId: string, key: string) =>
+    connection.read(operation, () =>
+      withRequests(connection.statement<[string, string], MemberColumns>(query).all(tenantId, key)),
+    )
+
+  /** A paged query: `filter` with the page's and the query's parameters. */
+  const paged = (
+    operation: string,
+    filter: string,
+    page: { readonly limit: number; readonly after?: string; readonly tenantId?: string },
+    parameters: Readonly<Record<string, unknown>>,
+  ): ReadonlyArray<MemberRow> =>
+    connection.read(operation, () => {
+      checkLimit(operation, page.limit)
+      const query = pagedSql(filter, page.tenantId !== undefined, page.after !== undefined)
+      const bound = {
+        ...parameters,
+        limit: page.limit,
+        ...(page.tenantId === undefined ? {} : { tenantId: page.tenantId }),
+        ...(page.after === undefined ? {} : { after: page.after }),
+      }
+      return withRequests(connection.statement<[object], MemberColumns>(query).all(bound))
+    })
+
+  const retention =
+    (name: RetentionQuery) =>
+    async (query: BeforeQuery): Promise<ReadonlyArray<MemberRow>> =>
+      paged(`directory.${name}`, retentionFilters[name], query, { before: query.before })
+
+  const directory: Directory = {
+    get: async (memberId) =>
+      connection.read("directory.get", () => {
+        const columns = connection.statement<[string], MemberColumns>(sql.get).get(memberId)
+        return columns === undefined ? undefined : withRequests([columns])[0]
+      }),
+    findByEmail: async (tenantId, emailKey) =>
+      lookup("directory.findByEmail", sql.findByEmail, tenantId, emailKey),
+    findRestorable: async (tenantId, restoreKey) =>
+      lookup("directory.findRestorable", sql.findRestorable, tenantId, restoreKey),
+    search: async (tenantId, text, page) =>
+      paged("directory.search", sql.searchFilter, { ...page, tenantId }, { text }),
+    contractsEndedBefore: retention("contractsEndedBefore"),
+    inactiveSince: retention("inactiveSince"),
+    coldLeadsSince: retention("coldLeadsSince"),
+    restoreWindowEndedBefore: retention("restoreWindowEndedBefore"),
+    invoicesHeldSince: retention("invoicesHeldSince"),
+    requestsDueBefore: retention("requestsDueBefore"),
+    messageOwner: async (messageId) =>
+      connection.run("directory.messageOwner", () => {
+        const columns = connection.statement<[string], MessageColumns>(sql.messageOwner).get(messageId)
+        return columns === undefined ? undefined : toMessageEntry(columns)
+      }),
+  }
+
+  const write = (update: DirectoryUpdate): void => {
+    const row = update.member
+    connection.statement<[MemberColumns]>(sql.upsert).run(toColumns(row))
+    connection.statement<[string]>(sql.deleteRequests).run(row.memberId)
+    const insertRequest = connection.statement(sql.insertRequest)
+    for (const [ordinal, request] of row.openRequests.entries())
+      insertRequest.run(
+        row.memberId,
+        ordinal,
+        request.requestId,
+        request.kind,
+        request.receivedAt,
+        request.dueBy,
+      )
+    const insertMessage = connection.statement(sql.insertMessage)
+    for (const entry of update.messages ?? [])
+      insertMessage.run(entry.messageId, entry.memberId, entry.tenantId, entry.sentAt)
+  }
+
+  return { directory, write }
+}

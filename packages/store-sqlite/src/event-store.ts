@@ -1,0 +1,186 @@
+/**
+ * The event log in the `events` table: one row per event, the global
+ * position its AUTOINCREMENT rowid, its version unique per stream.
+ *
+ * Costs (N events in the log, k returned): `append` one `BEGIN IMMEDIATE`
+ * transaction with O(log N) per event; `readStream` and `readAll` O(log N + k)
+ * through the (stream_id, version) index and the rowid; `redact` reads the
+ * stream and rewrites only the rows whose data changed, then checkpoints.
+ *
+ * @module
+ */
+import type { EventStore, NewEvent, StoredEvent } from "@lethe/core"
+import { ConcurrencyConflict, matchesExpectedVersion, redactSealedValues, StoreError } from "@lethe/core"
+import type { Connection } from "./connection.js"
+import { isUniqueViolation } from "./connection.js"
+import type { SqliteDirectory } from "./directory.js"
+import { toJson } from "./json.js"
+import { checkLimit } from "./paging.js"
+
+const defaultPageSize = 1000
+
+const checkNumber = (operation: string, name: string, value: number): void => {
+  if (Number.isNaN(value)) throw new StoreError({ operation, detail: `${name} must be a number, got NaN` })
+}
+
+interface EventRow {
+  readonly position: number
+  readonly stream_id: string
+  readonly version: number
+  readonly type: string
+  readonly data: string
+  readonly metadata: string
+  readonly recorded_at: number
+  readonly hash: string
+  readonly prev_hash: string
+}
+
+const columns = "position, stream_id, version, type, data, metadata, recorded_at, hash, prev_hash"
+
+const sql = {
+  currentVersion: "SELECT coalesce(max(version), 0) AS version FROM events WHERE stream_id = ?",
+  insert: `INSERT INTO events (stream_id, version, type, data, metadata, recorded_at, hash, prev_hash)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  readStream: `SELECT ${columns} FROM events WHERE stream_id = ? AND version >= ? ORDER BY version`,
+  // One row more than asked for tells whether the page reached the end of the log.
+  readAll: `SELECT ${columns} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+  streamData: "SELECT position, data FROM events WHERE stream_id = ? ORDER BY version",
+  setData: "UPDATE events SET data = ? WHERE position = ?",
+} as const
+
+/** Every statement that reads the log, for checking their query plans. Internal: not exported from the package. */
+export const eventQueries = (): ReadonlyArray<string> => [
+  sql.currentVersion,
+  sql.readStream,
+  sql.readAll,
+  sql.streamData,
+]
+
+const toStoredEvent = (row: EventRow): StoredEvent => ({
+  position: row.position,
+  streamId: row.stream_id,
+  version: row.version,
+  type: row.type,
+  data: JSON.parse(row.data) as unknown,
+  metadata: JSON.parse(row.metadata) as StoredEvent["metadata"],
+  recordedAt: row.recorded_at,
+  hash: row.hash,
+  prevHash: row.prev_hash,
+})
+
+/** An event's columns; throws `StoreError` for a value that cannot be stored. */
+const encode = (operation: string, event: NewEvent) => ({
+  type: event.type,
+  data: toJson(operation, event.data, "data"),
+  metadata: toJson(operation, event.metadata, "metadata"),
+  recordedAt: event.recordedAt,
+  hash: event.hash,
+  prevHash: event.prevHash,
+})
+
+/**
+ * The event store over `connection`, writing the directory update of each
+ * append through `directory` in the same transaction.
+ *
+ * @example
+ * ```ts
+ * const events = sqliteEventStore(connection, sqliteDirectory(connection))
+ * await events.append({ streamId: "member-1", expectedVersion: "no_stream", events: [event] })
+ * ```
+ */
+export const sqliteEventStore = (connection: Connection, directory: SqliteDirectory): EventStore => {
+  const currentVersion = (streamId: string): number =>
+    connection.statement<[string], { version: number }>(sql.currentVersion).get(streamId)?.version ?? 0
+
+  return {
+    append: async (request) => {
+      const operation = "events.append"
+      const { streamId, expectedVersion } = request
+      return connection.write(operation, () => {
+        const current = currentVersion(streamId)
+        const conflict = () =>
+          new ConcurrencyConflict({ streamId, expected: expectedVersion, actual: current })
+        if (!matchesExpectedVersion(current, expectedVersion)) throw conflict()
+        // A value that cannot be stored throws here, before any row is written.
+        const encoded = request.events.map((event) => encode(operation, event))
+        const insert = connection.statement(sql.insert)
+        let position = 0
+        for (const [i, event] of encoded.entries()) {
+          try {
+            const { lastInsertRowid } = insert.run(
+              streamId,
+              current + i + 1,
+              event.type,
+              event.data,
+              event.metadata,
+              event.recordedAt,
+              event.hash,
+              event.prevHash,
+            )
+            position = Number(lastInsertRowid)
+          } catch (error) {
+            // Cannot happen while every writer checks the version under the write lock, as this
+            // one does; if a foreign writer broke that rule, the stream moved all the same.
+            throw isUniqueViolation(error) ? conflict() : error
+          }
+        }
+        if (request.directory !== undefined) directory.write(request.directory)
+        return { version: current + encoded.length, position }
+      })
+    },
+
+    readStream: async (streamId, options = {}) => {
+      const operation = "events.readStream"
+      const fromVersion = options.fromVersion ?? 1
+      return connection.run(operation, () => {
+        checkNumber(operation, "fromVersion", fromVersion)
+        return connection
+          .statement<[string, number], EventRow>(sql.readStream)
+          .all(streamId, fromVersion)
+          .map(toStoredEvent)
+      })
+    },
+
+    readAll: async (options = {}) => {
+      const operation = "events.readAll"
+      const after = options.after ?? 0
+      const limit = options.limit ?? defaultPageSize
+      return connection.run(operation, () => {
+        checkNumber(operation, "after", after)
+        checkLimit(operation, limit)
+        const rows = connection
+          .statement<[number, bigint], EventRow>(sql.readAll)
+          .all(after, BigInt(limit) + 1n)
+        const events = rows.slice(0, limit).map(toStoredEvent)
+        return { events, next: events.at(-1)?.position ?? after, done: rows.length <= limit }
+      })
+    },
+
+    redact: async (streamId, keyIds) => {
+      const operation = "events.redact"
+      const wanted = new Set(keyIds)
+      if (wanted.size === 0) return connection.run(operation, () => 0)
+      const total = connection.write(operation, () => {
+        // A key id appears in the JSON text exactly as JSON.stringify writes it, so rows that
+        // cannot hold a wanted key are skipped without parsing them.
+        const needles = [...wanted].map((keyId) => JSON.stringify(keyId))
+        const setData = connection.statement(sql.setData)
+        let count = 0
+        // All rows first: better-sqlite3 runs no other statement while one is iterating.
+        const rows = connection
+          .statement<[string], { position: number; data: string }>(sql.streamData)
+          .all(streamId)
+        for (const row of rows) {
+          if (!needles.some((needle) => row.data.includes(needle))) continue
+          const { data, redacted } = redactSealedValues(JSON.parse(row.data), wanted)
+          if (redacted === 0) continue
+          setData.run(JSON.stringify(data), row.position)
+          count += redacted
+        }
+        return count
+      })
+      if (total > 0) connection.checkpoint(operation)
+      return total
+    },
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * `@lethe/store-sqlite`: the SQLite storage adapter on better-sqlite3, the
+ * embedded default (DESIGN §4, §6). One file holds the event log, the data
+ * keys and the directory; erased values are overwritten in the file and
+ * checkpointed out of the WAL (R29).
+ *
+ * @module
+ */
+import type { LetheStore } from "@lethe/core"
+import type { SqliteStoreOptions } from "./connection.js"
+import { Connection } from "./connection.js"
+import { sqliteDirectory } from "./directory.js"
+import { sqliteEventStore } from "./event-store.js"
+import { sqliteKeyStore } from "./key-store.js"
+
+export type { SqliteStoreOptions } from "./connection.js"
+
+/**
+ * A store in the SQLite file `filename`, created and migrated if needed.
+ *
+ * - Durability: WAL journal; `synchronous: "full"` (the default) makes each
+ *   commit survive a power loss, `"normal"` is faster and survives a crash of
+ *   the process but may lose the last commits on power loss.
+ * - Atomicity: an append (its events, the version check and the directory
+ *   update) is one `BEGIN IMMEDIATE` transaction; SQLite lets one writer at a
+ *   time in, across connections and processes, and others wait up to 5 s.
+ * - Erasure: `secure_delete` overwrites what an update or delete frees, and
+ *   `redact` and `keys.destroy` checkpoint the WAL to zero bytes afterwards.
+ *
+ * Opening a file that is not a Lethe database, or whose schema is newer than
+ * this package, throws `StoreError` (operation "open") and changes nothing.
+ * After `close()`, every call rejects with `StoreError` ("store is closed").
+ *
+ * @example
+ * ```ts
+ * import { createLethe, keyringFromSecret } from "@lethe/core"
+ * import { sqliteStore } from "@lethe/store-sqlite"
+ *
+ * const lethe = await createLethe({
+ *   store: sqliteStore({ filename: "./lethe.db" }),
+ *   keyring: keyringFromSecret(secret),
+ * })
+ * ```
+ */
+export const sqliteStore = (options: SqliteStoreOptions): LetheStore => {
+  const connection = Connection.open(options)
+  const directory = sqliteDirectory(connection)
+  return {
+    name: "sqlite",
+    events: sqliteEventStore(connection, directory),
+    keys: sqliteKeyStore(connection),
+    directory: directory.directory,
+    close: async () => connection.close(),
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * The SQLite schema as numbered migrations, applied on open inside one
+ * `BEGIN IMMEDIATE` transaction: two processes opening a new file at once
+ * take turns (the second waits for the write lock, then finds the schema
+ * applied), and a failed migration leaves the file as it was.
+ *
+ * A migration, once released, never changes: a schema change is a new
+ * migration at the end of the list.
+ *
+ * @module
+ */
+import { StoreError } from "@lethe/core"
+import type Database from "better-sqlite3"
+
+/** One step of the schema. */
+export interface Migration {
+  /** 1, 2, 3...: applied in this order, each once. */
+  readonly version: number
+  readonly name: string
+  readonly sql: string
+}
+
+/**
+ * Every migration, in order. Indexes follow the Directory's queries (see
+ * `directory.ts`): each query reads through one of them.
+ *
+ * @example
+ * ```ts
+ * migrations.at(-1)?.version // the schema version this code writes
+ * ```
+ */
+export const migrations: ReadonlyArray<Migration> = [
+  {
+    version: 1,
+    name: "events, keys and directory",
+    sql: `
+      -- AUTOINCREMENT: a position is never handed out twice, even after the last row is gone.
+      CREATE TABLE events (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,
+        stream_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        recorded_at INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        UNIQUE (stream_id, version)
+      );
+
+      -- wrapped_key is NULL once the key is destroyed (a tombstone).
+      CREATE TABLE keys (
+        key_id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL,
+        member_id TEXT NOT NULL,
+        category TEXT NOT NULL,
+        wrapped_key TEXT,
+        kek_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        destroyed_at INTEGER,
+        CHECK ((wrapped_key IS NULL) = (destroyed_at IS NOT NULL))
+      );
+      CREATE INDEX keys_by_member ON keys (member_id, key_id);
+
+      CREATE TABLE members (
+        member_id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        name TEXT,
+        email TEXT,
+        email_key TEXT,
+        restore_key TEXT,
+        search_text TEXT,
+        restricted INTEGER NOT NULL,
+        customer INTEGER NOT NULL,
+        registered_at INTEGER NOT NULL,
+        last_activity_at INTEGER NOT NULL,
+        last_contact_at INTEGER NOT NULL,
+        contracts_ended_at INTEGER,
+        forgotten_at INTEGER,
+        restorable_until INTEGER,
+        anonymized_at INTEGER,
+        purged_at INTEGER,
+        holds_invoice_data INTEGER NOT NULL,
+        version INTEGER NOT NULL
+      );
+      -- findByEmail, findRestorable (status too, so the planner prefers them to the next one)
+      CREATE INDEX members_by_email_key ON members (tenant_id, email_key, status, member_id) WHERE email_key IS NOT NULL;
+      CREATE INDEX members_by_restore_key ON members (tenant_id, restore_key, status, member_id) WHERE restore_key IS NOT NULL;
+      -- search, and every retention query of one tenant, in member_id order from 'after'
+      CREATE INDEX members_by_tenant_status ON members (tenant_id, status, member_id);
+      -- the retention queries over all tenants
+      CREATE INDEX members_by_contracts_ended ON members (status, contracts_ended_at);
+      CREATE INDEX members_by_last_activity ON members (status, last_activity_at);
+      CREATE INDEX members_by_last_contact ON members (status, customer, last_contact_at);
+      CREATE INDEX members_by_restorable_until ON members (status, restorable_until);
+      CREATE INDEX members_by_invoices_held ON members (status, holds_invoice_data, anonymized_at);
+
+      -- A member's open requests, in the order of MemberRow.openRequests.
+      CREATE TABLE member_requests (
+        member_id TEXT NOT NULL REFERENCES members (member_id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        request_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        due_by INTEGER NOT NULL,
+        PRIMARY KEY (member_id, ordinal)
+      );
+      -- requestsDueBefore
+      CREATE INDEX member_requests_by_due ON member_requests (due_by, member_id);
+
+      -- Not tied to members: the first owner of a message id stays, whatever happens to the row (R3).
+      CREATE TABLE messages (
+        message_id TEXT PRIMARY KEY,
+        member_id TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        sent_at INTEGER NOT NULL
+      );
+    `,
+  },
+]
+
+const createLedger = `
+  CREATE TABLE IF NOT EXISTS lethe_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  )
+`
+
+/** Tables of the file other than SQLite's own. */
+const userTables = (db: Database.Database): ReadonlyArray<string> =>
+  db
+    .prepare<[], { name: string }>(
+      "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+    )
+    .all()
+    .map((row) => row.name)
+
+/**
+ * Throws `StoreError` if the file holds tables but no migration ledger: it is
+ * some other program's database, and Lethe must not write into it. Reads only.
+ *
+ * @example
+ * ```ts
+ * ensureLetheDatabase(db, "lethe.db") // throws for a file another program made
+ * ```
+ */
+export const ensureLetheDatabase = (db: Database.Database, filename: string): void => {
+  const tables = userTables(db)
+  if (tables.length > 0 && !tables.includes("lethe_migrations"))
+    throw new StoreError({
+      operation: "open",
+      detail: `${filename} is not a Lethe database (it has tables ${tables.slice(0, 5).join(", ")}${tables.length > 5 ? ", ..." : ""} and no lethe_migrations)`,
+    })
+}
+
+/**
+ * Brings the schema of `db` up to the last of `list`, in one `BEGIN IMMEDIATE`
+ * transaction, and returns the versions it applied (none when the file is up
+ * to date). A file migrated by newer code (a version this code does not know)
+ * is refused with `StoreError` and left unchanged.
+ *
+ * @example
+ * ```ts
+ * migrate(db, "lethe.db", migrations, Date.now()) // [1] on a new file, [] afterwards
+ * ```
+ */
+export const migrate = (
+  db: Database.Database,
+  filename: string,
+  list: ReadonlyArray<Migration>,
+  now: number,
+): ReadonlyArray<number> =>
+  db
+    .transaction((): ReadonlyArray<number> => {
+      ensureLetheDatabase(db, filename)
+      db.exec(createLedger)
+      const applied = new Set(
+        db
+          .prepare<[], { version: number }>("SELECT version FROM lethe_migrations")
+          .all()
+          .map((row) => row.version),
+      )
+      const known = new Set(list.map((migration) => migration.version))
+      const unknown = [...applied].filter((version) => !known.has(version))
+      if (unknown.length > 0)
+        throw new StoreError({
+          operation: "open",
+          detail: `${filename} has schema version ${Math.max(...unknown)}, newer than this @lethe/store-sqlite knows (${Math.max(0, ...known)}): upgrade the package`,
+        })
+      const record = db.prepare("INSERT INTO lethe_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+      const pending = list.filter((migration) => !applied.has(migration.version))
+      for (const migration of pending) {
+        db.exec(migration.sql)
+        record.run(migration.version, migration.name, now)
+      }
+      return pending.map((migration) => migration.version)
+    })
+    .immediate()

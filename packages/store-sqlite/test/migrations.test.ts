@@ -1,0 +1,148 @@
+import { StoreError } from "@lethe/core"
+import Database from "better-sqlite3"
+import { describe, expect, it } from "vitest"
+import { directoryQueries } from "../src/directory.js"
+import { eventQueries } from "../src/event-store.js"
+import { keyQueries } from "../src/key-store.js"
+import type { Migration } from "../src/migrations.js"
+import { migrate, migrations } from "../src/migrations.js"
+import { freshFile, newEvent, open } from "./fixtures.js"
+
+/** The schema as SQLite stores it, and the migration ledger. */
+const schemaOf = (filename: string) => {
+  const db = new Database(filename, { readonly: true })
+  try {
+    return {
+      schema: db.prepare("SELECT type, name, sql FROM sqlite_schema ORDER BY name").all(),
+      ledger: db.prepare("SELECT version, name, applied_at FROM lethe_migrations ORDER BY version").all(),
+    }
+  } finally {
+    db.close()
+  }
+}
+
+/** A database with the schema of `list` applied, closed again. */
+const migrated = (filename: string, list: ReadonlyArray<Migration>, now = 1) => {
+  const db = new Database(filename)
+  try {
+    return migrate(db, filename, list, now)
+  } finally {
+    db.close()
+  }
+}
+
+const laterMigration: Migration = {
+  version: 2,
+  name: "a later column",
+  sql: "ALTER TABLE events ADD COLUMN later TEXT",
+}
+
+describe("sqlite store: schema and migrations", () => {
+  it("SPI: migrations are numbered 1, 2, 3... without gaps, so each file records exactly which it has", () => {
+    expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1))
+  })
+
+  it("SPI: a new file gets every migration once; reopening applies nothing and changes no schema object", async () => {
+    const filename = freshFile()
+    const first = open(filename)
+    await first.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] })
+    await first.close()
+    const before = schemaOf(filename)
+    expect(before.ledger).toEqual(
+      migrations.map((m) => ({ version: m.version, name: m.name, applied_at: expect.any(Number) })),
+    )
+    for (const table of ["events", "keys", "members", "member_requests", "messages"])
+      expect(before.schema).toContainEqual(expect.objectContaining({ type: "table", name: table }))
+
+    await open(filename).close()
+    await open(filename).close()
+    expect(schemaOf(filename)).toEqual(before)
+    expect(migrated(filename, migrations)).toEqual([])
+  })
+
+  it("SPI: two stores opening the same new file at once both work, and the schema is applied once", async () => {
+    const filename = freshFile()
+    const [a, b] = await Promise.all([
+      Promise.resolve().then(() => open(filename)),
+      Promise.resolve().then(() => open(filename)),
+    ])
+    await a?.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] })
+    expect(await b?.events.readStream("s")).toHaveLength(1)
+    expect(schemaOf(filename).ledger).toHaveLength(migrations.length)
+  })
+
+  it("SPI: a later migration is applied once, on the next open, to a file made by earlier code; its data stays", async () => {
+    const filename = freshFile()
+    const store = open(filename)
+    await store.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] })
+    await store.close()
+    expect(migrated(filename, [...migrations, laterMigration], 2)).toEqual([2])
+    expect(migrated(filename, [...migrations, laterMigration], 3)).toEqual([])
+    expect(schemaOf(filename).ledger.map((row) => (row as { version: number }).version)).toEqual([1, 2])
+    // The code of before the later migration now refuses the file rather than misread it.
+    expect(() => open(filename)).toThrow(StoreError)
+  })
+
+  it("SPI: a migration that fails leaves the file as it was: no table, no ledger row of the failed batch", () => {
+    const filename = freshFile()
+    const broken: Migration = { version: 2, name: "broken", sql: "CREATE TABLE half (x); THIS IS NOT SQL" }
+    expect(() => migrated(filename, [...migrations, broken])).toThrow()
+    const db = new Database(filename, { readonly: true })
+    try {
+      expect(db.prepare("SELECT name FROM sqlite_schema").all()).toEqual([])
+    } finally {
+      db.close()
+    }
+    expect(migrated(filename, migrations)).toEqual([1])
+  })
+
+  it("SPI: every statement the store reads with searches an index; none scans a table", () => {
+    const filename = freshFile()
+    open(filename)
+    const db = new Database(filename, { readonly: true })
+    try {
+      const named = { before: 1, limit: 1, tenantId: "t1", after: "m1", text: "a" }
+      for (const query of [...directoryQueries(), ...eventQueries(), ...keyQueries()]) {
+        const parameters = query.includes("@")
+          ? [named]
+          : query
+              .split("?")
+              .slice(1)
+              .map(() => "x")
+        const plan = db
+          .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${query}`)
+          .all(...parameters)
+          .map((row) => row.detail)
+        expect(
+          plan.some((step) => step.startsWith("SEARCH")),
+          `${query}\n${plan.join("\n")}`,
+        ).toBe(true)
+        expect(
+          plan.filter((step) => step.startsWith("SCAN")),
+          `${query}\n${plan.join("\n")}`,
+        ).toEqual([])
+      }
+    } finally {
+      db.close()
+    }
+  })
+
+  it("SPI: look-ups by e-mail and restore key use their own indexes", () => {
+    const filename = freshFile()
+    open(filename)
+    const db = new Database(filename, { readonly: true })
+    try {
+      const planOf = (query: string) =>
+        db
+          .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${query}`)
+          .all("t1", "k")
+          .map((row) => row.detail)
+          .join("\n")
+      const [, findByEmail, findRestorable] = directoryQueries()
+      expect(planOf(findByEmail ?? "")).toContain("members_by_email_key")
+      expect(planOf(findRestorable ?? "")).toContain("members_by_restore_key")
+    } finally {
+      db.close()
+    }
+  })
+})

@@ -1,0 +1,162 @@
+/**
+ * The adapter conformance suite (DESIGN §4, C4): one function registers, with
+ * vitest, every case a Lethe storage adapter must pass, so a team writing an
+ * adapter runs the same suite as the memory, SQLite and PostgreSQL adapters
+ * (like Effect SQL's `suite(name, layer)` or Kysely's per-dialect loop).
+ *
+ * @module
+ */
+import type { LetheStore } from "@lethe/core"
+import { describe, it } from "vitest"
+import type { CaseGroup, ConformanceCase, PropertySettings } from "./case.js"
+import { makeCaseContext } from "./case.js"
+import { concurrencyCases } from "./concurrency.js"
+import { directoryCases } from "./directory.js"
+import { durabilityCases } from "./durability.js"
+import { erasureCases } from "./erasure.js"
+import { eventStoreCases } from "./event-store.js"
+import { keyStoreCases } from "./key-store.js"
+import { lifecycleCases } from "./lifecycle.js"
+import { modelCases } from "./model.js"
+
+/** The cases by concern, in the order they are registered. */
+const groups = {
+  "event store": eventStoreCases,
+  "optimistic concurrency": concurrencyCases,
+  "key store": keyStoreCases,
+  directory: directoryCases,
+  "store lifecycle": lifecycleCases,
+  durability: durabilityCases,
+  "model-based, through the facade": modelCases,
+  erasure: erasureCases,
+} as const
+
+/** The stable name of a conformance case, e.g. `"concurrency/twenty-no-stream"`. */
+export type ConformanceCaseName =
+  | keyof typeof eventStoreCases
+  | keyof typeof concurrencyCases
+  | keyof typeof keyStoreCases
+  | keyof typeof directoryCases
+  | keyof typeof lifecycleCases
+  | keyof typeof durabilityCases
+  | keyof typeof modelCases
+  | keyof typeof erasureCases
+
+const allCases: Readonly<Record<ConformanceCaseName, ConformanceCase>> = Object.assign(
+  {},
+  ...Object.values(groups),
+) as Record<ConformanceCaseName, ConformanceCase>
+
+/**
+ * Every conformance case name, in registration order. Names are stable: a
+ * skip list keyed by them keeps working as cases are added.
+ */
+export const conformanceCaseNames: ReadonlyArray<ConformanceCaseName> = Object.freeze(
+  Object.values(groups).flatMap((group: CaseGroup) => Object.keys(group)) as Array<ConformanceCaseName>,
+)
+
+/** The reason given for the cases that need `reopen` when the adapter gives none. */
+export const noReopenReason = "no reopen given"
+
+/** What `runAdapterConformance` needs to know about an adapter. */
+export interface AdapterConformanceOptions {
+  /** The adapter's name in the suite's title, e.g. "sqlite". */
+  readonly name: string
+  /**
+   * A fresh, empty store for each case (and for each run of a property case).
+   * The suite closes every store it opened after the case.
+   */
+  readonly makeStore: () => LetheStore | Promise<LetheStore>
+  /**
+   * Closes `store` and opens the same underlying database again (a file, a
+   * schema). Without it, the durability cases are skipped with the reason
+   * "no reopen given". It may be handed a store that is already closed.
+   */
+  readonly reopen?: (store: LetheStore) => LetheStore | Promise<LetheStore>
+  /**
+   * Cases this adapter does not pass, each with its reason: they are
+   * registered with `it.skip` and the reason in their title, so differences
+   * from the reference are explicit, never silent.
+   */
+  readonly skip?: Partial<Record<ConformanceCaseName, string>>
+  /** fast-check settings for the property cases, e.g. `{ seed, path }` to replay a failure. */
+  readonly properties?: PropertySettings
+  /** Timeout of each case in milliseconds. Default 60,000. */
+  readonly timeout?: number
+}
+
+/** Why a case is skipped for these options, if it is. */
+const skipReason = (name: ConformanceCaseName, options: AdapterConformanceOptions): string | undefined => {
+  const declared = options.skip?.[name]
+  if (declared !== undefined) return declared
+  return allCases[name].needsReopen === true && options.reopen === undefined ? noReopenReason : undefined
+}
+
+const checkSkipList = (skip: Readonly<Record<string, string | undefined>>): void => {
+  const known = new Set<string>(conformanceCaseNames)
+  for (const [name, reason] of Object.entries(skip)) {
+    if (!known.has(name)) throw new Error(`runAdapterConformance: skip names an unknown case "${name}"`)
+    if (reason === undefined || reason.trim().length === 0)
+      throw new Error(`runAdapterConformance: skipping "${name}" needs a reason`)
+  }
+}
+
+/**
+ * Registers the conformance suite for an adapter with vitest: one `describe`
+ * per concern, one `it` per case, titled `"<case name>: <what it proves>"`.
+ * Call it at the top level of a test file. Each case gets fresh stores from
+ * `makeStore` and closes them when it ends. Property cases print their
+ * fast-check seed and path on failure; pass them back in `properties` to
+ * replay it.
+ *
+ * Cases cover optimistic concurrency (racing writers, twenty `no_stream`
+ * appends, no gaps after a rejection), per-stream order, `readAll` order and
+ * paging, copies, `redact`, keys (tombstones, no resurrection), every
+ * Directory query with its exact comparisons and keyset paging, `close`,
+ * durability across `reopen`, model-based runs of random command sequences
+ * through the facade compared with the memory reference, and erasure (no
+ * personal string left after forget and purge).
+ *
+ * @example
+ * ```ts
+ * // packages/store-sqlite/test/conformance.test.ts
+ * import { sqliteStore } from "@lethe/store-sqlite"
+ * import { runAdapterConformance } from "@lethe/testkit"
+ *
+ * runAdapterConformance({
+ *   name: "sqlite",
+ *   makeStore: () => sqliteStore({ filename: ":memory:" }),
+ *   skip: { "store/close-twice": "the driver throws on a second close (issue 12)" },
+ * })
+ * ```
+ */
+export const runAdapterConformance = (options: AdapterConformanceOptions): void => {
+  checkSkipList(options.skip ?? {})
+  const timeout = options.timeout ?? 60_000
+  describe(`Lethe adapter conformance: ${options.name}`, () => {
+    for (const [concern, group] of Object.entries(groups)) {
+      describe(concern, () => {
+        for (const [name, conformanceCase] of Object.entries(group as CaseGroup)) {
+          const title = `${name}: ${conformanceCase.title}`
+          const reason = skipReason(name as ConformanceCaseName, options)
+          if (reason !== undefined) {
+            it.skip(`${title} [skipped: ${reason}]`, () => {})
+            continue
+          }
+          it(
+            title,
+            async () => {
+              const { context, closeAll } = makeCaseContext(options)
+              try {
+                await conformanceCase.run(context)
+              } finally {
+                await closeAll()
+              }
+            },
+            timeout,
+          )
+        }
+      })
+    }
+  })
+}
