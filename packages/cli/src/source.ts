@@ -42,15 +42,21 @@ const postgresNotSupported = (source: string) =>
 
 /**
  * Opens a SQLite file (never creating one) as a store, for the commands that
- * write (`demo`, `retention`) or read through the SPI (`export-log`).
+ * write (`demo`, `retention`, `import`) or, read-only, read through the SPI (`export-log`, `audit`).
  */
-export const openStore = (source: string): { readonly store: LetheStore; readonly label: string } => {
+export const openStore = (
+  source: string,
+  options: { readonly readonly?: boolean } = {},
+): { readonly store: LetheStore; readonly label: string } => {
   const kind = sourceKind(source)
   if (kind === "postgres") throw postgresNotSupported(source)
   if (kind === "log") throw CliError.usage(`${source}: a log file can be audited, not opened as a store`)
   requireFile(source, "SQLite file")
   try {
-    return { store: sqliteStore({ filename: source }), label: `sqlite:${source}` }
+    return {
+      store: sqliteStore({ filename: source, ...(options.readonly === true ? { readonly: true } : {}) }),
+      label: `sqlite:${source}`,
+    }
   } catch (error) {
     throw CliError.io(`cannot open ${source}: ${reasonOf(error)}`)
   }
@@ -75,7 +81,8 @@ export const openLogSource = async (source: string): Promise<LogSource> => {
       throw CliError.io(reasonOf(error))
     }
   }
-  const { store, label } = openStore(source)
+  // An audit only reads: the file is opened read-only, never migrated or switched to WAL.
+  const { store, label } = openStore(source, { readonly: true })
   return {
     kind,
     label,

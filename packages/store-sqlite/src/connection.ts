@@ -13,7 +13,7 @@
  */
 import { ConcurrencyConflict, KeyDestroyed, KeyExists, StoreError } from "@lethe/core"
 import Database from "better-sqlite3"
-import { ensureLetheDatabase, migrate, migrations } from "./migrations.js"
+import { ensureLetheDatabase, migrate, migrations, pendingMigrations } from "./migrations.js"
 
 /** How long a write waits for another connection's write lock before failing with `StoreError`. */
 export const busyTimeoutMs = 5_000
@@ -35,6 +35,12 @@ export interface SqliteStoreOptions {
    * loss may lose the last commits.
    */
   readonly synchronous?: "full" | "normal"
+  /**
+   * Open an existing, fully migrated file for reading only (an auditor's
+   * copy): no pragma, no migration, nothing written; every write rejects with
+   * `StoreError`.
+   */
+  readonly readonly?: boolean
 }
 
 const detailOf = (error: unknown): string => {
@@ -70,6 +76,7 @@ const openDatabase = (options: SqliteStoreOptions): Database.Database => {
       operation: "open",
       detail: `synchronous must be "full" or "normal", got ${String(synchronous)}`,
     })
+  if (options.readonly === true) return openReadonly(options.filename)
   const db = new Database(options.filename, { timeout: busyTimeoutMs })
   try {
     // Before anything writes: a file of another program is refused untouched.
@@ -80,6 +87,23 @@ const openDatabase = (options: SqliteStoreOptions): Database.Database => {
     db.pragma("secure_delete = ON")
     db.pragma("foreign_keys = ON")
     migrate(db, options.filename, migrations, Date.now())
+    return db
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}
+
+const openReadonly = (filename: string): Database.Database => {
+  const db = new Database(filename, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs })
+  try {
+    ensureLetheDatabase(db, filename)
+    const pending = pendingMigrations(db, migrations)
+    if (pending.length > 0)
+      throw new StoreError({
+        operation: "open",
+        detail: `${filename} needs schema migrations ${pending.join(", ")}: open it once read-write to migrate`,
+      })
     return db
   } catch (error) {
     db.close()

@@ -156,6 +156,29 @@ export const ensureLetheDatabase = (db: Database.Database, filename: string): vo
 }
 
 /**
+ * Versions of `list` not yet applied to `db` (all of them for an empty file).
+ * Reads only.
+ *
+ * @example
+ * ```ts
+ * pendingMigrations(db, migrations) // [] for an up-to-date file
+ * ```
+ */
+export const pendingMigrations = (
+  db: Database.Database,
+  list: ReadonlyArray<Migration>,
+): ReadonlyArray<number> => {
+  if (!userTables(db).includes("lethe_migrations")) return list.map((migration) => migration.version)
+  const applied = new Set(
+    db
+      .prepare<[], { version: number }>("SELECT version FROM lethe_migrations")
+      .all()
+      .map((row) => row.version),
+  )
+  return list.filter((migration) => !applied.has(migration.version)).map((migration) => migration.version)
+}
+
+/**
  * Brings the schema of `db` up to the last of `list`, in one `BEGIN IMMEDIATE`
  * transaction, and returns the versions it applied (none when the file is up
  * to date). A file migrated by newer code (a version this code does not know)

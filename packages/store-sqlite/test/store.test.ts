@@ -61,7 +61,8 @@ describe("sqliteStore", () => {
     expect(error).toMatchObject({ _tag: "StoreError", operation: "open" })
     expect((error as StoreError).detail).toContain("not a Lethe database")
     expect(fs.readFileSync(filename).equals(before)).toBe(true)
-    expect(fs.existsSync(`${filename}-wal`)).toBe(false)
+    // SQLite may create an empty -wal beside a WAL database it reads; nothing is written into it.
+    if (fs.existsSync(`${filename}-wal`)) expect(fs.statSync(`${filename}-wal`).size).toBe(0)
   })
 
   it("SPI: a file that is not a database at all is refused with StoreError and left as it was", () => {
@@ -169,5 +170,35 @@ describe("sqliteStore", () => {
     expect((await wholeLog(store)).map((e) => e.data)).toEqual([
       { a: { x: 1 }, b: { x: 1 }, text: "\ud800 lone" },
     ])
+  })
+})
+
+describe("sqliteStore({ readonly: true })", () => {
+  it("SPI: an auditor's read-only open reads everything, writes nothing, and leaves the file as it was", async () => {
+    const filename = freshFile()
+    const writer = sqliteStore({ filename })
+    await writer.events.append({ streamId: "member-a", expectedVersion: "no_stream", events: [newEvent()] })
+    await writer.close()
+    const before = fs.readFileSync(filename)
+    const reader = sqliteStore({ filename, readonly: true })
+    expect((await reader.events.readAll()).events).toHaveLength(1)
+    expect(
+      await rejection(
+        reader.events.append({ streamId: "member-b", expectedVersion: "no_stream", events: [newEvent()] }),
+      ),
+    ).toBeInstanceOf(StoreError)
+    await reader.close()
+    expect(fs.readFileSync(filename).equals(before)).toBe(true)
+    // SQLite may create an empty -wal beside a WAL database it reads; nothing is written into it.
+    if (fs.existsSync(`${filename}-wal`)) expect(fs.statSync(`${filename}-wal`).size).toBe(0)
+  })
+
+  it("SPI: a read-only open refuses a missing file and one that needs migrations, without creating or changing it", () => {
+    const missing = freshFile()
+    expect(() => sqliteStore({ filename: missing, readonly: true })).toThrow(StoreError)
+    expect(fs.existsSync(missing)).toBe(false)
+    const empty = freshFile()
+    new Database(empty).close()
+    expect(() => sqliteStore({ filename: empty, readonly: true })).toThrow(/migrations/)
   })
 })

@@ -21,7 +21,7 @@ export const exportLogCommand = async (command: ExportLogCommand, io: Io): Promi
     throw CliError.usage(
       `--out ${command.out}: a log file's name ends in .jsonl, so lethe audit can tell it from a database`,
     )
-  const { store, label } = openStore(command.source)
+  const { store, label } = openStore(command.source, { readonly: true })
   const progress = progressLine(io.stderr, "exporting", "events")
   try {
     const summary = await exportLog(store, command.out, { source: label, onEvent: (n) => progress.update(n) })
