@@ -1,45 +1,365 @@
 /**
- * `@lethe/core`: the pure member domain, the storage SPI, and the Lethe
- * application service with its Promise facade.
+ * `@lethe/core`: the pure member domain, the storage SPI, sealing, the audit,
+ * and the Lethe application service with its Promise facade. This is the only
+ * public entry: what is not exported here is internal and may change.
  *
  * @module
  */
 
-export * from "./app/codec.js"
-export * from "./app/directory-row.js"
-export * from "./app/facade.js"
-export * from "./app/inputs.js"
-export * from "./app/lethe.js"
-export * from "./app/receipt.js"
-export * from "./audit/audit.js"
-export { checkEvent, type MessageBlocker } from "./audit/checks.js"
-export * from "./audit/decode.js"
-export * from "./audit/findings.js"
-export * from "./audit/hash-chain.js"
-export * from "./errors.js"
-export * from "./export/csv.js"
-export * from "./export/html.js"
-export * from "./export/link.js"
-export * from "./export/member-export.js"
-export * from "./export/render.js"
-export * from "./export/tables.js"
-export * from "./import/contacts-csv.js"
-export * from "./member/commands.js"
-export * from "./member/config.js"
-export * from "./member/decide.js"
-export * from "./member/events.js"
-export * from "./member/guards.js"
-export * from "./member/state.js"
-export * from "./member/view.js"
-export * from "./retention/plan.js"
-export * from "./retention/policies.js"
-export * from "./retention/run.js"
-export * from "./sealing/blind-index.js"
-export * from "./sealing/keyring.js"
-export * from "./sealing/seal.js"
-export * from "./sealing/sealing-codec.js"
-export * from "./spi/directory.js"
-export * from "./spi/event-store.js"
-export * from "./spi/key-store.js"
-export * from "./spi/sealed-value.js"
-export * from "./spi/store.js"
+export type { EventCodec, EventPlace, RecordedEvent } from "./app/codec.js"
+export { createLethe, type LetheClient } from "./app/facade.js"
+export type {
+  Acting,
+  ActivityInput,
+  AmountInput,
+  AnonymizeInput,
+  AnonymizeResult,
+  BulkOutcome,
+  BulkProgress,
+  CloseDebtCaseInput,
+  CommandResult,
+  ContractInput,
+  DebtCaseInput,
+  DueRequest,
+  ErasePersonalDataInput,
+  ErasureReport,
+  ExportInput,
+  ExportLink,
+  ExportLinkInput,
+  ForgetInput,
+  ForgetManyInput,
+  GiveConsentInput,
+  ImportCsvInput,
+  ImportOutcome,
+  ImportReport,
+  InstalmentInput,
+  InstalmentRefInput,
+  LetheConfig,
+  MemberSummary,
+  MessageProof,
+  MessageResult,
+  Privileged,
+  PurchaseInput,
+  PurchaseRefInput,
+  RecordPersonalDataInput,
+  RegisterInput,
+  RequestInput,
+  RequestResult,
+  RestrictInput,
+  SendMessageInput,
+  SignContractInput,
+  SourceInput,
+  SubscribeInput,
+  SubscribeResult,
+  UnsubscribeInput,
+  WithdrawConsentInput,
+} from "./app/inputs.js"
+export {
+  defaultConfig,
+  Lethe,
+  type LetheOptions,
+  type LetheService,
+  memberStream,
+  type ResultOf,
+  retentionActor,
+} from "./app/lethe.js"
+export { type ErasedKey, type ErasureReceipt, verifyReceipt } from "./app/receipt.js"
+export {
+  type AuditOptions,
+  type AuditProgress,
+  type AuditReport,
+  type AuditSources,
+  type AuditSummary,
+  auditLog,
+  auditSourcesOf,
+  type CheckStatus,
+  emptyTimelineCounts,
+  type RequestCounts,
+  type TimelineDay,
+  type TimelineKind,
+} from "./audit/audit.js"
+export type { MessageBlocker } from "./audit/checks.js"
+export type { AuditedEvent } from "./audit/decode.js"
+export {
+  type AuditRule,
+  type AuditRuleInfo,
+  auditRules,
+  type Evidence,
+  type Finding,
+  type FindingDraft,
+  type RequirementId,
+} from "./audit/findings.js"
+export {
+  type ChainCheck,
+  type ChainedFields,
+  type ChainHead,
+  type ChainProblem,
+  canonicalJson,
+  checkLink,
+  emptyChain,
+  hashEvent,
+  sealedDigestsMatch,
+  verifyStream,
+} from "./audit/hash-chain.js"
+export {
+  AnonymizationBlocked,
+  AnonymizationBlocker,
+  AnonymizationWarning,
+  BasisNotAllowed,
+  ConcurrencyConflict,
+  type DomainError,
+  DuplicateReference,
+  EmailTaken,
+  ErasureIncomplete,
+  ExplicitConsentRequired,
+  ExplicitFlagRequired,
+  ExportLinkInvalid,
+  ExportLinkProblem,
+  InsufficientFunds,
+  IntegrityError,
+  InvalidCommand,
+  KeyDestroyed,
+  KeyExists,
+  type LetheError,
+  MemberErased,
+  MemberNotFound,
+  MemberStatus,
+  MessageNotFound,
+  MessageRefused,
+  MessagingBlocker,
+  NotErased,
+  NothingToRestore,
+  NotPermitted,
+  NotPurgeable,
+  RestoreWindowExpired,
+  RetentionBlocked,
+  RetentionBlocker,
+  StoreError,
+  UnknownPurpose,
+  UnknownReference,
+  UnknownWordingVersion,
+} from "./errors.js"
+export { csvRecords, spreadsheetSafe, utf8Bom } from "./export/csv.js"
+export { escapeHtml } from "./export/html.js"
+export { defaultExportLinkValidity, type ExportLinkClaims } from "./export/link.js"
+export {
+  type ExportedActivity,
+  type ExportedConsent,
+  type ExportedConsentChange,
+  type ExportedContract,
+  type ExportedDebtCase,
+  type ExportedExport,
+  type ExportedInstalment,
+  type ExportedMessage,
+  type ExportedPurchase,
+  type ExportedRequest,
+  type ExportedSource,
+  type ExportedValue,
+  type ExportedWallet,
+  ExportFormat,
+  type MemberExport,
+  type MemberExportContext,
+  memberExport,
+  memberExportFormat,
+} from "./export/member-export.js"
+export type { ExportResult } from "./export/render.js"
+export type { ExportCell, ExportTable } from "./export/tables.js"
+export {
+  type ContactColumn,
+  type ContactRow,
+  contactColumns,
+  type ImportRefusal,
+  type ImportRowProblem,
+  type ParsedContacts,
+  parseContactsCsv,
+  parseIsoDate,
+  type RejectedRow,
+  type RowPosition,
+} from "./import/contacts-csv.js"
+export {
+  Anonymize,
+  CloseDebtCase,
+  type CommandOf,
+  CreditWallet,
+  DebitWallet,
+  DisableProfiling,
+  Email,
+  EnableProfiling,
+  EndContract,
+  ErasePersonalData,
+  Forget,
+  GiveConsent,
+  InputFields,
+  LiftRestriction,
+  MarkInstalmentPaid,
+  MarkPurchasePaid,
+  MemberCommand,
+  OpenDebtCase,
+  Purge,
+  RecordActivity,
+  RecordExport,
+  RecordMissedInstalment,
+  RecordPersonalData,
+  RecordPurchase,
+  Register,
+  RequestAccess,
+  RequestErasure,
+  Restore,
+  RestrictProcessing,
+  SendMessage,
+  SignContract,
+  Text,
+  Unsubscribe,
+  WithdrawConsent,
+} from "./member/commands.js"
+export {
+  type Actor,
+  allPermissions,
+  type ClubSettings,
+  type ConsentCatalogue,
+  type DecideContext,
+  type DomainConfig,
+  dayMs,
+  defaultConsentCatalogue,
+  defaultDomainConfig,
+  type Permission,
+  type PurposeDefinition,
+  systemRole,
+} from "./member/config.js"
+export { type Decision, decide } from "./member/decide.js"
+export {
+  AccessRequested,
+  ActivityKind,
+  ActivityRecorded,
+  Amount,
+  Anonymized,
+  BasisInForce,
+  Channel,
+  ConsentGiven,
+  ConsentMethod,
+  ConsentWithdrawn,
+  ContractEnded,
+  ContractSigned,
+  DataExported,
+  DebtCaseClosed,
+  DebtCaseOpened,
+  ErasedValue,
+  ErasureRequested,
+  type EventOf,
+  Forgotten,
+  Id,
+  InstalmentMissed,
+  InstalmentPaid,
+  LawfulBasis,
+  MemberEvent,
+  MemberRegistered,
+  MessageSent,
+  Millis,
+  PersonalCategory,
+  PersonalDataErased,
+  PersonalDataRecorded,
+  PersonalFields,
+  PersonalValue,
+  ProcessingRestricted,
+  ProcessingRestrictionLifted,
+  ProfilingDisabled,
+  ProfilingEnabled,
+  PurchasePaid,
+  PurchaseRecorded,
+  Purged,
+  Restored,
+  retainedOnAnonymization,
+  Source,
+  specialCategories,
+  Unsubscribed,
+  WalletCredited,
+  WalletDebited,
+} from "./member/events.js"
+export {
+  anonymizationBlockers,
+  anonymizationWarnings,
+  basisInForce,
+  isContractActive,
+  isContractFuture,
+  isCustomer,
+  isErased,
+  isPermitted,
+  isPurgeable,
+  isRestorable,
+  isSubjectConfirmed,
+  messagingBlockers,
+  missingExplicitConsent,
+  normalizeEmail,
+  storedEmail,
+} from "./member/guards.js"
+export {
+  type ActivityCounts,
+  type ConsentRecord,
+  type ContractState,
+  type DebtCaseState,
+  evolve,
+  fold,
+  type InstalmentState,
+  initialState,
+  type MemberState,
+  type PurchaseState,
+  type RequestState,
+} from "./member/state.js"
+export {
+  anonymizedName,
+  type ConsentView,
+  type ContractView,
+  type MemberView,
+  memberView,
+} from "./member/view.js"
+export type { RetentionAction, RetentionRule, RetentionStep } from "./retention/plan.js"
+export {
+  AnonymizeAfterContractEnd,
+  AnonymizeInactive,
+  anonymizeAfterContractEnd,
+  anonymizeInactive,
+  ForgetColdLeads,
+  forgetColdLeads,
+  monthsBefore,
+  RetentionPolicy,
+} from "./retention/policies.js"
+export type {
+  RetentionEntry,
+  RetentionOptions,
+  RetentionProgress,
+  RetentionReport,
+  RetentionRunner,
+} from "./retention/run.js"
+export { emailIndex } from "./sealing/blind-index.js"
+export { type Keyring, keyringFromSecret, minimumSecretBytes, type WrappedKey } from "./sealing/keyring.js"
+export { dataKeyId, digestOf, type SealPlace, seal, unseal } from "./sealing/seal.js"
+export { sealingCodec } from "./sealing/sealing-codec.js"
+export type {
+  BeforeQuery,
+  Directory,
+  DirectoryUpdate,
+  MemberRow,
+  MessageEntry,
+  OpenRequest,
+  Page,
+} from "./spi/directory.js"
+export {
+  type AppendRequest,
+  type AppendResult,
+  type EventMetadata,
+  type EventStore,
+  type ExpectedVersion,
+  matchesExpectedVersion,
+  type NewEvent,
+  type ReadAllPage,
+  readAllEvents,
+  type StoredEvent,
+} from "./spi/event-store.js"
+export type { KeyEntry, KeyStore, KeyTombstone, StoredKey } from "./spi/key-store.js"
+export {
+  type ErasedSealedValue,
+  isSealedValue,
+  redactSealedValues,
+  type SealedValue,
+} from "./spi/sealed-value.js"
+export type { LetheStore } from "./spi/store.js"
