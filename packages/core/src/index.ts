@@ -7,6 +7,19 @@
  */
 
 export type { EventCodec, EventPlace, RecordedEvent } from "./app/codec.js"
+export {
+  type DataMap,
+  type DataMapBuiltInRule,
+  type DataMapCategory,
+  type DataMapDirectoryColumn,
+  type DataMapInput,
+  type DataMapPolicy,
+  type DataMapPurpose,
+  type DataMapRetention,
+  type DataMapStorage,
+  dataMap,
+  dataMapVersion,
+} from "./app/data-map.js"
 export { createLethe, type LetheClient } from "./app/facade.js"
 export type {
   Acting,

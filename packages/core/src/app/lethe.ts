@@ -54,6 +54,8 @@ import type { KeyEntry } from "../spi/key-store.js"
 import { redactSealedValues } from "../spi/sealed-value.js"
 import type { LetheStore } from "../spi/store.js"
 import type { EventCodec, RecordedEvent } from "./codec.js"
+import type { DataMap } from "./data-map.js"
+import { dataMap } from "./data-map.js"
 import { memberRow } from "./directory-row.js"
 import type {
   Acting,
@@ -221,6 +223,26 @@ export interface LetheService {
   overdueErasureRequests(): Effect.Effect<ReadonlyArray<DueRequest>, LetheError>
   /** Every open request with its due date (R11). */
   openRequests(): Effect.Effect<ReadonlyArray<DueRequest>, LetheError>
+  /**
+   * The data map for the controller's records of processing (R18, R34, art.
+   * 30): every category of personal data Lethe holds (what it contains,
+   * whether it is a special category, where it is stored), the purposes of
+   * the consent catalogue with their lawful bases, the retention rules and
+   * deadlines with the given `policies`, the storage, and the other systems
+   * handled by hand (R14). Computed from the configuration alone: it reads
+   * nothing from the store and records nothing. Plain, JSON-serializable data.
+   * Fails with `InvalidCommand` when a policy is malformed, exactly as
+   * `runRetention` would.
+   *
+   * @example
+   * ```ts
+   * const map = await lethe.dataMap({ policies: [anonymizeAfterContractEnd({ months: 24 })] })
+   * await writeFile("data-map.json", JSON.stringify(map, null, 2))
+   * ```
+   */
+  dataMap(options?: {
+    readonly policies?: ReadonlyArray<RetentionPolicy>
+  }): Effect.Effect<DataMap, LetheError>
 }
 
 /**
@@ -788,12 +810,13 @@ export const makeLethe = (options: LetheOptions): LetheService => {
 
   const validatePolicies = (
     policies: ReadonlyArray<unknown>,
+    command = "runRetention",
   ): Effect.Effect<ReadonlyArray<RetentionPolicy>, InvalidCommand> =>
     Schema.decodeUnknown(Schema.Array(RetentionPolicy))(policies).pipe(
       Effect.mapError(
         (e) =>
           new InvalidCommand({
-            command: "runRetention",
+            command,
             issues: ParseResult.TreeFormatter.formatErrorSync(e),
           }),
       ),
@@ -804,7 +827,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
         },
         () =>
           new InvalidCommand({
-            command: "runRetention",
+            command,
             issues: "policy ids must be unique and differ from the built-in rules",
           }),
       ),
@@ -1286,6 +1309,10 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       }),
     overdueErasureRequests: () => now.pipe(Effect.flatMap((at) => dueRequests(at, ["erasure"]))),
     openRequests: () => dueRequests(Number.MAX_SAFE_INTEGER, ["erasure", "access"]),
+    dataMap: (options = {}) =>
+      validatePolicies(options.policies ?? [], "dataMap").pipe(
+        Effect.map((policies) => dataMap({ config, storeName: store.name, policies })),
+      ),
   }
 }
 
