@@ -1,0 +1,268 @@
+/**
+ * The directory read model in PostgreSQL: one `members` row per member, its
+ * open requests in `member_requests`, and the `messages` ownership table,
+ * with the SQLite adapter's indexes (see `migrations.ts`).
+ *
+ * Every read is one statement (a row and its requests come from the same
+ * snapshot: the requests are aggregated in a subquery); the write of an
+ * append is one statement too (data-modifying CTEs), inside the append's
+ * transaction. Date bounds are passed as `bigint` so the comparisons use the
+ * indexes.
+ *
+ * @module
+ */
+import type {
+  BeforeQuery,
+  Directory,
+  DirectoryUpdate,
+  MemberRow,
+  MemberStatus,
+  MessageEntry,
+  OpenRequest,
+} from "@lethe/core"
+import type { SqlClient } from "./client.js"
+import { toNumber, toNumberOrNull } from "./client.js"
+import type { Connection } from "./connection.js"
+import { checkLimit, integerBound } from "./paging.js"
+
+/** The write side, used by the event store inside its append transaction. */
+export interface PostgresDirectory {
+  readonly directory: Directory
+  /** Writes `update` (upserts the row, replaces its requests, adds the messages) on `tx`. */
+  write(tx: SqlClient, update: DirectoryUpdate): Promise<void>
+}
+
+const memberColumns = [
+  "member_id",
+  "tenant_id",
+  "status",
+  "name",
+  "email",
+  "email_key",
+  "restore_key",
+  "search_text",
+  "restricted",
+  "customer",
+  "registered_at",
+  "last_activity_at",
+  "last_contact_at",
+  "contracts_ended_at",
+  "forgotten_at",
+  "restorable_until",
+  "anonymized_at",
+  "purged_at",
+  "holds_invoice_data",
+  "version",
+] as const
+
+/** Binds values to `$1`, `$2`... in the order they are named. */
+class Parameters {
+  readonly values: Array<unknown> = []
+  bind(value: unknown): string {
+    this.values.push(value)
+    return `$${this.values.length}`
+  }
+}
+
+type Filter = (bind: (value: unknown) => string, before: string) => string
+
+/** The member-row filter of each retention query; `before` is the bound date placeholder. */
+const retentionFilters = (s: string) =>
+  ({
+    contractsEndedBefore: (_, before) => `status = 'active' AND contracts_ended_at < ${before}`,
+    inactiveSince: (_, before) => `status = 'active' AND last_activity_at < ${before}`,
+    coldLeadsSince: (_, before) => `status = 'active' AND customer = false AND last_contact_at < ${before}`,
+    restoreWindowEndedBefore: (_, before) => `status = 'forgotten' AND restorable_until <= ${before}`,
+    invoicesHeldSince: (_, before) =>
+      `status = 'anonymized' AND holds_invoice_data = true AND anonymized_at < ${before}`,
+    requestsDueBefore: (_, before) =>
+      `member_id IN (SELECT member_id FROM ${s}.member_requests WHERE due_by < ${before})`,
+  }) as const satisfies Record<string, Filter>
+
+type RetentionQuery = keyof ReturnType<typeof retentionFilters>
+
+/** `<=` compares with the floor of the date, `<` with its ceiling: the same rows as with the number itself. */
+const roundingOf = (query: RetentionQuery): "floor" | "ceil" =>
+  query === "restoreWindowEndedBefore" ? "floor" : "ceil"
+
+const toMemberRow = (row: Readonly<Record<string, unknown>>): MemberRow => ({
+  memberId: row.member_id as string,
+  tenantId: row.tenant_id as string,
+  status: row.status as MemberStatus,
+  name: row.name as string | null,
+  email: row.email as string | null,
+  emailKey: row.email_key as string | null,
+  restoreKey: row.restore_key as string | null,
+  searchText: row.search_text as string | null,
+  restricted: row.restricted === true,
+  customer: row.customer === true,
+  registeredAt: toNumber(row.registered_at),
+  lastActivityAt: toNumber(row.last_activity_at),
+  lastContactAt: toNumber(row.last_contact_at),
+  contractsEndedAt: toNumberOrNull(row.contracts_ended_at),
+  forgottenAt: toNumberOrNull(row.forgotten_at),
+  restorableUntil: toNumberOrNull(row.restorable_until),
+  anonymizedAt: toNumberOrNull(row.anonymized_at),
+  purgedAt: toNumberOrNull(row.purged_at),
+  holdsInvoiceData: row.holds_invoice_data === true,
+  openRequests: (row.open_requests as ReadonlyArray<OpenRequest>).map((request) => ({
+    requestId: request.requestId,
+    kind: request.kind,
+    receivedAt: toNumber(request.receivedAt),
+    dueBy: toNumber(request.dueBy),
+  })),
+  version: toNumber(row.version),
+})
+
+const toMessageEntry = (row: Readonly<Record<string, unknown>>): MessageEntry => ({
+  messageId: row.message_id as string,
+  memberId: row.member_id as string,
+  tenantId: row.tenant_id as string,
+  sentAt: toNumber(row.sent_at),
+})
+
+const memberValues = (row: MemberRow): ReadonlyArray<unknown> => [
+  row.memberId,
+  row.tenantId,
+  row.status,
+  row.name,
+  row.email,
+  row.emailKey,
+  row.restoreKey,
+  row.searchText,
+  row.restricted,
+  row.customer,
+  row.registeredAt,
+  row.lastActivityAt,
+  row.lastContactAt,
+  row.contractsEndedAt,
+  row.forgottenAt,
+  row.restorableUntil,
+  row.anonymizedAt,
+  row.purgedAt,
+  row.holdsInvoiceData,
+  row.version,
+]
+
+/**
+ * The directory over `connection`.
+ *
+ * @example
+ * ```ts
+ * const { directory, write } = postgresDirectory(connection)
+ * await directory.findByEmail("t1", emailKey)
+ * ```
+ */
+export const postgresDirectory = (connection: Connection): PostgresDirectory => {
+  const s = connection.schema.sql
+  const filters = retentionFilters(s)
+  const selectMembers = `SELECT ${memberColumns.map((column) => `m.${column}`).join(", ")},
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('requestId', r.request_id, 'kind', r.kind,
+        'receivedAt', r.received_at, 'dueBy', r.due_by) ORDER BY r.ordinal), '[]'::jsonb)
+      FROM ${s}.member_requests AS r WHERE r.member_id = m.member_id) AS open_requests
+    FROM ${s}.members AS m`
+  const sql = {
+    get: `${selectMembers} WHERE m.member_id = $1`,
+    findByEmail: `${selectMembers} WHERE m.tenant_id = $1 AND m.email_key = $2 AND m.status = 'active' ORDER BY m.member_id`,
+    findRestorable: `${selectMembers} WHERE m.tenant_id = $1 AND m.restore_key = $2 AND m.status = 'forgotten' ORDER BY m.member_id`,
+    messageOwner: `SELECT message_id, member_id, tenant_id, sent_at FROM ${s}.messages WHERE message_id = $1`,
+    write: `WITH member AS (
+        INSERT INTO ${s}.members (${memberColumns.join(", ")})
+        VALUES (${memberColumns.map((_, i) => `$${i + 1}`).join(", ")})
+        ON CONFLICT (member_id) DO UPDATE SET ${memberColumns
+          .filter((column) => column !== "member_id")
+          .map((column) => `${column} = excluded.${column}`)
+          .join(", ")}
+        RETURNING member_id
+      ), dropped AS (
+        DELETE FROM ${s}.member_requests WHERE member_id = $1 AND ordinal >= $21
+      ), requests AS (
+        INSERT INTO ${s}.member_requests (member_id, ordinal, request_id, kind, received_at, due_by)
+        SELECT $1, r.ord - 1, r.value->>'requestId', r.value->>'kind',
+               (r.value->>'receivedAt')::bigint, (r.value->>'dueBy')::bigint
+        FROM jsonb_array_elements($22::jsonb) WITH ORDINALITY AS r(value, ord)
+        ON CONFLICT (member_id, ordinal) DO UPDATE SET request_id = excluded.request_id,
+          kind = excluded.kind, received_at = excluded.received_at, due_by = excluded.due_by
+      ), messages AS (
+        -- The first owner recorded for a message id stays.
+        INSERT INTO ${s}.messages (message_id, member_id, tenant_id, sent_at)
+        SELECT e.value->>'messageId', e.value->>'memberId', e.value->>'tenantId', (e.value->>'sentAt')::bigint
+        FROM jsonb_array_elements($23::jsonb) WITH ORDINALITY AS e(value, ord) ORDER BY e.ord
+        ON CONFLICT (message_id) DO NOTHING
+      )
+      SELECT count(*) FROM member`,
+  } as const
+
+  const members = async (operation: string, text: string, values: ReadonlyArray<unknown>) =>
+    connection.run(operation, async (db) => (await db.query(text, values)).rows.map(toMemberRow))
+
+  /** A paged query: `filter`, then the tenant and `after` conditions when given, in member_id order. */
+  const paged = async (
+    operation: string,
+    page: { readonly limit: number; readonly after?: string; readonly tenantId?: string },
+    filter: (parameters: Parameters) => string | undefined,
+  ): Promise<ReadonlyArray<MemberRow>> =>
+    connection.run(operation, async (db) => {
+      checkLimit(operation, page.limit)
+      const parameters = new Parameters()
+      const condition = filter(parameters)
+      // No row compares true with NaN.
+      if (condition === undefined) return []
+      const text = [
+        `${selectMembers} WHERE ${condition}`,
+        page.tenantId === undefined ? "" : ` AND m.tenant_id = ${parameters.bind(page.tenantId)}`,
+        page.after === undefined ? "" : ` AND m.member_id > ${parameters.bind(page.after)}`,
+        ` ORDER BY m.member_id LIMIT ${parameters.bind(page.limit)}`,
+      ].join("")
+      return (await db.query(text, parameters.values)).rows.map(toMemberRow)
+    })
+
+  const retention =
+    (name: RetentionQuery) =>
+    async (query: BeforeQuery): Promise<ReadonlyArray<MemberRow>> =>
+      paged(`directory.${name}`, query, (parameters) =>
+        Number.isNaN(query.before)
+          ? undefined
+          : filters[name](
+              (value) => parameters.bind(value),
+              `${parameters.bind(integerBound(query.before, roundingOf(name)))}::bigint`,
+            ),
+      )
+
+  const directory: Directory = {
+    get: async (memberId) => (await members("directory.get", sql.get, [memberId]))[0],
+    findByEmail: async (tenantId, emailKey) =>
+      members("directory.findByEmail", sql.findByEmail, [tenantId, emailKey]),
+    findRestorable: async (tenantId, restoreKey) =>
+      members("directory.findRestorable", sql.findRestorable, [tenantId, restoreKey]),
+    search: async (tenantId, text, page) =>
+      paged(
+        "directory.search",
+        { ...page, tenantId },
+        (parameters) => `m.status = 'active' AND strpos(m.search_text, ${parameters.bind(text)}) > 0`,
+      ),
+    contractsEndedBefore: retention("contractsEndedBefore"),
+    inactiveSince: retention("inactiveSince"),
+    coldLeadsSince: retention("coldLeadsSince"),
+    restoreWindowEndedBefore: retention("restoreWindowEndedBefore"),
+    invoicesHeldSince: retention("invoicesHeldSince"),
+    requestsDueBefore: retention("requestsDueBefore"),
+    messageOwner: async (messageId) =>
+      connection.run("directory.messageOwner", async (db) => {
+        const row = (await db.query(sql.messageOwner, [messageId])).rows[0]
+        return row === undefined ? undefined : toMessageEntry(row)
+      }),
+  }
+
+  const write = async (tx: SqlClient, update: DirectoryUpdate): Promise<void> => {
+    const row = update.member
+    await tx.query(sql.write, [
+      ...memberValues(row),
+      row.openRequests.length,
+      JSON.stringify(row.openRequests),
+      JSON.stringify(update.messages ?? []),
+    ])
+  }
+
+  return { directory, write }
+}

@@ -1,0 +1,250 @@
+/**
+ * The PostgreSQL schema as numbered migrations, applied on open in one
+ * transaction under a transaction-level advisory lock on the schema's name:
+ * two processes opening at once take turns (the second waits, then finds the
+ * schema applied), and a failed migration leaves the database as it was.
+ *
+ * The tables and indexes are the SQLite adapter's, with `jsonb` event data,
+ * `bigint` positions and times, `boolean` flags, ids in the "C" collation (so
+ * `ORDER BY member_id` is code-unit order, as in the other adapters), and two
+ * additions for concurrent writers: the `positions` sequence and the
+ * `transaction_id` of each event (see `event-store.ts`).
+ *
+ * A migration, once released, never changes: a schema change is a new
+ * migration at the end of the list.
+ *
+ * @module
+ */
+import { StoreError } from "@lethe/core"
+import type { Database, SqlClient } from "./client.js"
+
+/** One step of the schema, for one schema name. */
+export interface Migration {
+  /** 1, 2, 3...: applied in this order, each once. */
+  readonly version: number
+  readonly name: string
+  /** The statements, run in order, for the schema `schema`. */
+  readonly statements: (schema: Schema) => ReadonlyArray<string>
+}
+
+/** A validated schema name, its quoted form and its advisory lock keys. */
+export interface Schema {
+  readonly name: string
+  /** The name as a quoted SQL identifier. */
+  readonly sql: string
+  /** Advisory lock class (first key) of this schema's locks; second keys below. */
+  readonly lockClass: number
+}
+
+/** Second advisory lock keys under `Schema.lockClass`. Stream locks use a class of their own. */
+export const lockKeys = { migrations: 1, positions: 2 } as const
+
+/** A 32-bit FNV-1a hash, as a signed int4: the same in every process. */
+const int4Hash = (text: string): number => {
+  let hash = 0x811c9dc5
+  for (const byte of new TextEncoder().encode(text)) hash = Math.imul(hash ^ byte, 0x01000193)
+  return hash | 0
+}
+
+/**
+ * Checks a schema name: a lower-case SQL identifier of at most 63 bytes.
+ * Throws `StoreError` (operation "open") otherwise.
+ *
+ * @example
+ * ```ts
+ * toSchema("lethe").sql // '"lethe"'
+ * toSchema("Robert'); DROP") // throws StoreError
+ * ```
+ */
+export const toSchema = (name: string): Schema => {
+  if (typeof name !== "string" || !/^[a-z_][a-z0-9_]{0,62}$/.test(name) || name.startsWith("pg_"))
+    throw new StoreError({
+      operation: "open",
+      detail: `schema must be a lower-case identifier ([a-z_][a-z0-9_]*, at most 63 characters, not pg_*), got ${JSON.stringify(name)}`,
+    })
+  return { name, sql: `"${name}"`, lockClass: int4Hash(`lethe:${name}`) }
+}
+
+/** Advisory lock class of the per-stream append locks of `schema`. */
+export const streamLockClass = (schema: Schema): number => int4Hash(`lethe-streams:${schema.name}`)
+
+/**
+ * Every migration, in order. Indexes follow the Directory's queries (see
+ * `directory.ts`), as in the SQLite adapter.
+ */
+export const migrations: ReadonlyArray<Migration> = [
+  {
+    version: 1,
+    name: "events, keys and directory",
+    statements: (schema) => {
+      const s = schema.sql
+      return [
+        // Positions are handed out by append_events, in transaction id order (see event-store.ts).
+        `CREATE SEQUENCE ${s}.positions AS bigint START 1 CACHE 1`,
+        `CREATE TABLE ${s}.events (
+          position bigint PRIMARY KEY,
+          stream_id text COLLATE "C" NOT NULL,
+          version bigint NOT NULL,
+          type text NOT NULL,
+          data jsonb NOT NULL,
+          metadata jsonb NOT NULL,
+          recorded_at bigint NOT NULL,
+          hash text NOT NULL,
+          prev_hash text NOT NULL,
+          transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+          CONSTRAINT events_stream_version UNIQUE (stream_id, version)
+        )`,
+        `CREATE TABLE ${s}.keys (
+          key_id text COLLATE "C" PRIMARY KEY,
+          tenant_id text NOT NULL,
+          member_id text COLLATE "C" NOT NULL,
+          category text NOT NULL,
+          wrapped_key text,
+          kek_id text NOT NULL,
+          created_at bigint NOT NULL,
+          destroyed_at bigint,
+          CHECK ((wrapped_key IS NULL) = (destroyed_at IS NOT NULL))
+        )`,
+        `CREATE INDEX keys_by_member ON ${s}.keys (member_id, key_id)`,
+        `CREATE TABLE ${s}.members (
+          member_id text COLLATE "C" PRIMARY KEY,
+          tenant_id text COLLATE "C" NOT NULL,
+          status text NOT NULL,
+          name text,
+          email text,
+          email_key text COLLATE "C",
+          restore_key text COLLATE "C",
+          search_text text,
+          restricted boolean NOT NULL,
+          customer boolean NOT NULL,
+          registered_at bigint NOT NULL,
+          last_activity_at bigint NOT NULL,
+          last_contact_at bigint NOT NULL,
+          contracts_ended_at bigint,
+          forgotten_at bigint,
+          restorable_until bigint,
+          anonymized_at bigint,
+          purged_at bigint,
+          holds_invoice_data boolean NOT NULL,
+          version bigint NOT NULL
+        )`,
+        `CREATE INDEX members_by_email_key ON ${s}.members (tenant_id, email_key, status, member_id) WHERE email_key IS NOT NULL`,
+        `CREATE INDEX members_by_restore_key ON ${s}.members (tenant_id, restore_key, status, member_id) WHERE restore_key IS NOT NULL`,
+        `CREATE INDEX members_by_tenant_status ON ${s}.members (tenant_id, status, member_id)`,
+        `CREATE INDEX members_by_contracts_ended ON ${s}.members (status, contracts_ended_at)`,
+        `CREATE INDEX members_by_last_activity ON ${s}.members (status, last_activity_at)`,
+        `CREATE INDEX members_by_last_contact ON ${s}.members (status, customer, last_contact_at)`,
+        `CREATE INDEX members_by_restorable_until ON ${s}.members (status, restorable_until)`,
+        `CREATE INDEX members_by_invoices_held ON ${s}.members (status, holds_invoice_data, anonymized_at)`,
+        `CREATE TABLE ${s}.member_requests (
+          member_id text COLLATE "C" NOT NULL REFERENCES ${s}.members (member_id) ON DELETE CASCADE,
+          ordinal integer NOT NULL,
+          request_id text NOT NULL,
+          kind text NOT NULL,
+          received_at bigint NOT NULL,
+          due_by bigint NOT NULL,
+          PRIMARY KEY (member_id, ordinal)
+        )`,
+        `CREATE INDEX member_requests_by_due ON ${s}.member_requests (due_by, member_id)`,
+        `CREATE TABLE ${s}.messages (
+          message_id text COLLATE "C" PRIMARY KEY,
+          member_id text COLLATE "C" NOT NULL,
+          tenant_id text NOT NULL,
+          sent_at bigint NOT NULL
+        )`,
+        // Waits for the stream's append lock (held to the end of the transaction), then reads the
+        // stream's version with a fresh snapshot, which sees the previous holder's commit.
+        `CREATE FUNCTION ${s}.lock_stream(p_stream_id text) RETURNS bigint
+          LANGUAGE plpgsql VOLATILE AS $fn$
+          BEGIN
+            PERFORM pg_advisory_xact_lock(${streamLockClass(schema)}, hashtext(p_stream_id));
+            RETURN coalesce((SELECT max(version) FROM ${s}.events WHERE stream_id = p_stream_id), 0);
+          END
+          $fn$`,
+        // The transaction id is assigned and the positions are drawn under one short mutex, so
+        // transaction ids and positions are in the same order; readAll relies on it. The mutex is
+        // a session lock released at once, not held until commit: appends still commit in parallel.
+        `CREATE FUNCTION ${s}.append_events(p_stream_id text, p_first_version bigint, p_events jsonb)
+          RETURNS bigint LANGUAGE plpgsql VOLATILE AS $fn$
+          DECLARE
+            n integer := jsonb_array_length(p_events);
+            first_position bigint;
+          BEGIN
+            PERFORM pg_advisory_lock(${schema.lockClass}, ${lockKeys.positions});
+            PERFORM pg_current_xact_id();
+            SELECT min(p) INTO first_position
+              FROM (SELECT nextval('${s}.positions') AS p FROM generate_series(1, n)) AS drawn;
+            PERFORM pg_advisory_unlock(${schema.lockClass}, ${lockKeys.positions});
+            INSERT INTO ${s}.events (position, stream_id, version, type, data, metadata, recorded_at, hash, prev_hash)
+              SELECT first_position + e.ord - 1, p_stream_id, p_first_version + e.ord - 1,
+                     e.value->>'type', e.value->'data', e.value->'metadata',
+                     (e.value->>'recordedAt')::bigint, e.value->>'hash', e.value->>'prevHash'
+              FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(value, ord);
+            RETURN first_position + n - 1;
+          END
+          $fn$`,
+      ]
+    },
+  },
+]
+
+const ledger = (schema: Schema) => `${schema.sql}.lethe_migrations`
+
+/**
+ * Brings `schema` up to the last of `list`, in one transaction under an
+ * advisory lock, and returns the versions it applied (none when up to date).
+ * A schema holding tables but no ledger (another program's) and a schema
+ * migrated by newer code are refused with `StoreError`, unchanged.
+ *
+ * @example
+ * ```ts
+ * await migrate(db, toSchema("lethe"), migrations, Date.now()) // [1] the first time, [] afterwards
+ * ```
+ */
+export const migrate = async (
+  db: Database,
+  schema: Schema,
+  list: ReadonlyArray<Migration>,
+  now: number,
+): Promise<ReadonlyArray<number>> =>
+  db.transaction(async (tx: SqlClient) => {
+    await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [schema.lockClass, lockKeys.migrations])
+    // No wait for the disk at this commit: a crash may lose only this migration (applied again on
+    // the next open), since any later commit that waits for the disk flushes it too.
+    await tx.query("SET LOCAL synchronous_commit = off")
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema.sql}`)
+    const { rows: tables } = await tx.query(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name",
+      [schema.name],
+    )
+    const names = tables.map((row) => String(row.table_name))
+    if (names.length > 0 && !names.includes("lethe_migrations"))
+      throw new StoreError({
+        operation: "open",
+        detail: `schema ${schema.name} is not a Lethe schema (it has tables ${names.slice(0, 5).join(", ")}${names.length > 5 ? ", ..." : ""} and no lethe_migrations)`,
+      })
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${ledger(schema)} (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at bigint NOT NULL
+    )`)
+    const { rows } = await tx.query(`SELECT version FROM ${ledger(schema)}`)
+    const applied = new Set(rows.map((row) => Number(row.version)))
+    const known = new Set(list.map((migration) => migration.version))
+    const unknown = [...applied].filter((version) => !known.has(version))
+    if (unknown.length > 0)
+      throw new StoreError({
+        operation: "open",
+        detail: `schema ${schema.name} has schema version ${Math.max(...unknown)}, newer than this @lethe/store-postgres knows (${Math.max(0, ...known)}): upgrade the package`,
+      })
+    const pending = list.filter((migration) => !applied.has(migration.version))
+    for (const migration of pending) {
+      for (const statement of migration.statements(schema)) await tx.query(statement)
+      await tx.query(`INSERT INTO ${ledger(schema)} (version, name, applied_at) VALUES ($1, $2, $3)`, [
+        migration.version,
+        migration.name,
+        now,
+      ])
+    }
+    return pending.map((migration) => migration.version)
+  })

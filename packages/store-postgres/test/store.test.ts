@@ -1,0 +1,279 @@
+import net from "node:net"
+import type { LetheStore } from "@lethe/core"
+import { ConcurrencyConflict, StoreError } from "@lethe/core"
+import { postgresStore } from "@lethe/store-postgres"
+import pg from "pg"
+import { afterAll, describe, expect, it } from "vitest"
+import type { TestDatabase } from "./fixtures.js"
+import {
+  memberRow,
+  newEvent,
+  noServerReason,
+  pgliteDatabase,
+  rejection,
+  serverDatabase,
+  serverUrl,
+} from "./fixtures.js"
+
+const databases: ReadonlyArray<TestDatabase> =
+  serverUrl === undefined ? [pgliteDatabase()] : [pgliteDatabase(), serverDatabase(serverUrl)]
+
+const opened: Array<LetheStore> = []
+afterAll(async () => {
+  for (const store of opened) await store.close()
+})
+const open = async (database: TestDatabase, schema = database.freshSchema()) => {
+  const store = await postgresStore({ pool: database.pool, schema })
+  opened.push(store)
+  return store
+}
+
+for (const database of databases) {
+  describe(`postgres store on ${database.name}`, () => {
+    it("opens under the default schema name `lethe` when none is given", async () => {
+      if (database.name === "server") {
+        // The real server is shared: only check the default on PGlite, where the database is ours.
+        return
+      }
+      const store = await postgresStore({ pool: database.pool })
+      opened.push(store)
+      await store.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] })
+      const rows = await database.query("SELECT count(*)::int AS n FROM lethe.events")
+      expect(rows[0]?.n).toBe(1)
+    })
+
+    it("refuses a schema name that is not a plain lower-case identifier, before touching the database", async () => {
+      for (const schema of ['lethe"; DROP TABLE x; --', "Lethe", "1abc", "", "pg_catalog", "a".repeat(64)]) {
+        const error = await rejection(postgresStore({ pool: database.pool, schema }))
+        expect(error, schema).toBeInstanceOf(StoreError)
+        expect(error.operation).toBe("open")
+      }
+    })
+
+    it("R-SPI: close never ends the caller's pool; later calls reject with StoreError; closing twice is harmless", async () => {
+      const schema = database.freshSchema()
+      const store = await open(database, schema)
+      await store.close()
+      await store.close()
+      const error = await rejection(store.events.readAll())
+      expect(error).toBeInstanceOf(StoreError)
+      expect(String(error.detail)).toContain("closed")
+      expect((await rejection(store.keys.get("k")))._tag).toBe("StoreError")
+      // The pool still works: another store on the same schema reads and writes.
+      const again = await open(database, schema)
+      await again.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] })
+      expect((await again.events.readStream("s")).length).toBe(1)
+    })
+
+    it("migrations: two stores opening one new schema at once migrate it once", async () => {
+      const schema = database.freshSchema()
+      const [a, b, c] = await Promise.all([
+        open(database, schema),
+        open(database, schema),
+        open(database, schema),
+      ])
+      const ledger = await database.query(`SELECT version FROM "${schema}".lethe_migrations`)
+      expect(ledger).toEqual([{ version: 1 }])
+      await a?.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] })
+      expect((await c?.events.readAll())?.events.length).toBe(1)
+      expect(b).toBeDefined()
+    })
+
+    it("migrations: a schema written by a newer version is refused, unchanged", async () => {
+      const schema = database.freshSchema()
+      await open(database, schema)
+      await database.query(
+        `INSERT INTO "${schema}".lethe_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)`,
+      )
+      const error = await rejection(open(database, schema))
+      expect(error).toBeInstanceOf(StoreError)
+      expect(String(error.detail)).toMatch(
+        /schema version 99, newer than this @lethe\/store-postgres knows \(1\)/,
+      )
+    })
+
+    it("migrations: a schema holding another program's tables is refused, untouched", async () => {
+      const schema = database.freshSchema()
+      await database.query(`CREATE SCHEMA "${schema}"`)
+      await database.query(`CREATE TABLE "${schema}".orders (id int)`)
+      const error = await rejection(open(database, schema))
+      expect(error).toBeInstanceOf(StoreError)
+      expect(String(error.detail)).toContain("not a Lethe schema")
+      const tables = await database.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+        [schema],
+      )
+      expect(tables).toEqual([{ table_name: "orders" }])
+    })
+
+    it("SQL is parameterized: quotes, %, _, backslashes, unicode and very long strings are stored and found as they are", async () => {
+      const store = await open(database)
+      const nasty = [
+        "O'Brien'); DROP TABLE events; --",
+        "100% _match_ \\ back\\slash",
+        "Łucja Żak 😀 \u{1F468}\u200D\u{1F469} العربية",
+        `long ${"x".repeat(200_000)}`,
+        "$1 $2 ::jsonb",
+      ]
+      for (const [i, text] of nasty.entries()) {
+        const streamId = `member-${text.slice(0, 40)}`
+        await store.events.append({
+          streamId,
+          expectedVersion: "no_stream",
+          events: [newEvent({ text, [text.slice(0, 30)]: i }, text.slice(0, 50))],
+          directory: {
+            member: memberRow(`m${i}-${text.slice(0, 20)}`, {
+              name: text,
+              email: `${text.slice(0, 30)}@example.org`,
+              emailKey: text,
+              searchText: text.toLowerCase(),
+            }),
+            messages: [{ messageId: text, memberId: `m${i}`, tenantId: "t1", sentAt: 5 }],
+          },
+        })
+        const [event] = await store.events.readStream(streamId)
+        expect(event?.data).toEqual({ text, [text.slice(0, 30)]: i })
+        expect(event?.type).toBe(text.slice(0, 50))
+        const found = await store.directory.findByEmail("t1", text)
+        expect(found.map((row) => row.name)).toEqual([text])
+        expect((await store.directory.messageOwner(text))?.memberId).toBe(`m${i}`)
+      }
+      // '%' and '_' match themselves only.
+      const percent = await store.directory.search("t1", "100% _match_", { limit: 10 })
+      expect(percent.map((row) => row.name)).toEqual([nasty[1]])
+      expect(await store.directory.search("t1", "%", { limit: 10 })).toHaveLength(1)
+      expect(await store.directory.search("t1", "zzz%", { limit: 10 })).toEqual([])
+    })
+
+    it("a value PostgreSQL cannot hold (a NUL character) rejects with StoreError, and nothing is written", async () => {
+      const store = await open(database)
+      const error = await rejection(
+        store.events.append({
+          streamId: "s",
+          expectedVersion: "no_stream",
+          events: [newEvent({ t: "a\u0000b" })],
+        }),
+      )
+      expect(error).toBeInstanceOf(StoreError)
+      expect(error.operation).toBe("events.append")
+      expect(await store.events.readAll()).toEqual({ events: [], next: 0, done: true })
+      // No gap was left: the next append gets position 1.
+      expect(
+        await store.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] }),
+      ).toEqual({
+        version: 1,
+        position: 1,
+      })
+    })
+
+    it("positions and versions come back as numbers, and an unsafe bigint is refused rather than rounded", async () => {
+      const schema = database.freshSchema()
+      const store = await open(database, schema)
+      await store.events.append({
+        streamId: "s",
+        expectedVersion: "no_stream",
+        events: [newEvent(), newEvent()],
+      })
+      const [first] = (await store.events.readAll()).events
+      expect(typeof first?.position).toBe("number")
+      expect(typeof first?.version).toBe("number")
+      expect(typeof first?.recordedAt).toBe("number")
+      await database.query(`UPDATE "${schema}".events SET recorded_at = 9007199254740993 WHERE position = 2`)
+      expect((await rejection(store.events.readStream("s")))._tag).toBe("StoreError")
+    })
+
+    it("a version conflict is ConcurrencyConflict with the stream's actual version, never a driver error", async () => {
+      const store = await open(database)
+      await store.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] })
+      const error = await rejection(
+        store.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] }),
+      )
+      expect(error).toBeInstanceOf(ConcurrencyConflict)
+      expect(error).toMatchObject({ streamId: "s", expected: "no_stream", actual: 1 })
+    })
+  })
+}
+
+describe("postgres store: an unreachable server", () => {
+  it("a wrong connection string fails on open with a StoreError saying the database is unavailable", async () => {
+    const pool = new pg.Pool({
+      connectionString: "postgresql://nobody@127.0.0.1:1/none",
+      connectionTimeoutMillis: 2_000,
+    })
+    try {
+      const error = await rejection(postgresStore({ pool }))
+      expect(error).toBeInstanceOf(StoreError)
+      expect(error.operation).toBe("open")
+      expect(String(error.detail)).toContain("database unavailable (retry later)")
+    } finally {
+      await pool.end()
+    }
+  })
+
+  it.skipIf(serverUrl === undefined)(
+    `a lost connection fails the command with StoreError (unavailable), and the same command succeeds when retried${serverUrl === undefined ? ` [skipped: ${noServerReason}]` : ""}`,
+    async () => {
+      const target = new URL(serverUrl ?? "")
+      const proxy = await tcpProxy(target.hostname, Number(target.port || 5432))
+      const url = new URL(serverUrl ?? "")
+      url.hostname = "127.0.0.1"
+      url.port = String(proxy.port)
+      const pool = new pg.Pool({ connectionString: url.toString(), max: 2, connectionTimeoutMillis: 2_000 })
+      // The application's pool must listen for errors of idle clients (pg's rule), or Node exits.
+      pool.on("error", () => undefined)
+      const schema = `lethe_test_lost_${Math.random().toString(36).slice(2, 10)}`
+      try {
+        const store = await postgresStore({ pool, schema })
+        await store.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] })
+        proxy.down()
+        const append = () => store.events.append({ streamId: "s", expectedVersion: 1, events: [newEvent()] })
+        const error = await rejection(append())
+        expect(error).toBeInstanceOf(StoreError)
+        expect(error.operation).toBe("events.append")
+        expect(String(error.detail)).toContain("database unavailable (retry later)")
+        expect((await rejection(store.events.readAll()))._tag).toBe("StoreError")
+        proxy.up()
+        expect(await append()).toEqual({ version: 2, position: 2 })
+        await store.close()
+      } finally {
+        proxy.up()
+        await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined)
+        await pool.end()
+        await proxy.close()
+      }
+    },
+  )
+})
+
+/** A TCP proxy to the server that can drop every connection and refuse new ones, as a network outage does. */
+const tcpProxy = async (host: string, port: number) => {
+  let isDown = false
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((client) => {
+    if (isDown) {
+      client.destroy()
+      return
+    }
+    const upstream = net.connect(port, host)
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on("close", () => sockets.delete(socket))
+      socket.on("error", () => undefined)
+    }
+    client.pipe(upstream).pipe(client)
+    client.on("close", () => upstream.destroy())
+    upstream.on("close", () => client.destroy())
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    down: () => {
+      isDown = true
+      for (const socket of sockets) socket.destroy()
+    },
+    up: () => {
+      isDown = false
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
