@@ -15,8 +15,9 @@
  * @module
  */
 import type { BeforeQuery, Directory, DirectoryUpdate, MemberRow, MessageEntry, Page } from "@lethe/core"
+import { checkPageLimit } from "@lethe/core"
 import type { Lifecycle } from "./lifecycle.js"
-import { checkLimit, firstAfter, firstAtLeast } from "./paging.js"
+import { firstAfter, firstAtLeast } from "./paging.js"
 import { copy } from "./snapshot.js"
 
 /**
@@ -124,7 +125,7 @@ export const memoryDirectory = (lifecycle: Lifecycle): MemoryDirectory => {
     page: Page,
     matches: (row: MemberRow) => boolean,
   ): ReadonlyArray<MemberRow> => {
-    checkLimit(operation, page.limit)
+    checkPageLimit(operation, page.limit)
     const found: Array<MemberRow> = []
     for (let i = page.after === undefined ? 0 : firstAfter(ids, page.after); i < ids.length; i++) {
       const row = rows.get(ids[i] as string)

@@ -9,10 +9,15 @@
  * @module
  */
 import type { EventStore, StoredEvent } from "@lethe/core"
-import { ConcurrencyConflict, matchesExpectedVersion, redactSealedValues, StoreError } from "@lethe/core"
+import {
+  ConcurrencyConflict,
+  checkPageLimit,
+  matchesExpectedVersion,
+  redactSealedValues,
+  StoreError,
+} from "@lethe/core"
 import type { MemoryDirectory } from "./directory.js"
 import type { Lifecycle } from "./lifecycle.js"
-import { checkLimit } from "./paging.js"
 import { frozenCopy } from "./snapshot.js"
 
 const defaultPageSize = 1000
@@ -97,7 +102,7 @@ export const memoryEventStore = (lifecycle: Lifecycle, directory: MemoryDirector
       const after = options.after ?? 0
       const limit = options.limit ?? defaultPageSize
       checkNumber("events.readAll", "after", after)
-      checkLimit("events.readAll", limit)
+      checkPageLimit("events.readAll", limit)
       // Positions are 1..N without gaps: the first position greater than `after` is at index floor(after).
       const start = Math.min(log.length, Math.max(0, Math.floor(after)))
       const events = log.slice(start, start + limit)

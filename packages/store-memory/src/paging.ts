@@ -1,24 +1,8 @@
 /**
- * Page sizes and keyset positions over sorted arrays.
+ * Keyset positions over sorted arrays.
  *
  * @module
  */
-import { StoreError } from "@lethe/core"
-
-/**
- * Throws `StoreError` for a page size that is not a positive integer. SQL
- * engines disagree on `LIMIT 0` and `LIMIT -1` (SQLite reads the latter as
- * "no limit"), so the reference adapter refuses them rather than pick a meaning.
- *
- * @example
- * ```ts
- * checkLimit("events.readAll", 0) // throws StoreError
- * ```
- */
-export const checkLimit = (operation: string, limit: number): void => {
-  if (!Number.isSafeInteger(limit) || limit < 1)
-    throw new StoreError({ operation, detail: `limit must be a positive integer, got ${limit}` })
-}
 
 /**
  * The index of the first element of `sorted` (ascending, by `<`) that is

@@ -20,10 +20,11 @@ import type {
   MessageEntry,
   OpenRequest,
 } from "@lethe/core"
+import { checkPageLimit } from "@lethe/core"
 import type { SqlClient } from "./client.js"
 import { toNumber, toNumberOrNull } from "./client.js"
 import type { Connection } from "./connection.js"
-import { checkLimit, integerBound } from "./paging.js"
+import { integerBound } from "./paging.js"
 
 /** The write side, used by the event store inside its append transaction. */
 export interface PostgresDirectory {
@@ -203,7 +204,7 @@ export const postgresDirectory = (connection: Connection): PostgresDirectory => 
     filter: (parameters: Parameters) => string | undefined,
   ): Promise<ReadonlyArray<MemberRow>> =>
     connection.run(operation, async (db) => {
-      checkLimit(operation, page.limit)
+      checkPageLimit(operation, page.limit)
       const parameters = new Parameters()
       const condition = filter(parameters)
       // No row compares true with NaN.

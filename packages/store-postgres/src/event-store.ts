@@ -30,12 +30,19 @@
  * @module
  */
 import type { AppendResult, EventStore, NewEvent, StoredEvent } from "@lethe/core"
-import { ConcurrencyConflict, matchesExpectedVersion, redactSealedValues, StoreError } from "@lethe/core"
+import {
+  ConcurrencyConflict,
+  checkPageLimit,
+  matchesExpectedVersion,
+  redactSealedValues,
+  StoreError,
+  toStoredJson,
+} from "@lethe/core"
 import { constraintOf, isRetryableConflict, sqlState, toNumber } from "./client.js"
 import type { Connection } from "./connection.js"
 import type { PostgresDirectory } from "./directory.js"
-import { toJson } from "./json.js"
-import { checkLimit, integerBound } from "./paging.js"
+
+import { integerBound } from "./paging.js"
 
 const defaultPageSize = 1000
 
@@ -76,8 +83,8 @@ const toStoredEvent = (row: Readonly<Record<string, unknown>>): StoredEvent => (
 /** The batch as one JSON array for `append_events`; throws `StoreError` for a value that cannot be stored. */
 const encodeBatch = (operation: string, events: ReadonlyArray<NewEvent>): string => {
   for (const event of events) {
-    toJson(operation, event.data, "data")
-    toJson(operation, event.metadata, "metadata")
+    toStoredJson(operation, event.data, "data")
+    toStoredJson(operation, event.metadata, "metadata")
     if (!Number.isSafeInteger(event.recordedAt))
       throw new StoreError({
         operation,
@@ -159,7 +166,7 @@ export const postgresEventStore = (connection: Connection, directory: PostgresDi
       const limit = options.limit ?? defaultPageSize
       return connection.run(operation, async (db) => {
         checkNumber(operation, "after", after)
-        checkLimit(operation, limit)
+        checkPageLimit(operation, limit)
         const started = Date.now()
         for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
           const { rows } = await db.query(sql.readAll, [integerBound(after, "floor"), limit + 1])

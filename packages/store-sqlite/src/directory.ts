@@ -21,8 +21,8 @@ import type {
   MessageEntry,
   OpenRequest,
 } from "@lethe/core"
+import { checkPageLimit } from "@lethe/core"
 import type { Connection } from "./connection.js"
-import { checkLimit } from "./paging.js"
 
 /** The write side, used by the event store inside its append transaction. */
 export interface SqliteDirectory {
@@ -252,7 +252,7 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
     parameters: Readonly<Record<string, unknown>>,
   ): ReadonlyArray<MemberRow> =>
     connection.read(operation, () => {
-      checkLimit(operation, page.limit)
+      checkPageLimit(operation, page.limit)
       const query = pagedSql(filter, page.tenantId !== undefined, page.after !== undefined)
       const bound = {
         ...parameters,

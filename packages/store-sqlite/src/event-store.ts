@@ -10,12 +10,17 @@
  * @module
  */
 import type { EventStore, NewEvent, StoredEvent } from "@lethe/core"
-import { ConcurrencyConflict, matchesExpectedVersion, redactSealedValues, StoreError } from "@lethe/core"
+import {
+  ConcurrencyConflict,
+  checkPageLimit,
+  matchesExpectedVersion,
+  redactSealedValues,
+  StoreError,
+  toStoredJson,
+} from "@lethe/core"
 import type { Connection } from "./connection.js"
 import { isUniqueViolation } from "./connection.js"
 import type { SqliteDirectory } from "./directory.js"
-import { toJson } from "./json.js"
-import { checkLimit } from "./paging.js"
 
 const defaultPageSize = 1000
 
@@ -71,8 +76,8 @@ const toStoredEvent = (row: EventRow): StoredEvent => ({
 /** An event's columns; throws `StoreError` for a value that cannot be stored. */
 const encode = (operation: string, event: NewEvent) => ({
   type: event.type,
-  data: toJson(operation, event.data, "data"),
-  metadata: toJson(operation, event.metadata, "metadata"),
+  data: toStoredJson(operation, event.data, "data"),
+  metadata: toStoredJson(operation, event.metadata, "metadata"),
   recordedAt: event.recordedAt,
   hash: event.hash,
   prevHash: event.prevHash,
@@ -147,7 +152,7 @@ export const sqliteEventStore = (connection: Connection, directory: SqliteDirect
       const limit = options.limit ?? defaultPageSize
       return connection.run(operation, () => {
         checkNumber(operation, "after", after)
-        checkLimit(operation, limit)
+        checkPageLimit(operation, limit)
         const rows = connection
           .statement<[number, bigint], EventRow>(sql.readAll)
           .all(after, BigInt(limit) + 1n)

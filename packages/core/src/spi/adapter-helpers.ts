@@ -1,13 +1,11 @@
 /**
- * Event data and metadata as JSON text. Only values that come back equal
- * from `JSON.parse` are accepted, so what a reader gets is what the writer
- * passed; anything else (a function, a `Date`, `NaN`, a cycle...) is refused
- * with `StoreError` before anything is written, as the memory store refuses
- * what it cannot copy.
+ * Helpers every SQL adapter needs to honour the SPI the same way: event data
+ * as JSON text that reads back equal, and page sizes checked before any
+ * statement runs (engines disagree on `LIMIT 0` and `LIMIT -1`).
  *
  * @module
  */
-import { StoreError } from "@lethe/core"
+import { StoreError } from "../errors.js"
 
 const isPlainObject = (value: object): boolean => {
   const prototype = Object.getPrototypeOf(value)
@@ -51,13 +49,27 @@ const notJson = (value: unknown, path: string, seen: Set<object>): string | unde
  *
  * @example
  * ```ts
- * toJson("events.append", { n: 1 }, "data") // '{"n":1}'
- * toJson("events.append", { f: () => 1 }, "data") // throws StoreError: data["f"] is a function
+ * toStoredJson("events.append", { n: 1 }, "data") // '{"n":1}'
+ * toStoredJson("events.append", { f: () => 1 }, "data") // throws StoreError: data["f"] is a function
  * ```
  */
-export const toJson = (operation: string, value: unknown, name: string): string => {
+export const toStoredJson = (operation: string, value: unknown, name: string): string => {
   const problem = notJson(value, name, new Set())
   if (problem !== undefined)
     throw new StoreError({ operation, detail: `value cannot be stored as JSON: ${problem}` })
   return JSON.stringify(value)
+}
+
+/**
+ * Throws `StoreError` for a page size that is not a positive integer, as the
+ * memory store does; call it before any statement runs.
+ *
+ * @example
+ * ```ts
+ * checkPageLimit("events.readAll", 0) // throws StoreError
+ * ```
+ */
+export const checkPageLimit = (operation: string, limit: number): void => {
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new StoreError({ operation, detail: `limit must be a positive integer, got ${limit}` })
 }
