@@ -10,17 +10,13 @@ import { v7 as newUuid } from "uuid"
 import { hashEvent } from "../audit/hash-chain.js"
 import type { AnonymizationWarning, DomainError, LetheError } from "../errors.js"
 import {
-  ConcurrencyConflict,
   EmailTaken,
   ErasureIncomplete,
   InvalidCommand,
-  KeyDestroyed,
-  KeyExists,
   MemberNotFound,
   MessageNotFound,
   NotErased,
   RetentionBlocked,
-  StoreError,
 } from "../errors.js"
 import { defaultExportLinkValidity, openExportLink, signExportLink } from "../export/link.js"
 import { ExportFormat, memberExport } from "../export/member-export.js"
@@ -104,6 +100,7 @@ import type {
 } from "./inputs.js"
 import type { ErasureReceipt } from "./receipt.js"
 import { receiptPayload } from "./receipt.js"
+import { fromStore } from "./store-call.js"
 
 /** How to build Lethe. */
 export interface LetheOptions {
@@ -299,28 +296,6 @@ const toSource = (source: SourceInput): Source => (typeof source === "string" ? 
 
 const sourceLabel = (source: Source | undefined): string =>
   source === undefined ? "api" : source.tag === undefined ? source.kind : `${source.kind}:${source.tag}`
-
-const hasTag = (error: unknown, tag: string): error is Record<string, unknown> =>
-  typeof error === "object" && error !== null && "_tag" in error && error._tag === tag
-
-/** Adapter failures become Lethe's errors; a driver's own error never leaks. */
-const storeFailure = (operation: string, error: unknown): LetheError => {
-  if (error instanceof ConcurrencyConflict || error instanceof KeyExists || error instanceof KeyDestroyed)
-    return error
-  if (error instanceof StoreError) return error
-  if (hasTag(error, "ConcurrencyConflict"))
-    return new ConcurrencyConflict({
-      streamId: String(error.streamId),
-      expected: typeof error.expected === "number" ? error.expected : String(error.expected),
-      actual: Number(error.actual),
-    })
-  if (hasTag(error, "KeyExists")) return new KeyExists({ keyId: String(error.keyId) })
-  if (hasTag(error, "KeyDestroyed")) return new KeyDestroyed({ keyId: String(error.keyId) })
-  return new StoreError({ operation, detail: error instanceof Error ? error.message : String(error) })
-}
-
-const fromStore = <A>(operation: string, run: () => Promise<A>): Effect.Effect<A, LetheError> =>
-  Effect.tryPromise({ try: run, catch: (error) => storeFailure(operation, error) })
 
 const decodeCommand = Schema.decodeUnknown(MemberCommandSchema)
 

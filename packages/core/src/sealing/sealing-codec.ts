@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto"
 import { Effect, ParseResult, Schema } from "effect"
 import type { EventCodec, EventPlace } from "../app/codec.js"
+import { fromStore } from "../app/store-call.js"
 import type { LetheError } from "../errors.js"
 import { IntegrityError, KeyDestroyed, KeyExists, StoreError } from "../errors.js"
 import type { PersonalCategory } from "../member/events.js"
@@ -36,18 +37,6 @@ const encodeEvent = Schema.encode(MemberEvent)
 const decodeEvent = Schema.decodeUnknown(MemberEvent)
 const isCategory = Schema.is(PersonalCategorySchema)
 
-const storeError = (operation: string) => (error: unknown) =>
-  error instanceof KeyExists || error instanceof KeyDestroyed
-    ? error
-    : typeof error === "object" &&
-        error !== null &&
-        "_tag" in error &&
-        (error._tag === "KeyExists" || error._tag === "KeyDestroyed")
-      ? error._tag === "KeyExists"
-        ? new KeyExists({ keyId: String((error as { keyId?: unknown }).keyId) })
-        : new KeyDestroyed({ keyId: String((error as { keyId?: unknown }).keyId) })
-      : new StoreError({ operation, detail: error instanceof Error ? error.message : String(error) })
-
 /**
  * A codec that seals with per-(member, category) data keys from `keys`,
  * wrapped by `keyring`. Call `session()` once per operation: unwrapped keys are
@@ -63,14 +52,12 @@ export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
       Effect.gen(function* () {
         const cached = cache.get(keyId)
         if (cached !== undefined) return cached
-        const entry = yield* Effect.tryPromise({ try: () => keys.get(keyId), catch: storeError("keys.get") })
+        const entry = yield* fromStore("keys.get", () => keys.get(keyId))
         const key =
           entry?._tag === "Live"
-            ? yield* Effect.tryPromise({
-                try: () =>
-                  keyring.unwrapKey({ kekId: entry.key.kekId, wrapped: entry.key.wrappedKey }, keyId),
-                catch: storeError("unwrapKey"),
-              })
+            ? yield* fromStore("unwrapKey", () =>
+                keyring.unwrapKey({ kekId: entry.key.kekId, wrapped: entry.key.wrappedKey }, keyId),
+              )
             : null
         cache.set(keyId, key)
         return key
@@ -86,7 +73,7 @@ export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
         const keyId = dataKeyId(place.memberId, category)
         const cached = cache.get(keyId)
         if (cached !== undefined && cached !== null) return { keyId, key: cached }
-        const entry = yield* Effect.tryPromise({ try: () => keys.get(keyId), catch: storeError("keys.get") })
+        const entry = yield* fromStore("keys.get", () => keys.get(keyId))
         if (entry?._tag === "Destroyed") return yield* Effect.fail(new KeyDestroyed({ keyId }))
         if (entry?._tag === "Live") {
           cache.delete(keyId)
@@ -94,23 +81,18 @@ export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
           if (key !== null) return { keyId, key }
         }
         const key = new Uint8Array(randomBytes(32))
-        const wrapped = yield* Effect.tryPromise({
-          try: () => keyring.wrapKey(key, keyId),
-          catch: storeError("wrapKey"),
-        })
-        const created = yield* Effect.tryPromise({
-          try: () =>
-            keys.put({
-              keyId,
-              tenantId: place.tenantId,
-              memberId: place.memberId,
-              category,
-              wrappedKey: wrapped.wrapped,
-              kekId: wrapped.kekId,
-              createdAt: place.recordedAt,
-            }),
-          catch: storeError("keys.put"),
-        }).pipe(
+        const wrapped = yield* fromStore("wrapKey", () => keyring.wrapKey(key, keyId))
+        const created = yield* fromStore("keys.put", () =>
+          keys.put({
+            keyId,
+            tenantId: place.tenantId,
+            memberId: place.memberId,
+            category,
+            wrappedKey: wrapped.wrapped,
+            kekId: wrapped.kekId,
+            createdAt: place.recordedAt,
+          }),
+        ).pipe(
           Effect.as(true),
           // Another writer minted it first: use theirs.
           Effect.catchTag("KeyExists", () =>
