@@ -366,6 +366,7 @@ export {
   matchesExpectedVersion,
   type NewEvent,
   type ReadAllPage,
+  type ReadStreamOptions,
   readAllEvents,
   type StoredEvent,
 } from "./spi/event-store.js"
@@ -375,5 +376,6 @@ export {
   isSealedValue,
   redactSealedValues,
   type SealedValue,
+  sealedKeyIds,
 } from "./spi/sealed-value.js"
 export type { LetheStore } from "./spi/store.js"

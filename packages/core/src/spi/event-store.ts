@@ -5,6 +5,7 @@
  * @module
  */
 import type { DirectoryUpdate } from "./directory.js"
+import type { StoredKey } from "./key-store.js"
 
 /**
  * What the writer expects the stream's current version to be:
@@ -63,13 +64,29 @@ export interface StoredEvent extends NewEvent {
   readonly version: number
 }
 
-/** One append: events for one stream, with the directory rows they change, in one transaction. */
+/**
+ * One append: events for one stream, with the directory rows they change and
+ * the data keys they were sealed with, in one transaction.
+ *
+ * The adapter checks, in this order, and rejects with the first that fails,
+ * applying nothing:
+ * 1. the expected version (`ConcurrencyConflict`);
+ * 2. `directory.member.emailKey`, when not null, held by no other member of
+ *    the same tenant (`EmailTaken`, naming the member who holds it);
+ * 3. each of `keys` new (`KeyExists` for a live id, `KeyDestroyed` for a
+ *    destroyed one).
+ */
 export interface AppendRequest {
   readonly streamId: string
   readonly expectedVersion: ExpectedVersion
   readonly events: ReadonlyArray<NewEvent>
   /** Applied in the same transaction as the append; nothing is applied if the append fails. */
   readonly directory?: DirectoryUpdate
+  /**
+   * Data keys minted to seal these events, stored in the same transaction, so
+   * a key exists exactly when the first value sealed under it does.
+   */
+  readonly keys?: ReadonlyArray<StoredKey>
 }
 
 /** Where an append left the stream. */
@@ -78,6 +95,12 @@ export interface AppendResult {
   readonly version: number
   /** Global position of the last appended event (0 if none were appended). */
   readonly position: number
+}
+
+/** Which events of a stream `readStream` returns. */
+export interface ReadStreamOptions {
+  readonly fromVersion?: number
+  readonly sealedUnder?: ReadonlyArray<string>
 }
 
 /** A page of the global log. */
@@ -96,11 +119,14 @@ export interface ReadAllPage {
  */
 export interface EventStore {
   append(request: AppendRequest): Promise<AppendResult>
-  /** The stream's events in version order, from `fromVersion` (default 1). */
-  readStream(
-    streamId: string,
-    options?: { readonly fromVersion?: number },
-  ): Promise<ReadonlyArray<StoredEvent>>
+  /**
+   * The stream's events in version order, from `fromVersion` (default 1).
+   * With `sealedUnder`, only the events whose data holds a sealed value (see
+   * `isSealedValue`) under one of those key ids: what an erasure must redact
+   * and then check, without reading a long activity history. An adapter may
+   * index this (the key ids of an event's data are `sealedKeyIds(data)`).
+   */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<ReadonlyArray<StoredEvent>>
   /** Events with a position greater than `after` (default 0), in global order, at most `limit` (default 1000). */
   readAll(options?: { readonly after?: number; readonly limit?: number }): Promise<ReadAllPage>
   /**

@@ -63,3 +63,21 @@ export const redactSealedValues = (
     : Object.fromEntries(Object.entries(data).map(([key, inner]) => [key, walk(inner)]))
   return redacted === 0 ? { data, redacted: 0 } : { data: next, redacted }
 }
+
+/**
+ * The key ids of every sealed value in `data`, each once, in the order met.
+ * Adapters that index `readStream`'s `sealedUnder` store these with the event.
+ */
+export const sealedKeyIds = (data: unknown): ReadonlyArray<string> => {
+  const found = new Set<string>()
+  const walk = (value: unknown): void => {
+    if (!isRecord(value)) return
+    if (isSealedValue(value)) {
+      found.add(value.keyId)
+      return
+    }
+    for (const inner of Array.isArray(value) ? value : Object.values(value)) walk(inner)
+  }
+  walk(data)
+  return [...found]
+}
