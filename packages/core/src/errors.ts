@@ -256,6 +256,65 @@ export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
   }
 }
 
+/**
+ * The store cannot be reached: the database server refused or dropped the
+ * connection, timed out, is shutting down or starting up, has no connection
+ * slot left (PostgreSQL), or the database file cannot be opened or stayed
+ * locked by another writer past the busy timeout (SQLite). A fault of the
+ * moment, not of the command: the same call may succeed later, and a `pg`
+ * Pool reconnects by itself.
+ *
+ * What was written:
+ * - A read (`get`, `search`, `findByEmail`, an export, an audit) and opening
+ *   a store wrote nothing (a migration is one transaction: all or nothing).
+ *   Retrying is safe.
+ * - SQLite: nothing was written either. `SQLITE_BUSY` comes before the write
+ *   transaction starts, and a file that cannot be opened was never written.
+ * - PostgreSQL, a command that appends: in doubt. If the connection was lost
+ *   before the server committed the append's transaction, it was rolled back
+ *   and nothing was written; if it was lost after, while the reply was on its
+ *   way, the append committed. The client cannot tell which. Never partly:
+ *   the events, the directory row and the new data keys of one append commit
+ *   together or not at all.
+ *
+ * Retrying a command after an in-doubt failure is *not* made safe by the
+ * version check. The check refuses the same append sent again (it expects
+ * the version the first one already moved, so it fails with
+ * `ConcurrencyConflict`), but `createLethe` does not resend an append: a
+ * command run again reads the stream afresh and decides on what it finds. So:
+ * - a command that carries its own id (`signContract`, `openDebtCase`,
+ *   `recordPurchase`, ...) is refused with `DuplicateReference` if its first
+ *   run committed; `register` with an e-mail is refused with `EmailTaken`;
+ *   status changes (`forget`, `anonymize`, `restrictProcessing`...) are
+ *   refused or do nothing the second time, and an interrupted erasure is
+ *   finished by running it again;
+ * - a command that adds to a history (`recordActivity`, `creditWallet`,
+ *   `debitWallet`, `sendMessage`, `register` without an e-mail) is applied
+ *   twice if its first run committed. Read the member (`get`, its history)
+ *   before running such a command again.
+ *
+ * `createLethe` never retries this error by itself (it retries only
+ * `ConcurrencyConflict`).
+ *
+ * @example
+ * ```ts
+ * lethe.get(memberId).catch((e) => {
+ *   if (e._tag === "StoreUnavailable") return retryLater() // a read: safe to retry
+ *   throw e
+ * })
+ * ```
+ */
+export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("StoreUnavailable", {
+  /** The adapter's name (`LetheStore.name`): "postgres", "sqlite"... */
+  store: Schema.String,
+  operation: Schema.String,
+  detail: Schema.String,
+}) {
+  override get message() {
+    return `The ${this.store} store is unavailable during ${this.operation} (retry later): ${this.detail}`
+  }
+}
+
 /** A data key was destroyed: nothing can be sealed under (member, category) again. */
 export class KeyDestroyed extends Schema.TaggedError<KeyDestroyed>()("KeyDestroyed", {
   keyId: Schema.String,
@@ -381,6 +440,7 @@ export type LetheError =
   | InvalidCommand
   | ConcurrencyConflict
   | StoreError
+  | StoreUnavailable
   | KeyDestroyed
   | KeyExists
   | IntegrityError

@@ -148,6 +148,7 @@ export {
   RetentionBlocked,
   RetentionBlocker,
   StoreError,
+  StoreUnavailable,
   UnknownPurpose,
   UnknownReference,
   UnknownWordingVersion,

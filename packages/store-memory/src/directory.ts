@@ -15,7 +15,7 @@
  * @module
  */
 import type { BeforeQuery, Directory, DirectoryUpdate, MemberRow, MessageEntry, Page } from "@lethe/core"
-import { checkPageLimit } from "@lethe/core"
+import { checkPageLimit, EmailTaken } from "@lethe/core"
 import type { Lifecycle } from "./lifecycle.js"
 import { firstAfter, firstAtLeast } from "./paging.js"
 import { copy } from "./snapshot.js"
@@ -27,8 +27,10 @@ import { copy } from "./snapshot.js"
 export interface MemoryDirectory {
   readonly directory: Directory
   /**
-   * Copies `update` and returns the function that applies it. Everything that
-   * can fail happens here, so the returned commit cannot fail half-way.
+   * Copies `update`, checks that no other member of the tenant holds its
+   * e-mail key (`EmailTaken`), and returns the function that applies it.
+   * Everything that can fail happens here, so the returned commit cannot fail
+   * half-way.
    */
   prepare(operation: string, update: DirectoryUpdate): () => void
 }
@@ -220,6 +222,10 @@ export const memoryDirectory = (lifecycle: Lifecycle): MemoryDirectory => {
 
   const prepare = (operation: string, update: DirectoryUpdate): (() => void) => {
     const row = copy(operation, update.member)
+    if (row.emailKey !== null) {
+      const holder = byEmail.find(row.tenantId, row.emailKey).find((id) => id !== row.memberId)
+      if (holder !== undefined) throw new EmailTaken({ tenantId: row.tenantId, memberId: holder })
+    }
     const sent = copy(operation, update.messages ?? [])
     return () => {
       upsert(row)

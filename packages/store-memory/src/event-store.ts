@@ -15,8 +15,10 @@ import {
   matchesExpectedVersion,
   redactSealedValues,
   StoreError,
+  sealedKeyIds,
 } from "@lethe/core"
 import type { MemoryDirectory } from "./directory.js"
+import type { MemoryKeyStore } from "./key-store.js"
 import type { Lifecycle } from "./lifecycle.js"
 import { frozenCopy } from "./snapshot.js"
 
@@ -28,7 +30,8 @@ const checkNumber = (operation: string, name: string, value: number): void => {
 
 /**
  * An event store held in memory, writing the directory update of each append
- * through `directory` in the same synchronous step, and checking `lifecycle`
+ * through `directory` and the keys it brings through `keys` in the same
+ * synchronous step, and checking `lifecycle`
  * on every call.
  *
  * Stored events are deep-frozen copies: what a caller passed can change
@@ -38,11 +41,15 @@ const checkNumber = (operation: string, name: string, value: number): void => {
  * @example
  * ```ts
  * const lifecycle = new Lifecycle()
- * const events = memoryEventStore(lifecycle, memoryDirectory(lifecycle))
+ * const events = memoryEventStore(lifecycle, memoryDirectory(lifecycle), memoryKeyStore(lifecycle))
  * await events.append({ streamId: "member-1", expectedVersion: "no_stream", events: [event] })
  * ```
  */
-export const memoryEventStore = (lifecycle: Lifecycle, directory: MemoryDirectory): EventStore => {
+export const memoryEventStore = (
+  lifecycle: Lifecycle,
+  directory: MemoryDirectory,
+  keys: MemoryKeyStore,
+): EventStore => {
   /** Every event; the event at position p is at index p - 1. */
   const log: Array<StoredEvent> = []
   /** Per stream, the positions of its events; version v is at index v - 1. */
@@ -79,6 +86,7 @@ export const memoryEventStore = (lifecycle: Lifecycle, directory: MemoryDirector
       )
       const commitDirectory =
         request.directory === undefined ? undefined : directory.prepare(operation, request.directory)
+      const commitKeys = keys.prepare(request.keys ?? [])
 
       for (const event of stored) {
         log.push(event)
@@ -86,6 +94,7 @@ export const memoryEventStore = (lifecycle: Lifecycle, directory: MemoryDirector
       }
       if (positions.length > 0) streams.set(streamId, positions)
       commitDirectory?.()
+      commitKeys()
       return { version: positions.length, position: stored.at(-1)?.position ?? 0 }
     },
 
@@ -94,7 +103,10 @@ export const memoryEventStore = (lifecycle: Lifecycle, directory: MemoryDirector
       const fromVersion = options.fromVersion ?? 1
       checkNumber("events.readStream", "fromVersion", fromVersion)
       const positions = streams.get(streamId) ?? []
-      return positions.slice(Math.max(0, Math.ceil(fromVersion) - 1)).map(eventAt)
+      const events = positions.slice(Math.max(0, Math.ceil(fromVersion) - 1)).map(eventAt)
+      if (options.sealedUnder === undefined) return events
+      const wanted = new Set(options.sealedUnder)
+      return events.filter((event) => sealedKeyIds(event.data).some((keyId) => wanted.has(keyId)))
     },
 
     readAll: async (options = {}) => {

@@ -28,10 +28,11 @@ import { Lifecycle } from "./lifecycle.js"
 export const memoryStore = (): LetheStore => {
   const lifecycle = new Lifecycle()
   const directory = memoryDirectory(lifecycle)
+  const keys = memoryKeyStore(lifecycle)
   return {
     name: "memory",
-    events: memoryEventStore(lifecycle, directory),
-    keys: memoryKeyStore(lifecycle),
+    events: memoryEventStore(lifecycle, directory, keys),
+    keys: keys.keys,
     directory: directory.directory,
     close: async () => lifecycle.close(),
   }

@@ -23,32 +23,58 @@ const ownKey = (key: StoredKey): StoredKey =>
   })
 
 /**
+ * The key store with its write side: the event store checks the keys an
+ * append brings before it commits anything, then commits them with the events.
+ */
+export interface MemoryKeyStore {
+  readonly keys: KeyStore
+  /**
+   * Checks `keys` (none stored, none destroyed, no id twice) and returns the
+   * function that stores them; it cannot fail.
+   */
+  prepare(keys: ReadonlyArray<StoredKey>): () => void
+}
+
+/**
  * A key store held in memory, checking `lifecycle` on every call. A tombstone
  * is never removed, so a destroyed id can never be `put` again.
  *
  * @example
  * ```ts
- * const keys = memoryKeyStore(new Lifecycle())
+ * const { keys } = memoryKeyStore(new Lifecycle())
  * await keys.put(key)
  * await keys.destroy(key.keyId, Date.now())
  * await keys.get(key.keyId) // { _tag: "Destroyed", tombstone: { ... } }
  * ```
  */
-export const memoryKeyStore = (lifecycle: Lifecycle): KeyStore => {
+export const memoryKeyStore = (lifecycle: Lifecycle): MemoryKeyStore => {
   const entries = new Map<string, KeyEntry>()
   /** Key ids per member, live and destroyed. */
   const byMember = new Map<string, Set<string>>()
 
-  return {
+  const prepare = (keys: ReadonlyArray<StoredKey>): (() => void) => {
+    const fresh = new Set<string>()
+    for (const key of keys) {
+      const existing = entries.get(key.keyId)
+      if (existing?._tag === "Live" || fresh.has(key.keyId)) throw new KeyExists({ keyId: key.keyId })
+      if (existing?._tag === "Destroyed") throw new KeyDestroyed({ keyId: key.keyId })
+      fresh.add(key.keyId)
+    }
+    const owned = keys.map(ownKey)
+    return () => {
+      for (const key of owned) {
+        entries.set(key.keyId, Object.freeze({ _tag: "Live", key }))
+        const ids = byMember.get(key.memberId)
+        if (ids === undefined) byMember.set(key.memberId, new Set([key.keyId]))
+        else ids.add(key.keyId)
+      }
+    }
+  }
+
+  const keys: KeyStore = {
     put: async (key) => {
       lifecycle.ensureOpen("keys.put")
-      const existing = entries.get(key.keyId)
-      if (existing?._tag === "Live") throw new KeyExists({ keyId: key.keyId })
-      if (existing?._tag === "Destroyed") throw new KeyDestroyed({ keyId: key.keyId })
-      entries.set(key.keyId, Object.freeze({ _tag: "Live", key: ownKey(key) }))
-      const ids = byMember.get(key.memberId)
-      if (ids === undefined) byMember.set(key.memberId, new Set([key.keyId]))
-      else ids.add(key.keyId)
+      prepare([key])()
     },
 
     get: async (keyId) => {
@@ -79,4 +105,5 @@ export const memoryKeyStore = (lifecycle: Lifecycle): KeyStore => {
       })
     },
   }
+  return { keys, prepare }
 }

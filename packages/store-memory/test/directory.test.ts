@@ -95,20 +95,6 @@ describe("memory directory", () => {
     expect(stored?.openRequests).toHaveLength(1)
   })
 
-  it("SPI: findByEmail finds active members of the tenant by e-mail key, in memberId order", async () => {
-    const store = await storeWith([
-      memberRow("m2", { emailKey: "shared" }),
-      memberRow("m1", { emailKey: "shared" }),
-      memberRow("m3", { emailKey: "shared", tenantId: "t2" }),
-      forgotten("m4", { emailKey: "shared" }),
-      memberRow("m5", { emailKey: "other" }),
-    ])
-    expect(ids(await store.directory.findByEmail("t1", "shared"))).toEqual(["m1", "m2"])
-    expect(ids(await store.directory.findByEmail("t2", "shared"))).toEqual(["m3"])
-    expect(await store.directory.findByEmail("t3", "shared")).toEqual([])
-    expect(await store.directory.findByEmail("t1", "nobody")).toEqual([])
-  })
-
   it("SPI: findByEmail follows the row: a changed key or a forgotten member is no longer found", async () => {
     const store = await storeWith([memberRow("m1", { emailKey: "old" })])
     await writeRow(store, memberRow("m1", { emailKey: "new" }))

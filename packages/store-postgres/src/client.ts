@@ -7,12 +7,20 @@
  *
  * Driver errors never leave this module untranslated: a unique violation on
  * (stream_id, version) and a serialization failure or deadlock become
- * `ConcurrencyConflict` in the event store; everything else becomes a
+ * `ConcurrencyConflict` in the event store; a server that cannot be reached
+ * or a lost connection becomes `StoreUnavailable`; everything else becomes a
  * `StoreError` naming the operation.
  *
  * @module
  */
-import { ConcurrencyConflict, KeyDestroyed, KeyExists, StoreError } from "@lethe/core"
+import {
+  ConcurrencyConflict,
+  EmailTaken,
+  KeyDestroyed,
+  KeyExists,
+  StoreError,
+  StoreUnavailable,
+} from "@lethe/core"
 
 /** What a query returns: its rows, as the driver parsed them. */
 export interface SqlResult {
@@ -161,33 +169,88 @@ export const isRetryableConflict = (error: unknown): boolean => {
 }
 
 /**
+ * SQLSTATEs of a connection that failed or was taken away: class 08
+ * (connection exception), the server shutting down (57P01 admin, 57P02
+ * crash), starting up or recovering (57P03), an idle session ended by the
+ * server (57P05), no connection slot left (53300).
+ */
+const unavailableStates = new Set(["57P01", "57P02", "57P03", "57P05", "53300"])
+
+/** Node's codes for a server that cannot be reached or a socket that broke. */
+const unavailableCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EPIPE",
+])
+
+/**
+ * What `pg` says, without a code, when a connection could not be made or
+ * was lost: the socket closed under a query, the connect timeout
+ * (`connectionTimeoutMillis`), a pool with no client free in time, the
+ * `query_timeout`, a client that already lost its connection.
+ */
+const unavailableMessages =
+  /Connection terminated|connection ended|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|is not queryable/i
+
+/**
  * Whether the error says the server cannot be reached or the connection was
- * lost (refused, reset, timed out, admin shutdown, connection exceptions).
+ * lost: refused, unknown host, reset, timed out, shutting down, starting up,
+ * out of connection slots. Not a pool the application ended (`pool.end()`):
+ * retrying that never succeeds, so it stays a `StoreError`.
  */
 export const isUnavailable = (error: unknown): boolean => {
-  const state = sqlState(error)
-  if (state !== undefined) return state.startsWith("08") || state.startsWith("57P") || state === "53300"
+  // Before the SQLSTATE: "EPIPE" has a SQLSTATE's form.
   const code = (error as { readonly code?: unknown } | null)?.code
-  if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return true
-  const message = error instanceof Error ? error.message : ""
-  return /Connection terminated|connection ended|Client has encountered a connection error/i.test(message)
+  if (typeof code === "string" && unavailableCodes.has(code)) return true
+  const state = sqlState(error)
+  if (state !== undefined) return state.startsWith("08") || unavailableStates.has(state)
+  // Node reports a host with several addresses, none reachable, as an AggregateError of each attempt.
+  if (error instanceof AggregateError && error.errors.some(isUnavailable)) return true
+  return error instanceof Error && unavailableMessages.test(error.message)
 }
 
 const detailOf = (error: unknown): string => {
   const message = error instanceof Error ? error.message : String(error)
   const state = sqlState(error)
-  if (isUnavailable(error)) return `database unavailable (retry later): ${message}`
-  return state === undefined ? message : `${state}: ${message}`
+  const code = (error as { readonly code?: unknown } | null)?.code
+  if (state !== undefined) return `${state}: ${message}`
+  return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message
 }
 
-/** Errors Lethe defines pass through; anything else (a driver's error) becomes a `StoreError`. */
-export const translate = (operation: string, error: unknown): Error =>
-  error instanceof StoreError ||
-  error instanceof ConcurrencyConflict ||
-  error instanceof KeyExists ||
-  error instanceof KeyDestroyed
-    ? error
-    : new StoreError({ operation, detail: detailOf(error) })
+/**
+ * Errors Lethe defines pass through; a connection fault becomes
+ * `StoreUnavailable`; anything else (a driver's error) becomes a `StoreError`,
+ * both naming `operation`.
+ *
+ * @example
+ * ```ts
+ * translate("events.readAll", Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }))
+ * // StoreUnavailable { store: "postgres", operation: "events.readAll", ... }
+ * ```
+ */
+export const translate = (operation: string, error: unknown): Error => {
+  if (
+    error instanceof StoreError ||
+    error instanceof StoreUnavailable ||
+    error instanceof ConcurrencyConflict ||
+    error instanceof EmailTaken ||
+    error instanceof KeyExists ||
+    error instanceof KeyDestroyed
+  )
+    return error
+  const detail = detailOf(error)
+  return isUnavailable(error)
+    ? new StoreUnavailable({ store: "postgres", operation, detail })
+    : new StoreError({ operation, detail })
+}
 
 /**
  * A PostgreSQL `bigint` (a string from `pg`, a number or a bigint from

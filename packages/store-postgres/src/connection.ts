@@ -1,7 +1,10 @@
 /**
  * The store's hold on the database, shared by its three parts: the closed
- * check, transactions, and the translation of driver errors into Lethe's.
- * The pool belongs to the caller: `close` only marks the store closed.
+ * check, transactions, and the translation of driver errors into Lethe's
+ * (a connection that cannot be made or was lost is `StoreUnavailable`, any
+ * other driver error `StoreError`). The pool belongs to the caller: `close`
+ * only marks the store closed; a `pg` Pool replaces a lost connection by
+ * itself, so the next call after `StoreUnavailable` may succeed.
  *
  * @module
  */
@@ -33,7 +36,12 @@ export class Connection {
     if (this.#closed) throw new StoreError({ operation, detail: "store is closed" })
   }
 
-  /** `fn` on the database; a thrown driver error becomes `StoreError` for `operation`. */
+  /**
+   * `fn` on the database; a thrown driver error becomes `StoreUnavailable`
+   * (a connection fault) or `StoreError` for `operation`. A statement that
+   * writes commits on its own: if the connection is lost while its reply is
+   * on the way, `StoreUnavailable` means committed or not, never partly.
+   */
   async run<A>(operation: string, fn: (db: SqlClient) => Promise<A>): Promise<A> {
     this.#check(operation)
     try {
@@ -46,7 +54,10 @@ export class Connection {
   /**
    * `fn` in one transaction on one connection: committed if it resolves,
    * rolled back if it rejects. `mapError` may turn a driver error into a
-   * Lethe error first (e.g. a unique violation into `ConcurrencyConflict`).
+   * Lethe error first (e.g. a unique violation into `ConcurrencyConflict`);
+   * what it leaves a driver error is translated as in `run`. A connection
+   * lost while the commit was in flight leaves the transaction in doubt:
+   * `StoreUnavailable` then means committed or rolled back, never partly.
    */
   async transaction<A>(
     operation: string,

@@ -4,34 +4,17 @@
  * with the SQLite adapter's indexes (see `migrations.ts`).
  *
  * Every read is one statement (a row and its requests come from the same
- * snapshot: the requests are aggregated in a subquery); the write of an
- * append is one statement too (data-modifying CTEs), inside the append's
- * transaction. Date bounds are passed as `bigint` so the comparisons use the
- * indexes.
+ * snapshot: the requests are aggregated in a subquery). Rows are written by
+ * the event store's `append` function, in the append's statement. Date bounds
+ * are passed as `bigint` so the comparisons use the indexes.
  *
  * @module
  */
-import type {
-  BeforeQuery,
-  Directory,
-  DirectoryUpdate,
-  MemberRow,
-  MemberStatus,
-  MessageEntry,
-  OpenRequest,
-} from "@lethe/core"
+import type { BeforeQuery, Directory, MemberRow, MemberStatus, MessageEntry, OpenRequest } from "@lethe/core"
 import { checkPageLimit } from "@lethe/core"
-import type { SqlClient } from "./client.js"
 import { toNumber, toNumberOrNull } from "./client.js"
 import type { Connection } from "./connection.js"
 import { integerBound } from "./paging.js"
-
-/** The write side, used by the event store inside its append transaction. */
-export interface PostgresDirectory {
-  readonly directory: Directory
-  /** Writes `update` (upserts the row, replaces its requests, adds the messages) on `tx`. */
-  write(tx: SqlClient, update: DirectoryUpdate): Promise<void>
-}
 
 const memberColumns = [
   "member_id",
@@ -122,39 +105,16 @@ const toMessageEntry = (row: Readonly<Record<string, unknown>>): MessageEntry =>
   sentAt: toNumber(row.sent_at),
 })
 
-const memberValues = (row: MemberRow): ReadonlyArray<unknown> => [
-  row.memberId,
-  row.tenantId,
-  row.status,
-  row.name,
-  row.email,
-  row.emailKey,
-  row.restoreKey,
-  row.searchText,
-  row.restricted,
-  row.customer,
-  row.registeredAt,
-  row.lastActivityAt,
-  row.lastContactAt,
-  row.contractsEndedAt,
-  row.forgottenAt,
-  row.restorableUntil,
-  row.anonymizedAt,
-  row.purgedAt,
-  row.holdsInvoiceData,
-  row.version,
-]
-
 /**
  * The directory over `connection`.
  *
  * @example
  * ```ts
- * const { directory, write } = postgresDirectory(connection)
+ * const directory = postgresDirectory(connection)
  * await directory.findByEmail("t1", emailKey)
  * ```
  */
-export const postgresDirectory = (connection: Connection): PostgresDirectory => {
+export const postgresDirectory = (connection: Connection): Directory => {
   const s = connection.schema.sql
   const filters = retentionFilters(s)
   const selectMembers = `SELECT ${memberColumns.map((column) => `m.${column}`).join(", ")},
@@ -167,31 +127,6 @@ export const postgresDirectory = (connection: Connection): PostgresDirectory => 
     findByEmail: `${selectMembers} WHERE m.tenant_id = $1 AND m.email_key = $2 AND m.status = 'active' ORDER BY m.member_id`,
     findRestorable: `${selectMembers} WHERE m.tenant_id = $1 AND m.restore_key = $2 AND m.status = 'forgotten' ORDER BY m.member_id`,
     messageOwner: `SELECT message_id, member_id, tenant_id, sent_at FROM ${s}.messages WHERE message_id = $1`,
-    write: `WITH member AS (
-        INSERT INTO ${s}.members (${memberColumns.join(", ")})
-        VALUES (${memberColumns.map((_, i) => `$${i + 1}`).join(", ")})
-        ON CONFLICT (member_id) DO UPDATE SET ${memberColumns
-          .filter((column) => column !== "member_id")
-          .map((column) => `${column} = excluded.${column}`)
-          .join(", ")}
-        RETURNING member_id
-      ), dropped AS (
-        DELETE FROM ${s}.member_requests WHERE member_id = $1 AND ordinal >= $21
-      ), requests AS (
-        INSERT INTO ${s}.member_requests (member_id, ordinal, request_id, kind, received_at, due_by)
-        SELECT $1, r.ord - 1, r.value->>'requestId', r.value->>'kind',
-               (r.value->>'receivedAt')::bigint, (r.value->>'dueBy')::bigint
-        FROM jsonb_array_elements($22::jsonb) WITH ORDINALITY AS r(value, ord)
-        ON CONFLICT (member_id, ordinal) DO UPDATE SET request_id = excluded.request_id,
-          kind = excluded.kind, received_at = excluded.received_at, due_by = excluded.due_by
-      ), messages AS (
-        -- The first owner recorded for a message id stays.
-        INSERT INTO ${s}.messages (message_id, member_id, tenant_id, sent_at)
-        SELECT e.value->>'messageId', e.value->>'memberId', e.value->>'tenantId', (e.value->>'sentAt')::bigint
-        FROM jsonb_array_elements($23::jsonb) WITH ORDINALITY AS e(value, ord) ORDER BY e.ord
-        ON CONFLICT (message_id) DO NOTHING
-      )
-      SELECT count(*) FROM member`,
   } as const
 
   const members = async (operation: string, text: string, values: ReadonlyArray<unknown>) =>
@@ -255,15 +190,5 @@ export const postgresDirectory = (connection: Connection): PostgresDirectory => 
       }),
   }
 
-  const write = async (tx: SqlClient, update: DirectoryUpdate): Promise<void> => {
-    const row = update.member
-    await tx.query(sql.write, [
-      ...memberValues(row),
-      row.openRequests.length,
-      JSON.stringify(row.openRequests),
-      JSON.stringify(update.messages ?? []),
-    ])
-  }
-
-  return { directory, write }
+  return directory
 }

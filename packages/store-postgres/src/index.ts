@@ -70,12 +70,11 @@ export const postgresStore = async (options: PostgresStoreOptions): Promise<Leth
     throw translate("open", error)
   }
   const connection = new Connection(db, schema)
-  const directory = postgresDirectory(connection)
   return {
     name: "postgres",
-    events: postgresEventStore(connection, directory),
+    events: postgresEventStore(connection),
     keys: postgresKeyStore(connection),
-    directory: directory.directory,
+    directory: postgresDirectory(connection),
     close: async () => connection.close(),
   }
 }

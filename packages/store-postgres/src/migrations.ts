@@ -186,6 +186,150 @@ export const migrations: ReadonlyArray<Migration> = [
       ]
     },
   },
+  {
+    version: 2,
+    name: "one-statement append, sealed key ids per event, one e-mail per tenant",
+    statements: (schema) => {
+      const s = schema.sql
+      const fail = (code: string, message: string, detail: string) =>
+        `RAISE EXCEPTION USING ERRCODE = '${code}', MESSAGE = ${message}, DETAIL = ${detail}`
+      return [
+        // The key ids of the sealed values an event holds, NULL when none: an erasure reads and
+        // rewrites only these rows (through events_sealed), however long the activity history.
+        `ALTER TABLE ${s}.events ADD COLUMN sealed_keys text[]`,
+        `UPDATE ${s}.events SET sealed_keys = NULLIF(ARRAY(
+          SELECT DISTINCT v->>'keyId' FROM jsonb_path_query(data,
+            'strict $.** ? (@.type() == "object" && @._tag == "Sealed" && @.keyId.type() == "string"
+              && @.category.type() == "string" && @.digest.type() == "string")') AS v
+          ORDER BY 1), '{}')`,
+        `CREATE INDEX events_sealed ON ${s}.events (stream_id, version) WHERE sealed_keys IS NOT NULL`,
+        // The append checks it first (EmailTaken names the holder); the index makes it hold for
+        // concurrent writers, who do not see each other's uncommitted rows.
+        `CREATE UNIQUE INDEX members_one_email ON ${s}.members (tenant_id, email_key) WHERE email_key IS NOT NULL`,
+        // Superseded by append(): a process of the previous release fails loudly rather than
+        // write events without their sealed key ids.
+        `DROP FUNCTION ${s}.append_events(text, bigint, jsonb)`,
+        `DROP FUNCTION ${s}.lock_stream(text)`,
+        // The whole append in one statement, so one round trip and one commit. Checks first, all
+        // read-only: the stream lock and the version (LE001), the e-mail (LE002), the keys (LE003
+        // taken, LE004 destroyed). Then, as before, the transaction id is assigned and positions
+        // drawn under the short mutex before anything is written, so transaction ids and positions
+        // stay in the same order (readAll relies on it); then events, keys and the directory row.
+        `CREATE FUNCTION ${s}.append(
+            p_stream_id text, p_expected text, p_events jsonb, p_member jsonb, p_messages jsonb, p_keys jsonb,
+            OUT o_version bigint, OUT o_position bigint)
+          LANGUAGE plpgsql VOLATILE AS $fn$
+          DECLARE
+            n integer := jsonb_array_length(p_events);
+            n_keys integer := coalesce(jsonb_array_length(p_keys), 0);
+            v_current bigint;
+            v_first bigint;
+            v_holder text;
+            v_destroyed boolean;
+            v_inserted integer;
+            k record;
+          BEGIN
+            PERFORM pg_advisory_xact_lock(${streamLockClass(schema)}, hashtext(p_stream_id));
+            SELECT coalesce(max(version), 0) INTO v_current FROM ${s}.events WHERE stream_id = p_stream_id;
+            -- In parentheses: IF would end its condition at the CASE's first THEN.
+            IF NOT (CASE p_expected
+                WHEN 'any' THEN true
+                WHEN 'no_stream' THEN v_current = 0
+                WHEN 'stream_exists' THEN v_current > 0
+                ELSE v_current = p_expected::bigint END) THEN
+              ${fail("LE001", "format('stream %s is at version %s', p_stream_id, v_current)", "v_current::text")};
+            END IF;
+            IF p_member IS NOT NULL AND p_member->>'emailKey' IS NOT NULL THEN
+              SELECT member_id INTO v_holder FROM ${s}.members
+                WHERE tenant_id = p_member->>'tenantId' AND email_key = p_member->>'emailKey'
+                  AND member_id <> p_member->>'memberId'
+                LIMIT 1;
+              IF FOUND THEN
+                ${fail("LE002", "'e-mail key taken'", "v_holder")};
+              END IF;
+            END IF;
+            FOR k IN SELECT e.value->>'keyId' AS key_id, e.ord FROM jsonb_array_elements(coalesce(p_keys, '[]')) WITH ORDINALITY AS e(value, ord) ORDER BY e.ord LOOP
+              SELECT destroyed_at IS NOT NULL INTO v_destroyed FROM ${s}.keys WHERE key_id = k.key_id;
+              IF FOUND AND v_destroyed THEN
+                ${fail("LE004", "'key destroyed'", "k.key_id")};
+              END IF;
+              IF FOUND OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_keys) WITH ORDINALITY AS o(value, ord)
+                                  WHERE o.ord < k.ord AND o.value->>'keyId' = k.key_id) THEN
+                ${fail("LE003", "'key exists'", "k.key_id")};
+              END IF;
+            END LOOP;
+
+            o_position := 0;
+            IF n > 0 THEN
+              PERFORM pg_advisory_lock(${schema.lockClass}, ${lockKeys.positions});
+              PERFORM pg_current_xact_id();
+              SELECT min(p) INTO v_first
+                FROM (SELECT nextval('${s}.positions') AS p FROM generate_series(1, n)) AS drawn;
+              PERFORM pg_advisory_unlock(${schema.lockClass}, ${lockKeys.positions});
+              INSERT INTO ${s}.events (position, stream_id, version, type, data, metadata, recorded_at, hash, prev_hash, sealed_keys)
+                SELECT v_first + e.ord - 1, p_stream_id, v_current + e.ord,
+                       e.value->>'type', e.value->'data', e.value->'metadata',
+                       (e.value->>'recordedAt')::bigint, e.value->>'hash', e.value->>'prevHash',
+                       NULLIF(ARRAY(SELECT jsonb_array_elements_text(e.value->'sealedKeys')), '{}')
+                FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(value, ord);
+              o_position := v_first + n - 1;
+            END IF;
+            o_version := v_current + n;
+
+            IF n_keys > 0 THEN
+              INSERT INTO ${s}.keys (key_id, tenant_id, member_id, category, wrapped_key, kek_id, created_at)
+                SELECT e.value->>'keyId', e.value->>'tenantId', e.value->>'memberId', e.value->>'category',
+                       e.value->>'wrappedKey', e.value->>'kekId', (e.value->>'createdAt')::bigint
+                FROM jsonb_array_elements(p_keys) AS e(value)
+                ON CONFLICT (key_id) DO NOTHING;
+              GET DIAGNOSTICS v_inserted = ROW_COUNT;
+              -- A keys.put of the same id committed since the check: rare, and refused all the same.
+              IF v_inserted < n_keys THEN
+                ${fail("LE003", "'key exists'", "''")};
+              END IF;
+            END IF;
+
+            IF p_member IS NOT NULL THEN
+              INSERT INTO ${s}.members (member_id, tenant_id, status, name, email, email_key, restore_key,
+                  search_text, restricted, customer, registered_at, last_activity_at, last_contact_at,
+                  contracts_ended_at, forgotten_at, restorable_until, anonymized_at, purged_at,
+                  holds_invoice_data, version)
+                VALUES (p_member->>'memberId', p_member->>'tenantId', p_member->>'status', p_member->>'name',
+                  p_member->>'email', p_member->>'emailKey', p_member->>'restoreKey', p_member->>'searchText',
+                  (p_member->>'restricted')::boolean, (p_member->>'customer')::boolean,
+                  (p_member->>'registeredAt')::bigint, (p_member->>'lastActivityAt')::bigint,
+                  (p_member->>'lastContactAt')::bigint, (p_member->>'contractsEndedAt')::bigint,
+                  (p_member->>'forgottenAt')::bigint, (p_member->>'restorableUntil')::bigint,
+                  (p_member->>'anonymizedAt')::bigint, (p_member->>'purgedAt')::bigint,
+                  (p_member->>'holdsInvoiceData')::boolean, (p_member->>'version')::bigint)
+                ON CONFLICT (member_id) DO UPDATE SET tenant_id = excluded.tenant_id, status = excluded.status,
+                  name = excluded.name, email = excluded.email, email_key = excluded.email_key,
+                  restore_key = excluded.restore_key, search_text = excluded.search_text,
+                  restricted = excluded.restricted, customer = excluded.customer,
+                  registered_at = excluded.registered_at, last_activity_at = excluded.last_activity_at,
+                  last_contact_at = excluded.last_contact_at, contracts_ended_at = excluded.contracts_ended_at,
+                  forgotten_at = excluded.forgotten_at, restorable_until = excluded.restorable_until,
+                  anonymized_at = excluded.anonymized_at, purged_at = excluded.purged_at,
+                  holds_invoice_data = excluded.holds_invoice_data, version = excluded.version;
+              DELETE FROM ${s}.member_requests
+                WHERE member_id = p_member->>'memberId' AND ordinal >= jsonb_array_length(p_member->'openRequests');
+              INSERT INTO ${s}.member_requests (member_id, ordinal, request_id, kind, received_at, due_by)
+                SELECT p_member->>'memberId', r.ord - 1, r.value->>'requestId', r.value->>'kind',
+                       (r.value->>'receivedAt')::bigint, (r.value->>'dueBy')::bigint
+                FROM jsonb_array_elements(p_member->'openRequests') WITH ORDINALITY AS r(value, ord)
+                ON CONFLICT (member_id, ordinal) DO UPDATE SET request_id = excluded.request_id,
+                  kind = excluded.kind, received_at = excluded.received_at, due_by = excluded.due_by;
+              -- The first owner recorded for a message id stays.
+              INSERT INTO ${s}.messages (message_id, member_id, tenant_id, sent_at)
+                SELECT e.value->>'messageId', e.value->>'memberId', e.value->>'tenantId', (e.value->>'sentAt')::bigint
+                FROM jsonb_array_elements(coalesce(p_messages, '[]')) WITH ORDINALITY AS e(value, ord) ORDER BY e.ord
+                ON CONFLICT (message_id) DO NOTHING;
+            END IF;
+          END
+          $fn$`,
+      ]
+    },
+  },
 ]
 
 const ledger = (schema: Schema) => `${schema.sql}.lethe_migrations`

@@ -4,6 +4,7 @@ import { ConcurrencyConflict, StoreError } from "@lethe/core"
 import { postgresStore } from "@lethe/store-postgres"
 import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
+import { migrations } from "../src/migrations.js"
 import type { TestDatabase } from "./fixtures.js"
 import {
   memberRow,
@@ -73,7 +74,7 @@ for (const database of databases) {
         open(database, schema),
       ])
       const ledger = await database.query(`SELECT version FROM "${schema}".lethe_migrations`)
-      expect(ledger).toEqual([{ version: 1 }])
+      expect(ledger).toEqual(migrations.map(({ version }) => ({ version })))
       await a?.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] })
       expect((await c?.events.readAll())?.events.length).toBe(1)
       expect(b).toBeDefined()
@@ -87,8 +88,8 @@ for (const database of databases) {
       )
       const error = await rejection(open(database, schema))
       expect(error).toBeInstanceOf(StoreError)
-      expect(String(error.detail)).toMatch(
-        /schema version 99, newer than this @lethe\/store-postgres knows \(1\)/,
+      expect(String(error.detail)).toContain(
+        `schema version 99, newer than this @lethe/store-postgres knows (${migrations.length})`,
       )
     })
 
@@ -195,23 +196,22 @@ for (const database of databases) {
 }
 
 describe("postgres store: an unreachable server", () => {
-  it("a wrong connection string fails on open with a StoreError saying the database is unavailable", async () => {
+  it("a wrong connection string fails on open with StoreUnavailable", async () => {
     const pool = new pg.Pool({
       connectionString: "postgresql://nobody@127.0.0.1:1/none",
       connectionTimeoutMillis: 2_000,
     })
     try {
       const error = await rejection(postgresStore({ pool }))
-      expect(error).toBeInstanceOf(StoreError)
-      expect(error.operation).toBe("open")
-      expect(String(error.detail)).toContain("database unavailable (retry later)")
+      expect(error).toMatchObject({ _tag: "StoreUnavailable", store: "postgres", operation: "open" })
+      expect(String(error.detail)).toContain("ECONNREFUSED")
     } finally {
       await pool.end()
     }
   })
 
   it.skipIf(serverUrl === undefined)(
-    `a lost connection fails the command with StoreError (unavailable), and the same command succeeds when retried${serverUrl === undefined ? ` [skipped: ${noServerReason}]` : ""}`,
+    `a lost connection fails the command with StoreUnavailable, and the same command succeeds when retried${serverUrl === undefined ? ` [skipped: ${noServerReason}]` : ""}`,
     async () => {
       const target = new URL(serverUrl ?? "")
       const proxy = await tcpProxy(target.hostname, Number(target.port || 5432))
@@ -228,10 +228,12 @@ describe("postgres store: an unreachable server", () => {
         proxy.down()
         const append = () => store.events.append({ streamId: "s", expectedVersion: 1, events: [newEvent()] })
         const error = await rejection(append())
-        expect(error).toBeInstanceOf(StoreError)
-        expect(error.operation).toBe("events.append")
-        expect(String(error.detail)).toContain("database unavailable (retry later)")
-        expect((await rejection(store.events.readAll()))._tag).toBe("StoreError")
+        expect(error).toMatchObject({
+          _tag: "StoreUnavailable",
+          store: "postgres",
+          operation: "events.append",
+        })
+        expect((await rejection(store.events.readAll()))._tag).toBe("StoreUnavailable")
         proxy.up()
         expect(await append()).toEqual({ version: 2, position: 2 })
         await store.close()

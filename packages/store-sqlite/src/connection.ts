@@ -1,7 +1,9 @@
 /**
  * One better-sqlite3 connection shared by the store's three parts: opening
  * (pragmas, migrations), the closed check, the translation of driver errors
- * into `StoreError`, and the checkpoint that empties the WAL after an erasure.
+ * into `StoreUnavailable` (a file that cannot be opened, a write lock held
+ * past the busy timeout) or `StoreError` (anything else), and the checkpoint
+ * that empties the WAL after an erasure.
  *
  * better-sqlite3 is synchronous: each SPI call runs to its end in one turn of
  * the event loop, so calls on one connection never interleave. Other
@@ -11,11 +13,18 @@
  *
  * @module
  */
-import { ConcurrencyConflict, KeyDestroyed, KeyExists, StoreError } from "@lethe/core"
+import {
+  ConcurrencyConflict,
+  EmailTaken,
+  KeyDestroyed,
+  KeyExists,
+  StoreError,
+  StoreUnavailable,
+} from "@lethe/core"
 import Database from "better-sqlite3"
 import { ensureLetheDatabase, migrate, migrations, pendingMigrations } from "./migrations.js"
 
-/** How long a write waits for another connection's write lock before failing with `StoreError`. */
+/** How long a write waits for another connection's write lock before failing with `StoreUnavailable`. */
 export const busyTimeoutMs = 5_000
 
 /**
@@ -48,14 +57,40 @@ const detailOf = (error: unknown): string => {
   return error instanceof Error ? error.message : String(error)
 }
 
-/** Errors Lethe defines pass through; anything else (a driver's error) becomes a `StoreError`. */
-const translate = (operation: string, error: unknown): Error =>
-  error instanceof StoreError ||
-  error instanceof ConcurrencyConflict ||
-  error instanceof KeyExists ||
-  error instanceof KeyDestroyed
-    ? error
-    : new StoreError({ operation, detail: detailOf(error) })
+/**
+ * Whether the database cannot be used now, for a reason outside the call:
+ * the file cannot be opened (`SQLITE_CANTOPEN`: missing, a directory, no
+ * permission, its directory missing) or another connection held the write
+ * lock past `busyTimeoutMs` (`SQLITE_BUSY`). Either way nothing was written:
+ * `BEGIN IMMEDIATE` takes the lock before the first write.
+ */
+const isUnavailable = (error: unknown): boolean =>
+  error instanceof Database.SqliteError
+    ? error.code.startsWith("SQLITE_CANTOPEN") || error.code.startsWith("SQLITE_BUSY")
+    : // better-sqlite3 checks the directory itself, before SQLite is asked.
+      error instanceof TypeError &&
+      /Cannot open database because the directory does not exist/.test(error.message)
+
+/**
+ * Errors Lethe defines pass through; a file that cannot be opened or a lock
+ * held too long becomes `StoreUnavailable`; anything else (a driver's error)
+ * becomes a `StoreError`.
+ */
+const translate = (operation: string, error: unknown): Error => {
+  if (
+    error instanceof StoreError ||
+    error instanceof StoreUnavailable ||
+    error instanceof ConcurrencyConflict ||
+    error instanceof EmailTaken ||
+    error instanceof KeyExists ||
+    error instanceof KeyDestroyed
+  )
+    return error
+  const detail = detailOf(error)
+  return isUnavailable(error)
+    ? new StoreUnavailable({ store: "sqlite", operation, detail })
+    : new StoreError({ operation, detail })
+}
 
 /**
  * Whether `error` is SQLite refusing a row because of a UNIQUE or PRIMARY KEY constraint.
@@ -114,7 +149,7 @@ const openReadonly = (filename: string): Database.Database => {
 /**
  * The store's connection. Every SPI call goes through `run` (or `write`),
  * which refuses calls after `close()` and turns driver errors into
- * `StoreError` naming the operation.
+ * `StoreUnavailable` or `StoreError` naming the operation.
  *
  * @example
  * ```ts
@@ -134,7 +169,8 @@ export class Connection {
   /**
    * Opens (or creates) the file, sets the pragmas and migrates the schema.
    * Throws `StoreError` (operation "open") for a file that is not a Lethe
-   * database, has a newer schema, or cannot be opened.
+   * database or has a newer schema, `StoreUnavailable` for a file that cannot
+   * be opened or stays locked past the busy timeout.
    */
   static open(options: SqliteStoreOptions): Connection {
     try {
@@ -144,7 +180,7 @@ export class Connection {
     }
   }
 
-  /** `fn` on the open database; a thrown driver error becomes `StoreError` for `operation`. */
+  /** `fn` on the open database; a thrown driver error becomes `StoreUnavailable` or `StoreError` for `operation`. */
   run<A>(operation: string, fn: (db: Database.Database) => A): A {
     if (!this.#db.open) throw new StoreError({ operation, detail: "store is closed" })
     try {

@@ -21,13 +21,17 @@ import type {
   MessageEntry,
   OpenRequest,
 } from "@lethe/core"
-import { checkPageLimit } from "@lethe/core"
+import { checkPageLimit, EmailTaken } from "@lethe/core"
 import type { Connection } from "./connection.js"
 
 /** The write side, used by the event store inside its append transaction. */
 export interface SqliteDirectory {
   readonly directory: Directory
-  /** Writes `update` (upserts the row, replaces its requests, adds the messages). Call inside a write transaction. */
+  /**
+   * Writes `update` (upserts the row, replaces its requests, adds the
+   * messages); throws `EmailTaken` when another member of the tenant holds
+   * the row's e-mail key. Call inside a write transaction.
+   */
   write(update: DirectoryUpdate): void
 }
 
@@ -121,6 +125,8 @@ const pagedSql = (filter: string, withTenant: boolean, withAfter: boolean): stri
 const sql = {
   get: `${selectMembers} WHERE member_id = ?`,
   findByEmail: `${selectMembers} WHERE tenant_id = ? AND email_key = ? AND status = 'active' ORDER BY member_id`,
+  emailHolder:
+    "SELECT member_id FROM members WHERE tenant_id = ? AND email_key = ? AND member_id <> ? LIMIT 1",
   findRestorable: `${selectMembers} WHERE tenant_id = ? AND restore_key = ? AND status = 'forgotten' ORDER BY member_id`,
   searchFilter: "status = 'active' AND instr(search_text, @text) > 0",
   requests:
@@ -154,7 +160,15 @@ export const directoryQueries = (): ReadonlyArray<string> => {
       [true, false].flatMap((withTenant) => withAndWithoutAfter(filter, withTenant)),
     ),
   ]
-  return [sql.get, sql.findByEmail, sql.findRestorable, sql.requests, sql.messageOwner, ...paged]
+  return [
+    sql.get,
+    sql.findByEmail,
+    sql.emailHolder,
+    sql.findRestorable,
+    sql.requests,
+    sql.messageOwner,
+    ...paged,
+  ]
 }
 
 const toColumns = (row: MemberRow): MemberColumns => ({
@@ -295,6 +309,12 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
 
   const write = (update: DirectoryUpdate): void => {
     const row = update.member
+    if (row.emailKey !== null) {
+      const holder = connection
+        .statement<[string, string, string], { member_id: string }>(sql.emailHolder)
+        .get(row.tenantId, row.emailKey, row.memberId)
+      if (holder !== undefined) throw new EmailTaken({ tenantId: row.tenantId, memberId: holder.member_id })
+    }
     connection.statement<[MemberColumns]>(sql.upsert).run(toColumns(row))
     connection.statement<[string]>(sql.deleteRequests).run(row.memberId)
     const insertRequest = connection.statement(sql.insertRequest)

@@ -4,8 +4,10 @@
  *
  * Costs (N events in the log, k returned): `append` one `BEGIN IMMEDIATE`
  * transaction with O(log N) per event; `readStream` and `readAll` O(log N + k)
- * through the (stream_id, version) index and the rowid; `redact` reads the
- * stream and rewrites only the rows whose data changed, then checkpoints.
+ * through the (stream_id, version) index and the rowid; `redact` and
+ * `readStream` with `sealedUnder` visit only the rows holding sealed values
+ * (the partial index events_sealed), O(log N + s), and `redact` rewrites only
+ * the rows whose data changed, then checkpoints.
  *
  * @module
  */
@@ -16,11 +18,13 @@ import {
   matchesExpectedVersion,
   redactSealedValues,
   StoreError,
+  sealedKeyIds,
   toStoredJson,
 } from "@lethe/core"
 import type { Connection } from "./connection.js"
 import { isUniqueViolation } from "./connection.js"
 import type { SqliteDirectory } from "./directory.js"
+import type { SqliteKeyStore } from "./key-store.js"
 
 const defaultPageSize = 1000
 
@@ -44,13 +48,17 @@ const columns = "position, stream_id, version, type, data, metadata, recorded_at
 
 const sql = {
   currentVersion: "SELECT coalesce(max(version), 0) AS version FROM events WHERE stream_id = ?",
-  insert: `INSERT INTO events (stream_id, version, type, data, metadata, recorded_at, hash, prev_hash)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  insert: `INSERT INTO events (stream_id, version, type, data, metadata, recorded_at, hash, prev_hash, sealed_keys)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   readStream: `SELECT ${columns} FROM events WHERE stream_id = ? AND version >= ? ORDER BY version`,
+  // Through the partial index events_sealed: only rows holding sealed values are visited.
+  readSealed: `SELECT ${columns}, sealed_keys FROM events
+    WHERE stream_id = ? AND version >= ? AND sealed_keys IS NOT NULL ORDER BY version`,
   // One row more than asked for tells whether the page reached the end of the log.
   readAll: `SELECT ${columns} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
-  streamData: "SELECT position, data FROM events WHERE stream_id = ? ORDER BY version",
-  setData: "UPDATE events SET data = ? WHERE position = ?",
+  sealedData: `SELECT position, data, sealed_keys FROM events
+    WHERE stream_id = ? AND sealed_keys IS NOT NULL ORDER BY version`,
+  setData: "UPDATE events SET data = ?, sealed_keys = ? WHERE position = ?",
 } as const
 
 /** Every statement that reads the log, for checking their query plans. Internal: not exported from the package. */
@@ -58,7 +66,8 @@ export const eventQueries = (): ReadonlyArray<string> => [
   sql.currentVersion,
   sql.readStream,
   sql.readAll,
-  sql.streamData,
+  sql.readSealed,
+  sql.sealedData,
 ]
 
 const toStoredEvent = (row: EventRow): StoredEvent => ({
@@ -73,10 +82,19 @@ const toStoredEvent = (row: EventRow): StoredEvent => ({
   prevHash: row.prev_hash,
 })
 
+/** The `sealed_keys` column: key ids separated by spaces, or NULL when there are none. */
+const sealedColumn = (keyIds: ReadonlyArray<string>): string | null =>
+  keyIds.length === 0 ? null : keyIds.join(" ")
+
+const holdsAny = (column: string, wanted: ReadonlySet<string>): boolean =>
+  column.split(" ").some((keyId) => wanted.has(keyId))
+
 /** An event's columns; throws `StoreError` for a value that cannot be stored. */
 const encode = (operation: string, event: NewEvent) => ({
   type: event.type,
   data: toStoredJson(operation, event.data, "data"),
+  // After toStoredJson, which refuses cycles and values that would not read back.
+  sealedKeys: sealedColumn(sealedKeyIds(event.data)),
   metadata: toStoredJson(operation, event.metadata, "metadata"),
   recordedAt: event.recordedAt,
   hash: event.hash,
@@ -84,16 +102,21 @@ const encode = (operation: string, event: NewEvent) => ({
 })
 
 /**
- * The event store over `connection`, writing the directory update of each
- * append through `directory` in the same transaction.
+ * The event store over `connection`, writing the directory update and the
+ * new keys of each append through `directory` and `keys` in the same
+ * transaction.
  *
  * @example
  * ```ts
- * const events = sqliteEventStore(connection, sqliteDirectory(connection))
+ * const events = sqliteEventStore(connection, sqliteDirectory(connection), sqliteKeyStore(connection))
  * await events.append({ streamId: "member-1", expectedVersion: "no_stream", events: [event] })
  * ```
  */
-export const sqliteEventStore = (connection: Connection, directory: SqliteDirectory): EventStore => {
+export const sqliteEventStore = (
+  connection: Connection,
+  directory: SqliteDirectory,
+  keys: SqliteKeyStore,
+): EventStore => {
   const currentVersion = (streamId: string): number =>
     connection.statement<[string], { version: number }>(sql.currentVersion).get(streamId)?.version ?? 0
 
@@ -108,6 +131,9 @@ export const sqliteEventStore = (connection: Connection, directory: SqliteDirect
         if (!matchesExpectedVersion(current, expectedVersion)) throw conflict()
         // A value that cannot be stored throws here, before any row is written.
         const encoded = request.events.map((event) => encode(operation, event))
+        // Any throw from here on rolls the whole transaction back.
+        if (request.directory !== undefined) directory.write(request.directory)
+        keys.write(request.keys ?? [])
         const insert = connection.statement(sql.insert)
         let position = 0
         for (const [i, event] of encoded.entries()) {
@@ -121,6 +147,7 @@ export const sqliteEventStore = (connection: Connection, directory: SqliteDirect
               event.recordedAt,
               event.hash,
               event.prevHash,
+              event.sealedKeys,
             )
             position = Number(lastInsertRowid)
           } catch (error) {
@@ -129,7 +156,6 @@ export const sqliteEventStore = (connection: Connection, directory: SqliteDirect
             throw isUniqueViolation(error) ? conflict() : error
           }
         }
-        if (request.directory !== undefined) directory.write(request.directory)
         return { version: current + encoded.length, position }
       })
     },
@@ -139,9 +165,16 @@ export const sqliteEventStore = (connection: Connection, directory: SqliteDirect
       const fromVersion = options.fromVersion ?? 1
       return connection.run(operation, () => {
         checkNumber(operation, "fromVersion", fromVersion)
+        if (options.sealedUnder === undefined)
+          return connection
+            .statement<[string, number], EventRow>(sql.readStream)
+            .all(streamId, fromVersion)
+            .map(toStoredEvent)
+        const wanted = new Set(options.sealedUnder)
         return connection
-          .statement<[string, number], EventRow>(sql.readStream)
+          .statement<[string, number], EventRow & { sealed_keys: string }>(sql.readSealed)
           .all(streamId, fromVersion)
+          .filter((row) => holdsAny(row.sealed_keys, wanted))
           .map(toStoredEvent)
       })
     },
@@ -166,20 +199,17 @@ export const sqliteEventStore = (connection: Connection, directory: SqliteDirect
       const wanted = new Set(keyIds)
       if (wanted.size === 0) return connection.run(operation, () => 0)
       const total = connection.write(operation, () => {
-        // A key id appears in the JSON text exactly as JSON.stringify writes it, so rows that
-        // cannot hold a wanted key are skipped without parsing them.
-        const needles = [...wanted].map((keyId) => JSON.stringify(keyId))
         const setData = connection.statement(sql.setData)
         let count = 0
         // All rows first: better-sqlite3 runs no other statement while one is iterating.
         const rows = connection
-          .statement<[string], { position: number; data: string }>(sql.streamData)
+          .statement<[string], { position: number; data: string; sealed_keys: string }>(sql.sealedData)
           .all(streamId)
         for (const row of rows) {
-          if (!needles.some((needle) => row.data.includes(needle))) continue
+          if (!holdsAny(row.sealed_keys, wanted)) continue
           const { data, redacted } = redactSealedValues(JSON.parse(row.data), wanted)
           if (redacted === 0) continue
-          setData.run(JSON.stringify(data), row.position)
+          setData.run(JSON.stringify(data), sealedColumn(sealedKeyIds(data)), row.position)
           count += redacted
         }
         return count

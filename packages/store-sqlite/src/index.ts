@@ -45,10 +45,11 @@ export type { SqliteStoreOptions } from "./connection.js"
 export const sqliteStore = (options: SqliteStoreOptions): LetheStore => {
   const connection = Connection.open(options)
   const directory = sqliteDirectory(connection)
+  const keys = sqliteKeyStore(connection)
   return {
     name: "sqlite",
-    events: sqliteEventStore(connection, directory),
-    keys: sqliteKeyStore(connection),
+    events: sqliteEventStore(connection, directory, keys),
+    keys: keys.keys,
     directory: directory.directory,
     close: async () => connection.close(),
   }

@@ -59,6 +59,13 @@ const toEntry = (row: KeyColumns): KeyEntry => {
       }
 }
 
+/** The key store with its write side, used by the event store inside its append transaction. */
+export interface SqliteKeyStore {
+  readonly keys: KeyStore
+  /** Stores new keys; throws `KeyExists` or `KeyDestroyed` for a taken id. Call inside a write transaction. */
+  write(keys: ReadonlyArray<StoredKey>): void
+}
+
 /**
  * The key store over `connection`. `destroy` checkpoints the WAL after it
  * commits, so the wrapped key is gone from the WAL as well as from the
@@ -66,30 +73,39 @@ const toEntry = (row: KeyColumns): KeyEntry => {
  *
  * @example
  * ```ts
- * const keys = sqliteKeyStore(connection)
+ * const { keys } = sqliteKeyStore(connection)
  * await keys.put(key)
  * await keys.destroy(key.keyId, Date.now())
  * await keys.get(key.keyId) // { _tag: "Destroyed", tombstone: { ... } }
  * ```
  */
-export const sqliteKeyStore = (connection: Connection): KeyStore => {
+export const sqliteKeyStore = (connection: Connection): SqliteKeyStore => {
   const get = (keyId: string): KeyEntry | undefined => {
     const row = connection.statement<[string], KeyColumns>(sql.get).get(keyId)
     return row === undefined ? undefined : toEntry(row)
   }
 
-  return {
-    put: async (key: StoredKey) =>
-      connection.write("keys.put", () => {
-        const { changes } = connection
-          .statement(sql.put)
-          .run(key.keyId, key.tenantId, key.memberId, key.category, key.wrappedKey, key.kekId, key.createdAt)
-        if (changes > 0) return
-        const existing = get(key.keyId)
-        throw existing?._tag === "Destroyed"
-          ? new KeyDestroyed({ keyId: key.keyId })
-          : new KeyExists({ keyId: key.keyId })
-      }),
+  const write = (keys: ReadonlyArray<StoredKey>): void => {
+    const put = connection.statement(sql.put)
+    for (const key of keys) {
+      const { changes } = put.run(
+        key.keyId,
+        key.tenantId,
+        key.memberId,
+        key.category,
+        key.wrappedKey,
+        key.kekId,
+        key.createdAt,
+      )
+      if (changes > 0) continue
+      throw get(key.keyId)?._tag === "Destroyed"
+        ? new KeyDestroyed({ keyId: key.keyId })
+        : new KeyExists({ keyId: key.keyId })
+    }
+  }
+
+  const keys: KeyStore = {
+    put: async (key: StoredKey) => connection.write("keys.put", () => write([key])),
 
     get: async (keyId) => connection.run("keys.get", () => get(keyId)),
 
@@ -104,4 +120,5 @@ export const sqliteKeyStore = (connection: Connection): KeyStore => {
         connection.statement<[string], KeyColumns>(sql.listForMember).all(memberId).map(toEntry),
       ),
   }
+  return { keys, write }
 }

@@ -118,6 +118,25 @@ export const migrations: ReadonlyArray<Migration> = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "sealed key ids per event, one e-mail per tenant",
+    sql: `
+      -- The key ids of the sealed values an event holds (space-separated), NULL when none:
+      -- an erasure reads and rewrites only these rows, however long the activity history.
+      ALTER TABLE events ADD COLUMN sealed_keys TEXT;
+      UPDATE events SET sealed_keys = (
+        SELECT group_concat(DISTINCT json_extract(j.value, '$.keyId'))
+        FROM json_tree(events.data) AS j
+        WHERE j.type = 'object' AND json_extract(j.value, '$._tag') = 'Sealed'
+      );
+      UPDATE events SET sealed_keys = replace(sealed_keys, ',', ' ') WHERE sealed_keys IS NOT NULL;
+      CREATE INDEX events_sealed ON events (stream_id, version) WHERE sealed_keys IS NOT NULL;
+
+      -- The append checks it first (EmailTaken names the holder); the index makes it hold whatever writes.
+      CREATE UNIQUE INDEX members_one_email ON members (tenant_id, email_key) WHERE email_key IS NOT NULL;
+    `,
+  },
 ]
 
 const createLedger = `

@@ -6,7 +6,7 @@ import { eventQueries } from "../src/event-store.js"
 import { keyQueries } from "../src/key-store.js"
 import type { Migration } from "../src/migrations.js"
 import { migrate, migrations } from "../src/migrations.js"
-import { freshFile, newEvent, open } from "./fixtures.js"
+import { freshFile, newEvent, open, sealed } from "./fixtures.js"
 
 /** The schema as SQLite stores it, and the migration ledger. */
 const schemaOf = (filename: string) => {
@@ -31,8 +31,10 @@ const migrated = (filename: string, list: ReadonlyArray<Migration>, now = 1) => 
   }
 }
 
+const released = migrations.map((m) => m.version)
+
 const laterMigration: Migration = {
-  version: 2,
+  version: migrations.length + 1,
   name: "a later column",
   sql: "ALTER TABLE events ADD COLUMN later TEXT",
 }
@@ -76,16 +78,52 @@ describe("sqlite store: schema and migrations", () => {
     const store = open(filename)
     await store.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] })
     await store.close()
-    expect(migrated(filename, [...migrations, laterMigration], 2)).toEqual([2])
+    expect(migrated(filename, [...migrations, laterMigration], 2)).toEqual([laterMigration.version])
     expect(migrated(filename, [...migrations, laterMigration], 3)).toEqual([])
-    expect(schemaOf(filename).ledger.map((row) => (row as { version: number }).version)).toEqual([1, 2])
+    expect(schemaOf(filename).ledger.map((row) => (row as { version: number }).version)).toEqual([
+      ...released,
+      laterMigration.version,
+    ])
     // The code of before the later migration now refuses the file rather than misread it.
     expect(() => open(filename)).toThrow(StoreError)
   })
 
+  it("SPI: migration 2 indexes the sealed values of events written before it, so erasure finds them", async () => {
+    const filename = freshFile()
+    // A file as the first release wrote it: no sealed_keys column yet.
+    migrated(filename, migrations.slice(0, 1))
+    const db = new Database(filename)
+    const insert = db.prepare(
+      `INSERT INTO events (stream_id, version, type, data, metadata, recorded_at, hash, prev_hash)
+       VALUES ('s', ?, 'Tested', ?, '{}', 1, 'h', '')`,
+    )
+    insert.run(1, JSON.stringify({ fields: { name: sealed("k1"), email: sealed("k2") } }))
+    insert.run(2, JSON.stringify({ kind: "visit" }))
+    insert.run(3, JSON.stringify({ nested: [{ deeper: sealed("k2") }] }))
+    db.close()
+
+    const store = open(filename)
+    try {
+      const versions = async (keyIds: ReadonlyArray<string>) =>
+        (await store.events.readStream("s", { sealedUnder: keyIds })).map((e) => e.version)
+      expect(await versions(["k1"])).toEqual([1])
+      expect(await versions(["k2"])).toEqual([1, 3])
+      expect(await versions(["k3"])).toEqual([])
+      expect(await store.events.redact("s", ["k2"])).toBe(2)
+      expect(await versions(["k2"])).toEqual([])
+      expect(await versions(["k1"])).toEqual([1])
+    } finally {
+      await store.close()
+    }
+  })
+
   it("SPI: a migration that fails leaves the file as it was: no table, no ledger row of the failed batch", () => {
     const filename = freshFile()
-    const broken: Migration = { version: 2, name: "broken", sql: "CREATE TABLE half (x); THIS IS NOT SQL" }
+    const broken: Migration = {
+      version: migrations.length + 1,
+      name: "broken",
+      sql: "CREATE TABLE half (x); THIS IS NOT SQL",
+    }
     expect(() => migrated(filename, [...migrations, broken])).toThrow()
     const db = new Database(filename, { readonly: true })
     try {
@@ -93,7 +131,7 @@ describe("sqlite store: schema and migrations", () => {
     } finally {
       db.close()
     }
-    expect(migrated(filename, migrations)).toEqual([1])
+    expect(migrated(filename, migrations)).toEqual(released)
   })
 
   it("SPI: every statement the store reads with searches an index; none scans a table", () => {
@@ -135,11 +173,12 @@ describe("sqlite store: schema and migrations", () => {
       const planOf = (query: string) =>
         db
           .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${query}`)
-          .all("t1", "k")
+          .all(...["t1", "k", "m1"].slice(0, (query.match(/\?/g) ?? []).length))
           .map((row) => row.detail)
           .join("\n")
-      const [, findByEmail, findRestorable] = directoryQueries()
+      const [, findByEmail, emailHolder, findRestorable] = directoryQueries()
       expect(planOf(findByEmail ?? "")).toContain("members_by_email_key")
+      expect(planOf(emailHolder ?? "")).toMatch(/members_one_email|members_by_email_key/)
       expect(planOf(findRestorable ?? "")).toContain("members_by_restore_key")
     } finally {
       db.close()

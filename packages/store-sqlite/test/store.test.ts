@@ -112,7 +112,7 @@ describe("sqliteStore", () => {
     expect(await store.directory.get("m1")).toBeUndefined()
   })
 
-  it("SPI: a writer that waits longer than the busy timeout gets StoreError, not the driver's SQLITE_BUSY", async () => {
+  it("SPI: a writer that waits longer than the busy timeout gets StoreUnavailable, not the driver's SQLITE_BUSY, and may retry", async () => {
     const { store, filename } = freshStore()
     const holder = new Database(filename)
     holder.exec("BEGIN IMMEDIATE")
@@ -120,8 +120,7 @@ describe("sqliteStore", () => {
       const error = await rejection(
         store.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] }),
       )
-      expect(error).toBeInstanceOf(StoreError)
-      expect(error).toMatchObject({ _tag: "StoreError", operation: "events.append" })
+      expect(error).toMatchObject({ _tag: "StoreUnavailable", store: "sqlite", operation: "events.append" })
       expect(String(error.detail)).toContain("SQLITE_BUSY")
     } finally {
       holder.exec("ROLLBACK")
@@ -195,7 +194,9 @@ describe("sqliteStore({ readonly: true })", () => {
 
   it("SPI: a read-only open refuses a missing file and one that needs migrations, without creating or changing it", () => {
     const missing = freshFile()
-    expect(() => sqliteStore({ filename: missing, readonly: true })).toThrow(StoreError)
+    expect(() => sqliteStore({ filename: missing, readonly: true })).toThrow(
+      /sqlite store is unavailable during open/,
+    )
     expect(fs.existsSync(missing)).toBe(false)
     const empty = freshFile()
     new Database(empty).close()

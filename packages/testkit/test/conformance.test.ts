@@ -16,7 +16,17 @@ describe("runAdapterConformance", () => {
   it("C4: covers every concern the issue lists", () => {
     const concerns = new Set(conformanceCaseNames.map((name) => name.split("/")[0]))
     expect([...concerns].sort()).toEqual(
-      ["concurrency", "directory", "durability", "erasure", "events", "keys", "model", "store"].sort(),
+      [
+        "append",
+        "concurrency",
+        "directory",
+        "durability",
+        "erasure",
+        "events",
+        "keys",
+        "model",
+        "store",
+      ].sort(),
     )
   })
 

@@ -9,6 +9,7 @@ import type { Effect } from "effect"
 import type { LetheError } from "../errors.js"
 import type { MemberEvent } from "../member/events.js"
 import type { StoredEvent } from "../spi/event-store.js"
+import type { StoredKey } from "../spi/key-store.js"
 
 /** Where an event sits, for binding sealed values to it. */
 export interface EventPlace {
@@ -24,6 +25,11 @@ export interface EventPlace {
 export interface EventCodec {
   encode(event: MemberEvent, place: EventPlace): Effect.Effect<unknown, LetheError>
   decode(stored: StoredEvent): Effect.Effect<MemberEvent, LetheError>
+  /**
+   * The data keys `encode` minted and nobody stored yet: the append that
+   * carries the events sealed under them stores them in its transaction.
+   */
+  newKeys(): ReadonlyArray<StoredKey>
 }
 
 /**

@@ -10,7 +10,6 @@ import { v7 as newUuid } from "uuid"
 import { hashEvent } from "../audit/hash-chain.js"
 import type { AnonymizationWarning, DomainError, LetheError } from "../errors.js"
 import {
-  EmailTaken,
   ErasureIncomplete,
   InvalidCommand,
   MemberNotFound,
@@ -98,6 +97,7 @@ import type {
   UnsubscribeInput,
   WithdrawConsentInput,
 } from "./inputs.js"
+import { MemberCache } from "./member-cache.js"
 import type { ErasureReceipt } from "./receipt.js"
 import { receiptPayload } from "./receipt.js"
 import { fromStore } from "./store-call.js"
@@ -119,6 +119,15 @@ export interface LetheOptions {
    * a deterministic one in tests that compare two stores run side by side.
    */
   readonly newId?: () => string
+  /**
+   * How many members' states this instance keeps between operations, most
+   * recently used first (default 5,000; 0 keeps none). A kept state is never
+   * trusted as it is: each operation reads the events appended since (by any
+   * process) and folds them in, so deciding costs the same however long the
+   * member's history is. Kept states hold opened personal values in memory;
+   * erasure events remove them from the state as from the log.
+   */
+  readonly memberCache?: number
 }
 
 /** Lethe's operations as Effects. The Promise facade (`createLethe`) offers the same. */
@@ -325,12 +334,16 @@ const validate = (raw: () => unknown): Effect.Effect<MemberCommand, InvalidComma
 const millis = (date: Date | undefined): number | undefined =>
   date === undefined ? undefined : date.getTime()
 
-/** A loaded member: its decoded history, the state it folds to, its version and the hash of its last event. */
-interface Loaded {
-  readonly history: ReadonlyArray<RecordedEvent>
+/** A member as of a read: the state its events fold to, its version and the hash of its last event. */
+interface Current {
   readonly state: MemberState
   readonly version: number
   readonly head: string
+}
+
+/** A loaded member, with its decoded history when the operation asked for it. */
+interface Loaded extends Current {
+  readonly history?: ReadonlyArray<RecordedEvent>
 }
 
 /** What one execution appended, and erased. */
@@ -339,8 +352,8 @@ interface Executed {
   readonly state: MemberState
   readonly version: number
   readonly events: ReadonlyArray<MemberEvent>
-  /** The member's history up to and including what this execution appended. */
-  readonly history: ReadonlyArray<RecordedEvent>
+  /** The member's history up to and including what this execution appended, when asked for. */
+  readonly history?: ReadonlyArray<RecordedEvent>
   readonly warnings: ReadonlyArray<AnonymizationWarning>
   readonly erasure: ErasureReport | null
 }
@@ -394,23 +407,47 @@ export const makeLethe = (options: LetheOptions): LetheService => {
 
   const sealer = sealingCodec(store.keys, keyring)
 
-  /** Reads a member's stream and opens it: every event decoded beside its stored form, and the state. */
-  const load = (memberId: string, codec: EventCodec = sealer.session()): Effect.Effect<Loaded, LetheError> =>
+  const kept = new MemberCache<Current>(options.memberCache ?? 5_000)
+
+  /**
+   * A member's current state: the kept one with the events appended since
+   * folded in, or the whole stream read and folded. With `history`, the
+   * whole stream is read and every event returned decoded beside its stored form.
+   */
+  const load = (
+    memberId: string,
+    codec: EventCodec = sealer.session(),
+    options: { readonly history?: boolean } = {},
+  ): Effect.Effect<Loaded, LetheError> =>
     Effect.gen(function* () {
-      const stored = yield* fromStore("readStream", () => store.events.readStream(memberStream(memberId)))
+      const base = options.history === true ? undefined : kept.get(memberId)
+      const fromVersion = (base?.version ?? 0) + 1
+      const stored = yield* fromStore("readStream", () =>
+        store.events.readStream(memberStream(memberId), { fromVersion }),
+      )
       const history: Array<RecordedEvent> = []
-      let state = initialState
+      let state = base?.state ?? initialState
       for (const event of stored) {
         const decoded = yield* codec.decode(event)
-        history.push({ event: decoded, stored: event })
+        if (options.history === true) history.push({ event: decoded, stored: event })
         state = evolve(state, decoded)
       }
       const last = stored.at(-1)
-      return { history, state, version: last?.version ?? 0, head: last?.hash ?? "" }
+      const current = {
+        state,
+        version: last?.version ?? base?.version ?? 0,
+        head: last?.hash ?? base?.head ?? "",
+      }
+      if (state.exists) kept.set(memberId, current)
+      return options.history === true ? { ...current, history } : current
     })
 
-  const loadExisting = (memberId: string, codec?: EventCodec): Effect.Effect<Loaded, LetheError> =>
-    load(memberId, codec).pipe(
+  const loadExisting = (
+    memberId: string,
+    codec?: EventCodec,
+    options?: { readonly history?: boolean },
+  ): Effect.Effect<Loaded, LetheError> =>
+    load(memberId, codec, options).pipe(
       Effect.filterOrFail(
         (loaded) => loaded.state.exists,
         () => new MemberNotFound({ memberId }),
@@ -499,14 +536,17 @@ export const makeLethe = (options: LetheOptions): LetheService => {
           : [],
       )
       const member = memberRow(state, version, yield* emailKeyOf(state))
+      const keys = codec.newKeys()
       const appended = yield* fromStore("append", () =>
         store.events.append({
           streamId,
           expectedVersion: loaded.version === 0 ? "no_stream" : loaded.version,
           events: prepared,
           directory: { member, messages },
+          ...(keys.length === 0 ? {} : { keys }),
         }),
       )
+      kept.set(memberId, { state, version, head: prevHash })
       const firstPosition = appended.position - prepared.length + 1
       return prepared.map(
         (event, i): RecordedEvent => ({
@@ -518,38 +558,70 @@ export const makeLethe = (options: LetheOptions): LetheService => {
 
   /**
    * Runs commands on one member: load, decide, append; again from a fresh read
-   * when another writer moved the stream in between (optimistic concurrency).
-   * `check` decides only: it refuses exactly as the real run would, and writes nothing.
+   * when another writer moved the stream in between (optimistic concurrency),
+   * or minted the same key first.
+   * - `create`: the member may not exist yet (register, subscribe, import);
+   * - `fresh`: its id was minted just now, so its stream is not read (were it
+   *   there after all, the append conflicts and the retry reads it);
+   * - `check`: decides only: it refuses exactly as the real run would, and writes nothing;
+   * - `history`: the result carries the member's whole decoded history.
    */
   const execute = (
     memberId: string,
     commands: (loaded: Loaded) => Effect.Effect<ReadonlyArray<MemberCommand>, LetheError>,
     call: Call,
-    options: { readonly create?: boolean; readonly check?: boolean } = {},
-  ): Effect.Effect<Executed, LetheError> =>
-    Effect.gen(function* () {
-      const codec = sealer.session()
-      const loaded =
-        options.create === true ? yield* load(memberId, codec) : yield* loadExisting(memberId, codec)
+    options: {
+      readonly create?: boolean
+      readonly fresh?: boolean
+      readonly check?: boolean
+      readonly history?: boolean
+    } = {},
+  ): Effect.Effect<Executed, LetheError> => {
+    let attempts = 0
+    return Effect.gen(function* () {
+      const first = attempts++ === 0
+      const reading = sealer.session()
+      const wanted = { history: options.history === true }
+      const loaded: Loaded =
+        options.fresh === true && first
+          ? { state: initialState, version: 0, head: "", ...(wanted.history ? { history: [] } : {}) }
+          : options.create === true || options.fresh === true
+            ? yield* load(memberId, reading, wanted)
+            : yield* loadExisting(memberId, reading, wanted)
+      // A member with no event has no key: new keys are minted without asking the store first.
+      const codec = loaded.version === 0 ? sealer.session({ newMember: first }) : reading
       const at = yield* now
       const batch = yield* commands(loaded)
       const decided = decideAll(loaded, batch, { now: at, actor: call.actor, config })
       if (Either.isLeft(decided)) return yield* Effect.fail(decided.left)
       const { state, events, warnings } = decided.right
-      const unchanged = { memberId, version: loaded.version, history: loaded.history, warnings }
-      if (options.check === true) return { ...unchanged, state, events, erasure: null }
+      const unchanged = { memberId, version: loaded.version, warnings }
+      if (options.check === true)
+        return {
+          ...unchanged,
+          ...(loaded.history === undefined ? {} : { history: loaded.history }),
+          state,
+          events,
+          erasure: null,
+        }
       const appended =
         events.length === 0 ? [] : yield* append(memberId, loaded, state, events, call, at, codec)
       const erasure = yield* shredAfter(memberId, state, batch, events, at)
       return {
         ...unchanged,
+        ...(loaded.history === undefined ? {} : { history: [...loaded.history, ...appended] }),
         state,
         version: loaded.version + appended.length,
         events,
-        history: [...loaded.history, ...appended],
         erasure,
       }
-    }).pipe(Effect.retry({ times: retries, while: (error) => error._tag === "ConcurrencyConflict" }))
+    }).pipe(
+      Effect.retry({
+        times: retries,
+        while: (error) => error._tag === "ConcurrencyConflict" || error._tag === "KeyExists",
+      }),
+    )
+  }
 
   /**
    * Destroys the data keys an erasure calls for, redacts what they sealed, and
@@ -604,7 +676,12 @@ export const makeLethe = (options: LetheOptions): LetheService => {
         return yield* Effect.fail(
           new ErasureIncomplete({ memberId, detail: `keys still live: ${stillLive.join(", ")}` }),
         )
-      const stored = yield* fromStore("readStream", () => store.events.readStream(streamId))
+      // Only the events holding values sealed under these keys: the check costs the same
+      // however long the member's activity history is.
+      const stored =
+        keyIds.length === 0
+          ? []
+          : yield* fromStore("readStream", () => store.events.readStream(streamId, { sealedUnder: keyIds }))
       const wanted = new Set(keyIds)
       const leftover = stored
         .filter((e) => redactSealedValues(e.data, wanted).redacted > 0)
@@ -657,19 +734,6 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     },
     source: toSource(input.source),
   })
-
-  const ensureEmailFree = (tenantId: string, email: string | undefined): Effect.Effect<void, LetheError> =>
-    email === undefined
-      ? Effect.void
-      : lookupKey(tenantId, email).pipe(
-          Effect.flatMap((key) => fromStore("findByEmail", () => store.directory.findByEmail(tenantId, key))),
-          Effect.flatMap((rows) => {
-            const taken = rows[0]
-            return taken === undefined
-              ? Effect.void
-              : Effect.fail(new EmailTaken({ tenantId, memberId: taken.memberId }))
-          }),
-        )
 
   const request =
     (tag: "RequestErasure" | "RequestAccess") =>
@@ -772,9 +836,11 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     Effect.gen(function* () {
       const format = yield* validateFormat(input.format)
       // Recorded and read in one step: the document shows the log exactly as of its own DataExported.
-      const executed = yield* execute(memberId, () => recordExport(format, input.requestId), callOf(input))
+      const executed = yield* execute(memberId, () => recordExport(format, input.requestId), callOf(input), {
+        history: true,
+      })
       const exported = executed.events.find((e) => e._tag === "DataExported")
-      const document = memberExport(executed.history, executed.state, {
+      const document = memberExport(executed.history ?? [], executed.state, {
         exportedAt: exported?.at ?? (yield* now),
         requestId: input.requestId ?? null,
         otherSystems: config.otherSystems,
@@ -932,10 +998,10 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       Effect.gen(function* () {
         const memberId = newId()
         const command = yield* validate(() => registerCommand(memberId, input))
-        yield* ensureEmailFree(input.tenantId, input.personal.email)
+        // The e-mail is checked by the store, in the append (EmailTaken names who holds it).
         return result(
           yield* execute(memberId, () => Effect.succeed([command]), callOf(input, input.source), {
-            create: true,
+            fresh: true,
           }),
         )
       }),
@@ -1125,7 +1191,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       Effect.gen(function* () {
         const owner = yield* fromStore("messageOwner", () => store.directory.messageOwner(messageId))
         if (owner === undefined) return yield* Effect.fail(new MessageNotFound({ messageId }))
-        const { history, state } = yield* load(owner.memberId)
+        const { history = [], state } = yield* load(owner.memberId, undefined, { history: true })
         let proof: Omit<MessageProof, "memberStatus"> | undefined
         for (const { event: decoded, stored: event } of history) {
           if (decoded._tag === "MessageSent" && decoded.messageId === messageId)
@@ -1155,7 +1221,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       }),
     erasureReceipt: (memberId) =>
       Effect.gen(function* () {
-        const { history, state } = yield* loadExisting(memberId)
+        const { history = [], state } = yield* loadExisting(memberId, undefined, { history: true })
         const stored = history.map((recorded) => recorded.stored)
         let erasedAt = 0
         let erasedBy = ""

@@ -7,24 +7,52 @@
  */
 import { Effect } from "effect"
 import type { LetheError } from "../errors.js"
-import { ConcurrencyConflict, KeyDestroyed, KeyExists, StoreError } from "../errors.js"
+import {
+  ConcurrencyConflict,
+  EmailTaken,
+  KeyDestroyed,
+  KeyExists,
+  StoreError,
+  StoreUnavailable,
+} from "../errors.js"
 
 const hasTag = (error: unknown, tag: string): error is Record<string, unknown> =>
   typeof error === "object" && error !== null && "_tag" in error && error._tag === tag
 
-/** Adapter failures become Lethe's errors; a driver's own error never leaks. */
+/**
+ * Adapter failures become Lethe's errors; a driver's own error never leaks.
+ * The errors an adapter may reject with (`ConcurrencyConflict`, `EmailTaken`,
+ * `KeyExists`, `KeyDestroyed`, `StoreError`, `StoreUnavailable`) pass through
+ * unchanged; anything else becomes a `StoreError` naming `operation`.
+ */
 export const storeFailure = (operation: string, error: unknown): LetheError => {
-  if (error instanceof ConcurrencyConflict || error instanceof KeyExists || error instanceof KeyDestroyed)
+  if (
+    error instanceof ConcurrencyConflict ||
+    error instanceof EmailTaken ||
+    error instanceof KeyExists ||
+    error instanceof KeyDestroyed ||
+    error instanceof StoreError ||
+    error instanceof StoreUnavailable
+  )
     return error
-  if (error instanceof StoreError) return error
   if (hasTag(error, "ConcurrencyConflict"))
     return new ConcurrencyConflict({
       streamId: String(error.streamId),
       expected: typeof error.expected === "number" ? error.expected : String(error.expected),
       actual: Number(error.actual),
     })
+  if (hasTag(error, "EmailTaken"))
+    return new EmailTaken({ tenantId: String(error.tenantId), memberId: String(error.memberId) })
   if (hasTag(error, "KeyExists")) return new KeyExists({ keyId: String(error.keyId) })
   if (hasTag(error, "KeyDestroyed")) return new KeyDestroyed({ keyId: String(error.keyId) })
+  if (hasTag(error, "StoreUnavailable"))
+    return new StoreUnavailable({
+      store: String(error.store),
+      operation: String(error.operation),
+      detail: String(error.detail),
+    })
+  if (hasTag(error, "StoreError"))
+    return new StoreError({ operation: String(error.operation), detail: String(error.detail) })
   return new StoreError({ operation, detail: error instanceof Error ? error.message : String(error) })
 }
 

@@ -110,6 +110,7 @@ export const refusalReasons = (error: LetheError): ReadonlyArray<string> | undef
     case "InvalidCommand":
     case "ConcurrencyConflict":
     case "StoreError":
+    case "StoreUnavailable":
     case "KeyDestroyed":
     case "KeyExists":
     case "IntegrityError":

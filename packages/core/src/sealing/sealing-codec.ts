@@ -10,11 +10,11 @@ import { Effect, ParseResult, Schema } from "effect"
 import type { EventCodec, EventPlace } from "../app/codec.js"
 import { fromStore } from "../app/store-call.js"
 import type { LetheError } from "../errors.js"
-import { IntegrityError, KeyDestroyed, KeyExists, StoreError } from "../errors.js"
+import { IntegrityError, KeyDestroyed, StoreError } from "../errors.js"
 import type { PersonalCategory } from "../member/events.js"
 import { MemberEvent, PersonalCategory as PersonalCategorySchema } from "../member/events.js"
 import type { StoredEvent } from "../spi/event-store.js"
-import type { KeyStore } from "../spi/key-store.js"
+import type { KeyStore, StoredKey } from "../spi/key-store.js"
 import { isSealedValue } from "../spi/sealed-value.js"
 import type { Keyring } from "./keyring.js"
 import { dataKeyId, seal, unseal } from "./seal.js"
@@ -44,8 +44,16 @@ const isCategory = Schema.is(PersonalCategorySchema)
  * another process for longer than one command.
  */
 export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
-  session: (): EventCodec => {
+  /**
+   * `newMember`: the member's stream was empty when read, so it has no key
+   * yet; keys are minted without asking the store first. Were one there after
+   * all, the append storing the new key fails with `KeyExists`, and the
+   * command runs again with a fresh session.
+   */
+  session: (options: { readonly newMember?: boolean } = {}): EventCodec => {
     const cache = new Map<string, Uint8Array | null>()
+    /** Keys minted by this session, by id, not stored yet. */
+    const minted = new Map<string, StoredKey>()
 
     /** The key to open values under `keyId`, or null when it was destroyed or never existed. */
     const openingKey = (keyId: string): Effect.Effect<Uint8Array | null, LetheError> =>
@@ -63,17 +71,20 @@ export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
         return key
       })
 
-    /** The key to seal with: the live one, or a new one minted now; never one replacing a destroyed key. */
+    /**
+     * The key to seal with: the live one, or a new one minted now and kept in
+     * `minted` for the append to store; never one replacing a destroyed key.
+     */
     const sealingKey = (
       place: EventPlace,
       category: PersonalCategory,
-      attempt = 0,
     ): Effect.Effect<{ readonly keyId: string; readonly key: Uint8Array }, LetheError> =>
       Effect.gen(function* () {
         const keyId = dataKeyId(place.memberId, category)
         const cached = cache.get(keyId)
         if (cached !== undefined && cached !== null) return { keyId, key: cached }
-        const entry = yield* fromStore("keys.get", () => keys.get(keyId))
+        const entry =
+          options.newMember === true ? undefined : yield* fromStore("keys.get", () => keys.get(keyId))
         if (entry?._tag === "Destroyed") return yield* Effect.fail(new KeyDestroyed({ keyId }))
         if (entry?._tag === "Live") {
           cache.delete(keyId)
@@ -82,29 +93,21 @@ export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
         }
         const key = new Uint8Array(randomBytes(32))
         const wrapped = yield* fromStore("wrapKey", () => keyring.wrapKey(key, keyId))
-        const created = yield* fromStore("keys.put", () =>
-          keys.put({
-            keyId,
-            tenantId: place.tenantId,
-            memberId: place.memberId,
-            category,
-            wrappedKey: wrapped.wrapped,
-            kekId: wrapped.kekId,
-            createdAt: place.recordedAt,
-          }),
-        ).pipe(
-          Effect.as(true),
-          // Another writer minted it first: use theirs.
-          Effect.catchTag("KeyExists", () =>
-            attempt < 2 ? Effect.succeed(false) : Effect.fail(new KeyExists({ keyId })),
-          ),
-        )
-        if (!created) return yield* sealingKey(place, category, attempt + 1)
+        minted.set(keyId, {
+          keyId,
+          tenantId: place.tenantId,
+          memberId: place.memberId,
+          category,
+          wrappedKey: wrapped.wrapped,
+          kekId: wrapped.kekId,
+          createdAt: place.recordedAt,
+        })
         cache.set(keyId, key)
         return { keyId, key }
       })
 
     return {
+      newKeys: () => [...minted.values()],
       encode: (event, place) =>
         Effect.gen(function* () {
           const encoded = yield* encodeEvent(event).pipe(

@@ -252,23 +252,22 @@ export const directoryCases = {
   },
 
   "directory/find-by-email": {
-    title: "findByEmail finds the active members of the tenant by e-mail key, in memberId order",
+    title: "findByEmail finds the active member of the tenant holding the e-mail key, and no other",
     run: async ({ withStore }) =>
       withStore(async (store) => {
         await writeRows(store, [
           memberRow("m2", { emailKey: "shared" }),
-          memberRow("m1", { emailKey: "shared" }),
           memberRow("m3", { emailKey: "shared", tenantId: "t2" }),
-          forgottenRow("m4", { emailKey: "shared" }),
+          forgottenRow("m4", { emailKey: "shared", tenantId: "t3" }),
           memberRow("m5", { emailKey: "other" }),
-          memberRow("m6", { emailKey: "shared", status: "anonymized" }),
-          memberRow("m7", { emailKey: "shared", status: "purged" }),
+          memberRow("m6", { emailKey: "shared", status: "anonymized", tenantId: "t4" }),
+          memberRow("m7", { emailKey: "shared", status: "purged", tenantId: "t5" }),
         ])
         const found = await store.directory.findByEmail("t1", "shared")
-        expect(ids(found)).toEqual(["m1", "m2"])
-        expect(found[0]).toEqual(memberRow("m1", { emailKey: "shared" }))
+        expect(found).toEqual([memberRow("m2", { emailKey: "shared" })])
         expect(ids(await store.directory.findByEmail("t2", "shared"))).toEqual(["m3"])
-        expect(await store.directory.findByEmail("t3", "shared")).toEqual([])
+        for (const tenant of ["t3", "t4", "t5", "t6"])
+          expect(await store.directory.findByEmail(tenant, "shared")).toEqual([])
         expect(await store.directory.findByEmail("t1", "nobody")).toEqual([])
         expect(await store.directory.findByEmail("t1", "SHARED")).toEqual([])
       }),

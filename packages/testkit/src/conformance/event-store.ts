@@ -291,6 +291,70 @@ export const eventStoreCases = {
       }),
   },
 
+  "events/read-stream-sealed-under": {
+    title:
+      "readStream with sealedUnder returns, whole and in order, only the events holding a value sealed under one of the key ids",
+    run: async ({ withStore }) =>
+      withStore(async (store) => {
+        await append(store, "s", "no_stream", [
+          newEvent({ email: sealed("k1"), name: sealed("k2", "identity") }),
+          newEvent({ kind: "visit" }),
+          newEvent({ nested: [{ deeper: sealed("k2", "identity") }] }),
+          newEvent({ lookalike: { _tag: "Sealed", keyId: "k1" } }),
+          newEvent({ details: sealed("k3", "activity") }),
+        ])
+        await append(store, "other", "no_stream", [newEvent({ v: sealed("k1") })])
+        const all = await store.events.readStream("s")
+        const versions = async (sealedUnder: ReadonlyArray<string>, fromVersion?: number) =>
+          (
+            await store.events.readStream("s", {
+              sealedUnder,
+              ...(fromVersion === undefined ? {} : { fromVersion }),
+            })
+          ).map((e) => e.version)
+        expect(await store.events.readStream("s", { sealedUnder: ["k2"] })).toEqual([all[0], all[2]])
+        expect(await versions(["k1"])).toEqual([1])
+        expect(await versions(["k1", "k3"])).toEqual([1, 5])
+        expect(await versions(["k2"], 2)).toEqual([3])
+        expect(await versions([])).toEqual([])
+        expect(await versions(["unknown"])).toEqual([])
+        await store.events.redact("s", ["k2"])
+        expect(await versions(["k2"])).toEqual([])
+        expect(await versions(["k1", "k2"])).toEqual([1])
+      }),
+  },
+
+  "events/read-stream-sealed-under-any-shape": {
+    title: "readStream with sealedUnder agrees with the model for any JSON shape, before and after redact",
+    run: async ({ withStore, check }) => {
+      const keyIds = ["k0", "k1", "k2", "k3"]
+      await check(
+        fc.asyncProperty(
+          fc.array(sealedTree(keyIds), { minLength: 1, maxLength: 6 }),
+          fc.subarray(keyIds),
+          fc.subarray(keyIds),
+          (datas, wanted, destroyed) =>
+            withStore(async (store) => {
+              await append(
+                store,
+                "s",
+                "no_stream",
+                datas.map((d) => newEvent(d)),
+              )
+              const holding = (list: ReadonlyArray<unknown>) =>
+                list.flatMap((d, i) => (eraseModel(d, new Set(wanted))[1] > 0 ? [i + 1] : []))
+              const read = async () =>
+                (await store.events.readStream("s", { sealedUnder: wanted })).map((e) => e.version)
+              expect(await read()).toEqual(holding(datas))
+              await store.events.redact("s", destroyed)
+              expect(await read()).toEqual(holding(datas.map((d) => eraseModel(d, new Set(destroyed))[0])))
+            }),
+        ),
+        20,
+      )
+    },
+  },
+
   "events/read-all-empty": {
     title: "readAll of an empty log is an empty, done page whose next is `after`",
     run: async ({ withStore }) =>

@@ -8,6 +8,7 @@
  */
 import type { LetheStore } from "@lethe/core"
 import { describe, it } from "vitest"
+import { appendRuleCases } from "./append-rules.js"
 import type { CaseGroup, ConformanceCase, PropertySettings } from "./case.js"
 import { makeCaseContext } from "./case.js"
 import { concurrencyCases } from "./concurrency.js"
@@ -22,6 +23,7 @@ import { modelCases } from "./model.js"
 /** The cases by concern, in the order they are registered. */
 const groups = {
   "event store": eventStoreCases,
+  "append rules": appendRuleCases,
   "optimistic concurrency": concurrencyCases,
   "key store": keyStoreCases,
   directory: directoryCases,
@@ -34,6 +36,7 @@ const groups = {
 /** The stable name of a conformance case, e.g. `"concurrency/twenty-no-stream"`. */
 export type ConformanceCaseName =
   | keyof typeof eventStoreCases
+  | keyof typeof appendRuleCases
   | keyof typeof concurrencyCases
   | keyof typeof keyStoreCases
   | keyof typeof directoryCases

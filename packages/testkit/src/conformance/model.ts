@@ -26,7 +26,15 @@ import type { CaseGroup } from "./case.js"
 import { retentionQueries } from "./directory.js"
 import { allPages, pageThrough, wholeLog } from "./fixtures.js"
 import type { TestClock } from "./world.js"
-import { comparableEvent, comparableKeys, openLethe, outcomeOf, testClock, worldStart } from "./world.js"
+import {
+  comparableEvent,
+  comparableKeys,
+  counterIds,
+  openLethe,
+  outcomeOf,
+  testClock,
+  worldStart,
+} from "./world.js"
 
 const actors = { admin: adminActor, guest: staff("staff-guest") } as const
 type ActorName = keyof typeof actors
@@ -468,6 +476,12 @@ const act = (lethe: LetheClient, memberId: string, action: Action, now: number):
 interface Side {
   readonly lethe: LetheClient
   readonly store: LetheStore
+  /**
+   * Every instance over `store`, `lethe` first; steps take turns on them, as
+   * processes sharing one database would, so each instance's kept member
+   * states must follow what the others append.
+   */
+  readonly instances: ReadonlyArray<LetheClient>
 }
 
 /** The reference side, and what the run has created so far. */
@@ -477,6 +491,8 @@ interface Model {
   /** Member ids in the order they were created (on the reference). */
   readonly members: Array<string>
   readonly messages: Array<string>
+  /** Steps run so far: the next runs on the adapter side's instance `turn % instances.length`. */
+  turn: number
 }
 
 /** A member id that no instance ever mints. */
@@ -570,7 +586,8 @@ class StepCommand implements fc.AsyncCommand<Model, Side> {
       return
     }
     const expected = await outcomeOf(() => perform(model.reference.lethe, this.step, model))
-    const actual = await outcomeOf(() => perform(real.lethe, this.step, model))
+    const instance = real.instances[model.turn++ % real.instances.length] ?? real.lethe
+    const actual = await outcomeOf(() => perform(instance, this.step, model))
     expect(comparable(actual), `${describeStep(this.step)} on the adapter vs the memory reference`).toEqual(
       comparable(expected),
     )
@@ -684,11 +701,23 @@ export const modelCases = {
           async (commands) => {
             const clock = testClock()
             const referenceStore = memoryStore()
-            const reference: Side = { lethe: await openLethe(referenceStore, clock), store: referenceStore }
+            // The reference keeps no member state between operations: it reads every stream whole.
+            const referenceLethe = await openLethe(referenceStore, clock, { memberCache: 0 })
+            const reference: Side = {
+              lethe: referenceLethe,
+              store: referenceStore,
+              instances: [referenceLethe],
+            }
             const store = await open()
-            const real: Side = { lethe: await openLethe(store, clock), store }
+            // Two instances on the adapter, minting from one id sequence as the reference does.
+            const newId = counterIds()
+            const instances = [
+              await openLethe(store, clock, { newId }),
+              await openLethe(store, clock, { newId }),
+            ] as const
+            const real: Side = { lethe: instances[0], store, instances }
             try {
-              const model: Model = { reference, clock, members: [], messages: [] }
+              const model: Model = { reference, clock, members: [], messages: [], turn: 0 }
               for (const step of prelude) await new StepCommand(step).run(model, real)
               await fc.asyncModelRun(() => ({ model, real }), commands)
               expect(await observe(real, model), "the adapter's answers at the end of the run").toEqual(
@@ -696,6 +725,7 @@ export const modelCases = {
               )
               await expectChainsVerify(store, model.members)
             } finally {
+              // One store under both instances: closing the first closes it.
               await Promise.allSettled([reference.lethe.close(), real.lethe.close()])
             }
           },

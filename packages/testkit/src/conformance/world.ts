@@ -48,14 +48,22 @@ export const counterIds = (): (() => string) => {
   }
 }
 
-/** A Lethe over `store` with the suite's clock, counter ids and fixed secret. */
-export const openLethe = (store: LetheStore, clock: TestClock, options: { readonly retries?: number } = {}) =>
+/**
+ * A Lethe over `store` with the suite's clock, counter ids (or the `newId`
+ * given, to share one sequence between instances) and fixed secret.
+ */
+export const openLethe = (
+  store: LetheStore,
+  clock: TestClock,
+  options: { readonly retries?: number; readonly memberCache?: number; readonly newId?: () => string } = {},
+) =>
   createLethe({
     store,
     keyring: keyringFromSecret(conformanceSecret),
     clock: clock.now,
-    newId: counterIds(),
+    newId: options.newId ?? counterIds(),
     ...(options.retries === undefined ? {} : { retries: options.retries }),
+    ...(options.memberCache === undefined ? {} : { memberCache: options.memberCache }),
   })
 
 /** How an operation ended, as plain data: its result, or its error's `_tag` and data. */
