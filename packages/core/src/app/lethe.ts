@@ -306,30 +306,30 @@ const toSource = (source: SourceInput): Source => (typeof source === "string" ? 
 const sourceLabel = (source: Source | undefined): string =>
   source === undefined ? "api" : source.tag === undefined ? source.kind : `${source.kind}:${source.tag}`
 
-const decodeCommand = Schema.decodeUnknown(MemberCommandSchema)
+const decodeCommand = Schema.decodeUnknownEither(MemberCommandSchema)
 
 /** Validates a raw command against its Schema: `InvalidCommand` with the explanation, never a throw. */
-const validate = (raw: () => unknown): Effect.Effect<MemberCommand, InvalidCommand> =>
-  Effect.try({
-    try: raw,
-    catch: (e) =>
+const validate = (raw: () => unknown): Effect.Effect<MemberCommand, InvalidCommand> => {
+  let command: unknown
+  try {
+    command = raw()
+  } catch (e) {
+    return Effect.fail(
       new InvalidCommand({ command: "input", issues: e instanceof Error ? e.message : String(e) }),
-  }).pipe(
-    Effect.flatMap((command) =>
-      decodeCommand(command).pipe(
-        Effect.mapError(
-          (e) =>
-            new InvalidCommand({
-              command:
-                typeof command === "object" && command !== null && "_tag" in command
-                  ? String(command._tag)
-                  : "command",
-              issues: ParseResult.TreeFormatter.formatErrorSync(e),
-            }),
-        ),
-      ),
-    ),
+    )
+  }
+  const decoded = decodeCommand(command)
+  if (Either.isRight(decoded)) return Effect.succeed(decoded.right)
+  return Effect.fail(
+    new InvalidCommand({
+      command:
+        typeof command === "object" && command !== null && "_tag" in command
+          ? String(command._tag)
+          : "command",
+      issues: ParseResult.TreeFormatter.formatErrorSync(decoded.left),
+    }),
   )
+}
 
 const millis = (date: Date | undefined): number | undefined =>
   date === undefined ? undefined : date.getTime()
@@ -454,18 +454,24 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       ),
     )
 
-  const emailKeyOf = (state: MemberState): Effect.Effect<string | null, LetheError> => {
-    const email = storedEmail(state)
-    if (email === undefined) return Effect.succeed(null)
-    return fromStore("blindIndexKey", () => keyring.blindIndexKey(state.tenantId)).pipe(
-      Effect.map((key) => emailIndex(key, email)),
+  /** Blind-index keys by tenant: the keyring derives the same key each time, so it is asked once. */
+  const blindKeys = new Map<string, Uint8Array>()
+  const blindIndexKey = (tenantId: string): Effect.Effect<Uint8Array, LetheError> => {
+    const known = blindKeys.get(tenantId)
+    if (known !== undefined) return Effect.succeed(known)
+    return fromStore("blindIndexKey", () => keyring.blindIndexKey(tenantId)).pipe(
+      Effect.tap((key) => Effect.sync(() => blindKeys.set(tenantId, key))),
     )
   }
 
+  const emailKeyOf = (state: MemberState): Effect.Effect<string | null, LetheError> => {
+    const email = storedEmail(state)
+    if (email === undefined) return Effect.succeed(null)
+    return blindIndexKey(state.tenantId).pipe(Effect.map((key) => emailIndex(key, email)))
+  }
+
   const lookupKey = (tenantId: string, email: string): Effect.Effect<string, LetheError> =>
-    fromStore("blindIndexKey", () => keyring.blindIndexKey(tenantId)).pipe(
-      Effect.map((key) => emailIndex(key, email)),
-    )
+    blindIndexKey(tenantId).pipe(Effect.map((key) => emailIndex(key, email)))
 
   /** Decides each command on the state the previous one left; all or nothing. */
   const decideAll = (

@@ -10,9 +10,9 @@ import {
   createPrivateKey,
   createPublicKey,
   hkdfSync,
-  randomBytes,
   sign,
 } from "node:crypto"
+import { randomBytesPooled } from "./random.js"
 
 /** A data key wrapped (encrypted) under a key-encryption key. */
 export interface WrappedKey {
@@ -91,7 +91,7 @@ export const keyringFromSecret = (secret: string | Uint8Array, kekId = "secret-v
       return key
     },
     wrapKey: async (dataKey, keyId) => {
-      const iv = randomBytes(12)
+      const iv = randomBytesPooled(12)
       const cipher = createCipheriv(aesGcm, kek, iv).setAAD(Buffer.from(keyId))
       const body = Buffer.concat([cipher.update(dataKey), cipher.final(), cipher.getAuthTag()])
       return { kekId, wrapped: Buffer.concat([iv, body]).toString("base64") }

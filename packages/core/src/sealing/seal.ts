@@ -6,9 +6,10 @@
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto"
+import { createCipheriv, createDecipheriv, createHash } from "node:crypto"
 import type { PersonalCategory } from "../member/events.js"
 import type { SealedValue } from "../spi/sealed-value.js"
+import { randomBytesPooled } from "./random.js"
 
 /** The id of a member's data key for a category. One key per (member, category), never reissued. */
 export const dataKeyId = (memberId: string, category: PersonalCategory): string =>
@@ -36,7 +37,7 @@ export const seal = (
   plaintext: string,
   place: SealPlace,
 ): SealedValue => {
-  const iv = randomBytes(12)
+  const iv = randomBytesPooled(12)
   const cipher = createCipheriv("aes-256-gcm", key, iv).setAAD(aad(place))
   const ciphertext = Buffer.concat([
     cipher.update(plaintext, "utf8"),

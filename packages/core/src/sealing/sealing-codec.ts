@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { randomBytes } from "node:crypto"
-import { Effect, ParseResult, Schema } from "effect"
+import { Effect, Either, ParseResult, Schema } from "effect"
 import type { EventCodec, EventPlace } from "../app/codec.js"
 import { fromStore } from "../app/store-call.js"
 import type { LetheError } from "../errors.js"
@@ -15,8 +14,10 @@ import type { PersonalCategory } from "../member/events.js"
 import { MemberEvent, PersonalCategory as PersonalCategorySchema } from "../member/events.js"
 import type { StoredEvent } from "../spi/event-store.js"
 import type { KeyStore, StoredKey } from "../spi/key-store.js"
+import type { SealedValue } from "../spi/sealed-value.js"
 import { isSealedValue } from "../spi/sealed-value.js"
 import type { Keyring } from "./keyring.js"
+import { randomBytesPooled } from "./random.js"
 import { dataKeyId, seal, unseal } from "./seal.js"
 
 /** Where an event type keeps personal values: a record of fields, all of one category. */
@@ -33,8 +34,8 @@ const personalRecord = (
   }
 }
 
-const encodeEvent = Schema.encode(MemberEvent)
-const decodeEvent = Schema.decodeUnknown(MemberEvent)
+const encodeEvent = Schema.encodeEither(MemberEvent)
+const decodeEvent = Schema.decodeUnknownEither(MemberEvent)
 const isCategory = Schema.is(PersonalCategorySchema)
 
 /**
@@ -91,7 +92,7 @@ export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
           const key = yield* openingKey(keyId)
           if (key !== null) return { keyId, key }
         }
-        const key = new Uint8Array(randomBytes(32))
+        const key = new Uint8Array(randomBytesPooled(32))
         const wrapped = yield* fromStore("wrapKey", () => keyring.wrapKey(key, keyId))
         minted.set(keyId, {
           keyId,
@@ -106,95 +107,151 @@ export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
         return { keyId, key }
       })
 
+    /** The personal record of `data` sealed under `key`; a value that is not clear text fails. */
+    const sealRecord = (
+      data: Record<string, unknown>,
+      personal: { readonly field: "fields" | "details"; readonly category: PersonalCategory },
+      values: Record<string, unknown>,
+      place: EventPlace,
+      sealing: { readonly keyId: string; readonly key: Uint8Array },
+    ): Effect.Effect<unknown, LetheError> => {
+      const sealed: Record<string, unknown> = {}
+      for (const name of Object.keys(values)) {
+        const value = values[name]
+        if (typeof value !== "string")
+          return Effect.fail(
+            new StoreError({ operation: "encode", detail: `${personal.field}.${name} is not a clear value` }),
+          )
+        sealed[name] = seal(sealing.key, sealing.keyId, personal.category, value, {
+          streamId: place.streamId,
+          version: place.version,
+          path: `${personal.field}.${name}`,
+        })
+      }
+      return Effect.succeed({ ...data, [personal.field]: sealed })
+    }
+
     return {
       newKeys: () => [...minted.values()],
-      encode: (event, place) =>
-        Effect.gen(function* () {
-          const encoded = yield* encodeEvent(event).pipe(
-            Effect.mapError(
-              (e) =>
-                new StoreError({ operation: "encode", detail: ParseResult.TreeFormatter.formatErrorSync(e) }),
-            ),
+      // Synchronous wherever the key is at hand: one Effect per event, not one per step.
+      encode: (event, place) => {
+        const encoded = encodeEvent(event)
+        if (Either.isLeft(encoded))
+          return Effect.fail(
+            new StoreError({
+              operation: "encode",
+              detail: ParseResult.TreeFormatter.formatErrorSync(encoded.left),
+            }),
           )
-          const { _tag, ...data } = encoded as Record<string, unknown>
-          const personal = personalRecord(event)
-          if (personal === undefined) return data
-          const values = (data[personal.field] ?? {}) as Record<string, unknown>
-          if (Object.keys(values).length === 0) return data
-          const { keyId, key } = yield* sealingKey(place, personal.category)
-          const sealed: Record<string, unknown> = {}
+        const { _tag, ...data } = encoded.right as Record<string, unknown>
+        const personal = personalRecord(event)
+        if (personal === undefined) return Effect.succeed(data)
+        const values = (data[personal.field] ?? {}) as Record<string, unknown>
+        if (Object.keys(values).length === 0) return Effect.succeed(data)
+        const keyId = dataKeyId(place.memberId, personal.category)
+        const cached = cache.get(keyId)
+        if (cached !== undefined && cached !== null)
+          return sealRecord(data, personal, values, place, { keyId, key: cached })
+        return Effect.flatMap(sealingKey(place, personal.category), (sealing) =>
+          sealRecord(data, personal, values, place, sealing),
+        )
+      },
+      decode: (stored: StoredEvent) => {
+        const data = { ...(stored.data as Record<string, unknown>) }
+        const pending: Array<Effect.Effect<void, LetheError>> = []
+        for (const field of ["fields", "details"] as const) {
+          const values = data[field]
+          if (values === null || typeof values !== "object") continue
+          const opened: Record<string, unknown> = {}
           for (const [name, value] of Object.entries(values)) {
-            if (typeof value !== "string")
-              return yield* Effect.fail(
-                new StoreError({
-                  operation: "encode",
-                  detail: `${personal.field}.${name} is not a clear value`,
+            const now = openValueNow(stored, `${field}.${name}`, value)
+            if (now === undefined)
+              pending.push(
+                Effect.map(openValue(stored, `${field}.${name}`, value), (v) => {
+                  opened[name] = v
                 }),
               )
-            sealed[name] = seal(key, keyId, personal.category, value, {
-              streamId: place.streamId,
-              version: place.version,
-              path: `${personal.field}.${name}`,
-            })
+            else if (Either.isLeft(now)) return Effect.fail(now.left)
+            else opened[name] = now.right
           }
-          return { ...data, [personal.field]: sealed }
-        }),
-      decode: (stored: StoredEvent) =>
-        Effect.gen(function* () {
-          const data = { ...(stored.data as Record<string, unknown>) }
-          for (const field of ["fields", "details"] as const) {
-            const values = data[field]
-            if (values === null || typeof values !== "object") continue
-            const opened: Record<string, unknown> = {}
-            for (const [name, value] of Object.entries(values)) {
-              opened[name] = yield* openValue(stored, `${field}.${name}`, value)
-            }
-            data[field] = opened
-          }
-          return yield* decodeEvent({ ...data, _tag: stored.type }).pipe(
-            Effect.mapError(
-              (e) =>
+          data[field] = opened
+        }
+        const finish = () => {
+          const decoded = decodeEvent({ ...data, _tag: stored.type })
+          return Either.isRight(decoded)
+            ? Effect.succeed(decoded.right)
+            : Effect.fail(
                 new IntegrityError({
                   streamId: stored.streamId,
                   version: stored.version,
-                  detail: ParseResult.TreeFormatter.formatErrorSync(e),
+                  detail: ParseResult.TreeFormatter.formatErrorSync(decoded.left),
                 }),
-            ),
-          )
-        }),
+              )
+        }
+        return pending.length === 0 ? finish() : Effect.flatMap(Effect.all(pending), finish)
+      },
     }
 
-    function openValue(
+    /**
+     * A personal value opened without waiting, or undefined when its key must
+     * be fetched first (then `openValue` does it).
+     */
+    function openValueNow(
       stored: StoredEvent,
       path: string,
       value: unknown,
-    ): Effect.Effect<unknown, LetheError> {
+    ): Either.Either<unknown, LetheError> | undefined {
       if (isSealedValue(value)) {
-        return openingKey(value.keyId).pipe(
-          Effect.flatMap((key): Effect.Effect<unknown, LetheError> => {
-            if (key === null) return Effect.succeed({ _tag: "Erased", category: value.category })
-            return Effect.try({
-              try: () => unseal(key, value, { streamId: stored.streamId, version: stored.version, path }),
-              catch: (e) =>
-                new IntegrityError({
-                  streamId: stored.streamId,
-                  version: stored.version,
-                  detail: `${path}: ${e instanceof Error ? e.message : String(e)}`,
-                }),
-            })
-          }),
-        )
+        const key = cache.get(value.keyId)
+        if (key === undefined) return undefined
+        return key === null
+          ? Either.right({ _tag: "Erased", category: value.category })
+          : unsealed(stored, path, key, value)
       }
       if (value !== null && typeof value === "object" && "_tag" in value && value._tag === "Erased") {
         const category = "category" in value ? value.category : undefined
-        if (isCategory(category)) return Effect.succeed({ _tag: "Erased", category })
+        if (isCategory(category)) return Either.right({ _tag: "Erased", category })
       }
-      return Effect.fail(
+      return Either.left(
         new IntegrityError({
           streamId: stored.streamId,
           version: stored.version,
           detail: `${path}: not a personal value`,
         }),
+      )
+    }
+
+    function unsealed(
+      stored: StoredEvent,
+      path: string,
+      key: Uint8Array,
+      value: SealedValue,
+    ): Either.Either<unknown, LetheError> {
+      try {
+        return Either.right(unseal(key, value, { streamId: stored.streamId, version: stored.version, path }))
+      } catch (e) {
+        return Either.left(
+          new IntegrityError({
+            streamId: stored.streamId,
+            version: stored.version,
+            detail: `${path}: ${e instanceof Error ? e.message : String(e)}`,
+          }),
+        )
+      }
+    }
+
+    /** A personal value opened once its key is fetched (or known destroyed). */
+    function openValue(
+      stored: StoredEvent,
+      path: string,
+      value: unknown,
+    ): Effect.Effect<unknown, LetheError> {
+      if (!isSealedValue(value))
+        return Effect.suspend(() => openValueNow(stored, path, value) ?? Effect.die("unreachable"))
+      return Effect.flatMap(openingKey(value.keyId), (key) =>
+        key === null
+          ? Effect.succeed({ _tag: "Erased", category: value.category })
+          : unsealed(stored, path, key, value),
       )
     }
   },
