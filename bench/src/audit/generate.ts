@@ -1,28 +1,20 @@
 /**
- * Speed and memory of the audit (issue 7, DESIGN §5): a log of 1,000,000
- * events is generated as a `lethe export-log` file (realistic events of
- * 40,000 members, interleaved in time, with sealed and erased values and
- * valid hash chains), then audited in a fresh process the way `lethe audit
- * log.jsonl` does it, reporting events per second and peak memory. RSS is
- * sampled as the replay goes, to show memory stays flat as events grow once
- * every member has appeared.
+ * A realistic `lethe export-log` file for the audit case (DESIGN §5): the
+ * events of 40,000 members, interleaved day by day, with sealed and erased
+ * values and valid hash chains, and the members' key records at the end.
+ * Ciphertexts come from a pool, as sealing a million values for real would
+ * measure sealing, not the audit.
  *
- * Usage: node --conditions=@lethe/source --import tsx bench/audit.bench.ts [events]
+ * @module
  */
-import { execFileSync } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
 import { once } from "node:events"
-import { createWriteStream, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs"
-import { createRequire } from "node:module"
-import os, { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
-import { openLogFile } from "@lethe/cli"
+import { createWriteStream } from "node:fs"
 import type { EventMetadata, StoredEvent } from "@lethe/core"
-import { auditLog, dataKeyId, dayMs, hashEvent } from "@lethe/core"
-import { machine } from "./machine.js"
+import { dataKeyId, dayMs, hashEvent } from "@lethe/core"
 
-const members = 40_000
+/** Members in every generated log, whatever its length: a longer log has more events per member. */
+export const members = 40_000
 const start = Date.UTC(2025, 0, 1, 8)
 
 /** A pool of ciphertexts with their digests: sealing a million values for real would measure sealing, not the audit. */
@@ -172,8 +164,14 @@ const eventOf = (
   }
 }
 
+/** What `generate` wrote: the events, and when the last day of the log began. */
+export interface GeneratedLog {
+  readonly events: number
+  readonly lastAt: number
+}
+
 /** Writes `total` events of the members, day by day, each day every member once, as a log file. */
-const generate = async (file: string, total: number) => {
+export const generate = async (file: string, total: number): Promise<GeneratedLog> => {
   const out = createWriteStream(file)
   const write = async (line: string) => {
     if (!out.write(`${line}\n`)) await once(out, "drain")
@@ -234,118 +232,3 @@ const generate = async (file: string, total: number) => {
   await once(out, "finish")
   return { events: position, lastAt: start + Math.ceil(position / members) * dayMs }
 }
-
-/** The measured run, in a fresh process so that its peak memory is the audit's own. */
-const auditChild = async (file: string, asOf: number) => {
-  const samples: Array<{ events: number; rssMiB: number; heapUsedMiB: number }> = []
-  const log = await openLogFile(file)
-  const startedAt = process.hrtime.bigint()
-  const cpuBefore = process.cpuUsage()
-  const report = await auditLog(log.events, {
-    ...log.sources,
-    asOf: new Date(asOf),
-    progressEvery: 100_000,
-    onProgress: (p) => {
-      const memory = process.memoryUsage()
-      samples.push({ events: p.events, rssMiB: memory.rss / 2 ** 20, heapUsedMiB: memory.heapUsed / 2 ** 20 })
-    },
-  })
-  const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9
-  const cpu = process.cpuUsage(cpuBefore)
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6
-  process.stdout.write(
-    JSON.stringify({
-      seconds,
-      cpuSeconds,
-      eventsPerSecond: report.summary.events / seconds,
-      eventsPerCpuSecond: report.summary.events / cpuSeconds,
-      peakRssMiB: process.resourceUsage().maxRSS / 1024,
-      samples,
-      summary: report.summary,
-      clean: report.clean,
-      firstFindings: report.findings.slice(0, 3),
-    }),
-  )
-}
-
-const main = async () => {
-  const [mode, ...rest] = process.argv.slice(2)
-  if (mode === "--child") return auditChild(rest[0] as string, Number(rest[1]))
-  const total = Number(mode ?? 1_000_000)
-  const file = join(tmpdir(), `lethe-audit-bench-${process.pid}.jsonl`)
-  try {
-    const loadAverage = os.loadavg().map((l) => Math.round(l * 100) / 100)
-    const generatedAt = process.hrtime.bigint()
-    const { events, lastAt } = await generate(file, total)
-    const generateSeconds = Number(process.hrtime.bigint() - generatedAt) / 1e9
-    const bytes = statSync(file).size
-    process.stdout.write(
-      `generated ${events} events (${(bytes / 2 ** 20).toFixed(0)} MiB) in ${generateSeconds.toFixed(1)} s\n`,
-    )
-    const require = createRequire(import.meta.url)
-    const output = execFileSync(
-      process.execPath,
-      [
-        "--conditions=@lethe/source",
-        "--import",
-        pathToFileURL(require.resolve("tsx")).href,
-        fileURLToPath(import.meta.url),
-        "--child",
-        file,
-        String(lastAt + dayMs),
-      ],
-      { encoding: "utf8", maxBuffer: 1 << 26 },
-    )
-    const measured = JSON.parse(output) as {
-      seconds: number
-      cpuSeconds: number
-      eventsPerSecond: number
-      eventsPerCpuSecond: number
-      peakRssMiB: number
-      samples: ReadonlyArray<{ events: number; rssMiB: number; heapUsedMiB: number }>
-      summary: { events: number; streams: number; findings: number }
-      clean: boolean
-      firstFindings: ReadonlyArray<unknown>
-    }
-    if (!measured.clean)
-      throw new Error(`the generated log did not audit clean: ${JSON.stringify(measured.firstFindings)}`)
-    const date = new Date().toISOString()
-    const result = {
-      benchmark: "audit",
-      date,
-      machine: machine(),
-      log: { events, members, bytes, source: "lethe-log/1 file (the path of `lethe audit log.jsonl`)" },
-      generateSeconds,
-      audit: {
-        seconds: measured.seconds,
-        cpuSeconds: measured.cpuSeconds,
-        eventsPerSecond: Math.round(measured.eventsPerSecond),
-        // Wall time depends on what else the machine runs; CPU time much less.
-        eventsPerCpuSecond: Math.round(measured.eventsPerCpuSecond),
-        loadAverageAtStart: loadAverage,
-        peakRssMiB: Math.round(measured.peakRssMiB),
-        clean: measured.clean,
-        memoryAsEventsGrow: measured.samples.map((s) => ({
-          events: s.events,
-          rssMiB: Math.round(s.rssMiB),
-          heapUsedMiB: Math.round(s.heapUsedMiB),
-        })),
-      },
-    }
-    const out = join(dirname(fileURLToPath(import.meta.url)), "results", `audit-${date.slice(0, 10)}.json`)
-    mkdirSync(dirname(out), { recursive: true })
-    writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`)
-    process.stdout.write(
-      `audited ${measured.summary.events} events of ${measured.summary.streams} streams in ${measured.seconds.toFixed(1)} s (${measured.cpuSeconds.toFixed(1)} s of CPU): ${result.audit.eventsPerSecond} events/s (${result.audit.eventsPerCpuSecond} per CPU second), peak RSS ${result.audit.peakRssMiB} MiB\n`,
-    )
-    for (const s of result.audit.memoryAsEventsGrow)
-      process.stdout.write(
-        `  at ${String(s.events).padStart(9)} events: RSS ${s.rssMiB} MiB, heap ${s.heapUsedMiB} MiB\n`,
-      )
-    process.stdout.write(`written to ${out}\n`)
-  } finally {
-    rmSync(file, { force: true })
-  }
-}
-
-void main()

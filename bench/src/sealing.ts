@@ -2,6 +2,8 @@
  * Cost of sealing: one value sealed and opened (AES-256-GCM), and one
  * `PersonalDataRecorded` event encoded and decoded through the sealing codec
  * with its key cached for the operation, as the service does it.
+ *
+ * Not part of `npm run bench`; run it alone with `npm run sealing -w @lethe/bench`.
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
@@ -10,7 +12,8 @@ import type { MemberEvent } from "@lethe/core"
 import { keyringFromSecret, seal, sealingCodec, unseal } from "@lethe/core"
 import { memoryStore } from "@lethe/store-memory"
 import { Effect } from "effect"
-import { machine, summarize } from "./machine.js"
+import { machine } from "./machine.js"
+import { summarize } from "./measure.js"
 
 const rounds = 7
 const perRound = 5_000
@@ -84,6 +87,7 @@ const main = async () => {
   }
   const out = join(
     dirname(fileURLToPath(import.meta.url)),
+    "..",
     "results",
     `sealing-${result.date.slice(0, 10)}.json`,
   )
