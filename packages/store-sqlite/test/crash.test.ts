@@ -1,13 +1,20 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import type { StoredEvent } from "@lethe/core"
-import { describe, expect, it } from "vitest"
+import { afterEach, describe, expect, it } from "vitest"
 import { freshFile, open, wholeLog } from "./fixtures.js"
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url))
 const worker = fileURLToPath(new URL("./workers/batch-appender.ts", import.meta.url))
 const batchSize = 5_000
 const rounds = 4
+
+/** Appenders still running: killed after each test, so a failed or timed-out test leaves none behind. */
+const running = new Set<ChildProcess>()
+afterEach(() => {
+  for (const child of running) child.kill("SIGKILL")
+  running.clear()
+})
 
 interface Round {
   /** Batches the process reported done before it was killed. */
@@ -29,6 +36,7 @@ const killDuringBatch = (filename: string, round: number, atBatch: number, delay
       ["--conditions=@lethe/source", "--import", "tsx", worker, filename, String(round), String(batchSize)],
       { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
     )
+    running.add(child)
     let out = ""
     let err = ""
     let done = 0
@@ -61,6 +69,7 @@ const killDuringBatch = (filename: string, round: number, atBatch: number, delay
     })
     child.on("error", reject)
     child.on("exit", (code, signal) => {
+      running.delete(child)
       clearTimeout(timer)
       if (signal === "SIGKILL" && killing !== undefined) resolve(killing)
       else reject(new Error(`batch appender ended with ${code ?? signal} before the kill: ${err}`))
@@ -125,5 +134,6 @@ describe("sqlite store: a process killed during a batch append", () => {
       report.some((r, i) => r.inFlight && r.onDisk === (report[i - 1]?.onDisk ?? 0) + r.done),
       JSON.stringify(report),
     ).toBe(true)
-  }, 30_000)
+    // Four processes started and killed: generous, for a loaded machine; each is killed after 30 s anyway.
+  }, 180_000)
 })
