@@ -28,6 +28,10 @@ const source = Args.text({ name: "source" }).pipe(
 const optionalText = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.optional)
 const value = <A>(option: Option.Option<A>): A | undefined => Option.getOrUndefined(option)
+const schema = optionalText(
+  "schema",
+  "the PostgreSQL schema holding the Lethe tables, for a postgres:// source (default: lethe)",
+)
 
 const commandNames: ReadonlyArray<string> = ["audit", "export-log", "retention", "import", "demo"]
 
@@ -39,6 +43,7 @@ const commands = (run: Run) => {
     "audit",
     {
       source,
+      schema,
       format: Options.choice("format", reportFormats).pipe(
         Options.withDefault<ReportFormat>("text"),
         Options.withDescription("text for a terminal, json for tools, html for one self-contained page"),
@@ -59,6 +64,7 @@ const commands = (run: Run) => {
         auditCommand(
           {
             source: a.source,
+            schema: value(a.schema),
             format: a.format,
             out: value(a.out),
             graceDays: a.graceDays,
@@ -78,9 +84,10 @@ const commands = (run: Run) => {
     "export-log",
     {
       source,
+      schema,
       out: Options.text("out").pipe(Options.withDescription("the log file to write (.jsonl)")),
     },
-    (a) => run((io) => exportLogCommand({ source: a.source, out: a.out }, io)),
+    (a) => run((io) => exportLogCommand({ source: a.source, schema: value(a.schema), out: a.out }, io)),
   ).pipe(
     Command.withDescription(
       "Write the log, in global order, to a JSON Lines file that lethe audit reads without the database or any key. Sealed values stay sealed.",
@@ -91,6 +98,7 @@ const commands = (run: Run) => {
     "retention",
     {
       source,
+      schema,
       policies: optionalText(
         "policies",
         "JSON file with retention policies (an array, or { policies: [...] })",
@@ -105,7 +113,13 @@ const commands = (run: Run) => {
     (a) =>
       run((io) =>
         retentionCommand(
-          { source: a.source, policies: value(a.policies), dryRun: a.dryRun, format: a.format },
+          {
+            source: a.source,
+            schema: value(a.schema),
+            policies: value(a.policies),
+            dryRun: a.dryRun,
+            format: a.format,
+          },
           io,
         ),
       ),
@@ -120,8 +134,11 @@ const commands = (run: Run) => {
     {
       csv: Args.file({ name: "csv", exists: "yes" }).pipe(Args.withDescription("the CSV file of contacts")),
       db: Options.text("db").pipe(
-        Options.withDescription("the SQLite file to import into (created if absent)"),
+        Options.withDescription(
+          "the SQLite file (created if absent) or the postgres:// database (its schema created if absent) to import into",
+        ),
       ),
+      schema,
       tenant: Options.text("tenant").pipe(Options.withDescription("the tenant the contacts belong to")),
       restoreForgotten: Options.boolean("restore-forgotten").pipe(
         Options.withDescription("rows matching a member forgotten within the window restore it (R6)"),
@@ -134,7 +151,14 @@ const commands = (run: Run) => {
     (a) =>
       run((io) =>
         importCommand(
-          { csv: a.csv, db: a.db, tenant: a.tenant, restoreForgotten: a.restoreForgotten, actor: a.actor },
+          {
+            csv: a.csv,
+            db: a.db,
+            schema: value(a.schema),
+            tenant: a.tenant,
+            restoreForgotten: a.restoreForgotten,
+            actor: a.actor,
+          },
           io,
         ),
       ),

@@ -5,18 +5,29 @@
  * @module
  */
 import { existsSync, statSync } from "node:fs"
-import type { AuditSources, LetheStore, StoredEvent } from "@lethe/core"
+import type { AuditSources, StoredEvent } from "@lethe/core"
 import { auditSourcesOf, readAllEvents } from "@lethe/core"
 import { sqliteStore } from "@lethe/store-sqlite"
 import { CliError, reasonOf } from "./errors.js"
 import { openLogFile } from "./log-file.js"
+import type { OpenedStore } from "./postgres.js"
+import { isPostgresUrl, openPostgres } from "./postgres.js"
+
+export type { OpenedStore } from "./postgres.js"
+export { printable } from "./postgres.js"
 
 /** What `<source>` names. */
 export type SourceKind = "sqlite" | "postgres" | "log"
 
 /** The kind of source a `<source>` argument names, from its form alone. */
 export const sourceKind = (source: string): SourceKind =>
-  /^postgres(ql)?:\/\//i.test(source) ? "postgres" : /\.jsonl$/i.test(source) ? "log" : "sqlite"
+  isPostgresUrl(source) ? "postgres" : /\.jsonl$/i.test(source) ? "log" : "sqlite"
+
+/** How to open a source: read-only (a command that only reads), and the PostgreSQL schema (`--schema`). */
+export interface OpenOptions {
+  readonly readonly?: boolean
+  readonly schema?: string | undefined
+}
 
 /** A source opened for reading its log. */
 export interface LogSource {
@@ -35,37 +46,46 @@ const requireFile = (path: string, what: string): void => {
   if (!statSync(path).isFile()) throw CliError.io(`${path}: not a file`)
 }
 
-const postgresNotSupported = (source: string) =>
-  CliError.io(
-    `${source.replace(/\/\/[^@/]*@/, "//***@")}: PostgreSQL sources are not supported yet (no @lethe/store-postgres adapter); export the log with a build that has it, or audit a SQLite file or a .jsonl log`,
-  )
+/** `--schema` names a PostgreSQL schema: for any other source it is a mistake, said so. */
+const refuseSchema = (source: string, options: OpenOptions): void => {
+  if (options.schema !== undefined)
+    throw CliError.usage(`--schema ${options.schema}: only a postgres:// source has schemas, not ${source}`)
+}
 
-/**
- * Opens a SQLite file (never creating one) as a store, for the commands that
- * write (`demo`, `retention`, `import`) or, read-only, read through the SPI (`export-log`, `audit`).
- */
-export const openStore = (
-  source: string,
-  options: { readonly readonly?: boolean } = {},
-): { readonly store: LetheStore; readonly label: string } => {
-  const kind = sourceKind(source)
-  if (kind === "postgres") throw postgresNotSupported(source)
-  if (kind === "log") throw CliError.usage(`${source}: a log file can be audited, not opened as a store`)
-  requireFile(source, "SQLite file")
+/** Opens the SQLite file `filename` as a store; `mustExist` unless the command may create it. */
+export const openSqlite = (
+  filename: string,
+  options: { readonly readonly?: boolean; readonly mustExist?: boolean } = {},
+): OpenedStore => {
+  if (options.mustExist !== false) requireFile(filename, "SQLite file")
   try {
-    return {
-      store: sqliteStore({ filename: source, ...(options.readonly === true ? { readonly: true } : {}) }),
-      label: `sqlite:${source}`,
-    }
+    const store = sqliteStore({ filename, ...(options.readonly === true ? { readonly: true } : {}) })
+    return { store, label: `sqlite:${filename}`, close: () => store.close() }
   } catch (error) {
-    throw CliError.io(`cannot open ${source}: ${reasonOf(error)}`)
+    throw CliError.io(`cannot open ${filename}: ${reasonOf(error)}`)
   }
 }
 
+/**
+ * Opens a SQLite file (never creating one) or a PostgreSQL schema as a
+ * store: read-write for the commands that write (`retention`, `import`),
+ * read-only for those that only read (`export-log`, `audit`, a dry run).
+ * The caller calls `close()` when done (it also ends a PostgreSQL pool).
+ */
+export const openStore = async (source: string, options: OpenOptions = {}): Promise<OpenedStore> => {
+  const kind = sourceKind(source)
+  if (kind === "postgres")
+    return openPostgres(source, { readonly: options.readonly === true, schema: options.schema })
+  if (kind === "log") throw CliError.usage(`${source}: a log file can be audited, not opened as a store`)
+  refuseSchema(source, options)
+  return openSqlite(source, { readonly: options.readonly === true })
+}
+
 /** Opens `<source>` to read its log in global order, with the cross-checks it offers. */
-export const openLogSource = async (source: string): Promise<LogSource> => {
+export const openLogSource = async (source: string, options: OpenOptions = {}): Promise<LogSource> => {
   const kind = sourceKind(source)
   if (kind === "log") {
+    refuseSchema(source, options)
     requireFile(source, "log file")
     try {
       const log = await openLogFile(source)
@@ -81,14 +101,14 @@ export const openLogSource = async (source: string): Promise<LogSource> => {
       throw CliError.io(reasonOf(error))
     }
   }
-  // An audit only reads: the file is opened read-only, never migrated or switched to WAL.
-  const { store, label } = openStore(source, { readonly: true })
+  // An audit only reads: the source is opened read-only (a SQLite file is never migrated or switched to WAL).
+  const { store, label, close } = await openStore(source, { ...options, readonly: true })
   return {
     kind,
     label,
     events: readAllEvents(store.events),
     sources: auditSourcesOf(store),
     progress: () => null,
-    close: () => store.close(),
+    close,
   }
 }

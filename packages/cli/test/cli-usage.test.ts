@@ -64,8 +64,11 @@ describe("lethe: help and usage", () => {
   it.each([
     [["audit", "missing.db"], /missing\.db: no such SQLite file/],
     [["audit", "missing.jsonl"], /missing\.jsonl: no such log file/],
-    [["audit", "postgres://auditor:hunter2@db.example/lethe"], /PostgreSQL sources are not supported yet/],
-    [["export-log", "postgresql://localhost/lethe", "--out", "x.jsonl"], /not supported yet/],
+    [
+      ["audit", "postgres://auditor:hunter2@db.example/lethe"],
+      /cannot open postgres:\/\/auditor:\*\*\*@db\.example\/lethe \(schema lethe\): The postgres store is unavailable/,
+    ],
+    [["export-log", "postgresql://127.0.0.1:1/lethe", "--out", "x.jsonl"], /unavailable during open/],
   ])("I/O error %j: exit code 2, one line on stderr, no password echoed", async (args, reason) => {
     const run = await lethe(args, { cwd: work.dir })
     expect(run.code).toBe(2)

@@ -84,39 +84,64 @@ const isPool = (pool: PgPoolLike | PGliteLike): pool is PgPoolLike =>
 const asRows = (rows: ReadonlyArray<unknown>): ReadonlyArray<Record<string, unknown>> =>
   rows as ReadonlyArray<Record<string, unknown>>
 
+/** A client checked out of `pool`, listened to for errors, and how to give it back. */
+const checkout = async (pool: PgPoolLike) => {
+  const client = await pool.connect()
+  // A checked-out client that loses its connection emits "error"; without a listener Node would
+  // exit. The failed query rejects all the same, and that is what the caller sees.
+  const ignore = () => undefined
+  client.on?.("error", ignore)
+  const query: SqlClient["query"] = async (text, params = []) => ({
+    rows: (await client.query(text, [...params])).rows,
+  })
+  /** Back to the pool; `broken` makes the pool close it instead. */
+  const release = (broken?: boolean) => {
+    client.removeListener?.("error", ignore)
+    client.release(broken)
+  }
+  /**
+   * Back to the pool after `error`, if the connection survived it. Session-level advisory locks (the
+   * position mutex) taken before the error must not stay with a pooled connection.
+   */
+  const releaseAfter = async (error: unknown, cleanup: ReadonlyArray<string>) => {
+    if (isUnavailable(error)) return release(true)
+    try {
+      for (const statement of cleanup) await client.query(statement)
+      release()
+    } catch {
+      // The connection is broken: the pool must drop it, not hand it out again.
+      release(true)
+    }
+  }
+  return { query, release, releaseAfter }
+}
+
 const fromPool = (pool: PgPoolLike): Database => ({
-  query: async (text, params = []) => ({ rows: (await pool.query(text, [...params])).rows }),
+  // Not pool.query: it closes the connection after any error, so every refused append (a version
+  // conflict, a taken e-mail) would cost a new connection. A statement error leaves the session usable.
+  query: async (text, params = []) => {
+    const client = await checkout(pool)
+    try {
+      const result = await client.query(text, params)
+      client.release()
+      return result
+    } catch (error) {
+      await client.releaseAfter(error, ["SELECT pg_advisory_unlock_all()"])
+      throw error
+    }
+  },
   transaction: async (fn) => {
-    const client = await pool.connect()
-    // A checked-out client that loses its connection emits "error"; without a listener Node would
-    // exit. The failed query rejects all the same, and that is what the caller sees.
-    const ignore = () => undefined
-    client.on?.("error", ignore)
-    const release = (broken?: boolean) => {
-      client.removeListener?.("error", ignore)
-      client.release(broken)
-    }
-    const tx: SqlClient = {
-      query: async (text, params = []) => ({ rows: (await client.query(text, [...params])).rows }),
-    }
+    const client = await checkout(pool)
     try {
       // The version check reads the committed state after the stream lock: READ COMMITTED,
       // whatever the server's default.
       await client.query("BEGIN ISOLATION LEVEL READ COMMITTED")
-      const result = await fn(tx)
+      const result = await fn({ query: client.query })
       await client.query("COMMIT")
-      release()
+      client.release()
       return result
     } catch (error) {
-      try {
-        await client.query("ROLLBACK")
-        // Session-level advisory locks (the position mutex) must not stay with a pooled connection.
-        await client.query("SELECT pg_advisory_unlock_all()")
-        release()
-      } catch {
-        // The connection is broken: the pool must drop it, not hand it out again.
-        release(true)
-      }
+      await client.releaseAfter(error, ["ROLLBACK", "SELECT pg_advisory_unlock_all()"])
       throw error
     }
   },

@@ -37,15 +37,17 @@ export interface PostgresStoreOptions {
  * created and migrated if needed.
  *
  * - Atomicity: an append (its events, the version check and the directory
- *   update) is one transaction; appends to one stream take turns on an
+ *   update and its new keys) is one statement, so one transaction and one
+ *   round trip; appends to one stream take turns on an
  *   advisory lock, appends to different streams run in parallel.
  * - Order: positions are 1, 2, 3... without gaps from rejected appends, and
  *   `readAll` never returns an event while a transaction that could still
  *   commit a lower position is running, so a reader paging through the log
  *   skips nothing.
- * - Errors: a lost race is `ConcurrencyConflict`; every driver error is a
- *   `StoreError` naming the operation (a server that cannot be reached says
- *   "database unavailable (retry later)").
+ * - Errors: a lost race is `ConcurrencyConflict`, a taken e-mail
+ *   `EmailTaken`; a server that cannot be reached or a lost connection is
+ *   `StoreUnavailable`; any other driver error is a `StoreError` naming the
+ *   operation.
  *
  * Opening a schema that holds another program's tables, or whose Lethe schema
  * is newer than this package, rejects with `StoreError` and changes nothing.

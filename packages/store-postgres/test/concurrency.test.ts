@@ -218,7 +218,7 @@ describe(`postgres store on ${database.name}: ${writers} pooled writers through 
     })
     expect(conflicts.length, "writers on one member did conflict").toBeGreaterThan(0)
     expect(new Set(conflicts.map((c) => c.streamId))).toEqual(new Set([`member-${members.shared}`]))
-  }, 180_000)
+  }, 120_000)
 
   it(`C: ${commands} commands from ${writers} writers on members of their own: no lost event, versions 1..n, and no conflict at all (appends to different streams never wait for or refuse each other)`, async () => {
     const { conflicts, failed } = await runWriters({
@@ -229,7 +229,7 @@ describe(`postgres store on ${database.name}: ${writers} pooled writers through 
     })
     expect(conflicts).toEqual([])
     expect(failed).toEqual([])
-  }, 180_000)
+  }, 120_000)
 
   it(`C: baseline, ${commands / 4} commands from 1 writer (throughput only)`, async () => {
     const { conflicts } = await runWriters({
@@ -239,5 +239,5 @@ describe(`postgres store on ${database.name}: ${writers} pooled writers through 
       target: (i, w, m) => m.own[w]?.[i % 4] ?? "",
     })
     expect(conflicts).toEqual([])
-  }, 180_000)
+  }, 120_000)
 })

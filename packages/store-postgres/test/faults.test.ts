@@ -292,47 +292,60 @@ describe.skipIf(serverUrl === undefined)(`postgres store on server: connection f
  * `pool`, except that once armed, the first transaction that writes something
  * commits on the server and then fails as a connection lost before the reply
  * came back does ("Connection terminated unexpectedly", pg's message). A
- * transaction that wrote nothing (no transaction id assigned) passes.
- * Statements run outside a transaction (`pool.query`) while armed are run in
- * one, to see whether they wrote.
+ * transaction that wrote nothing (no transaction id assigned) passes. A
+ * statement run outside a transaction while armed (autocommit) is run in one,
+ * to see whether it wrote.
  */
 const losingCommitReplies = (pool: pg.Pool) => {
   let armed = false
   let fired = false
-  const lost = () => new Error("Connection terminated unexpectedly")
   const wrote = async (client: pg.PoolClient): Promise<boolean> =>
-    (await client.query("SELECT txid_current_if_assigned() AS xid")).rows[0]?.xid !== null
+    ((await client.query("SELECT txid_current_if_assigned() AS xid")).rows[0]?.xid ?? null) !== null
   const fire = () => {
     armed = false
     fired = true
-    return lost()
+    return new Error("Connection terminated unexpectedly")
   }
-  const wrap = (client: pg.PoolClient): PgPoolClientLike => ({
-    query: async (text, values) => {
-      if (armed && /^\s*COMMIT\b/i.test(text) && (await wrote(client))) {
-        await client.query(text, values)
-        throw fire()
-      }
-      return client.query(text, values)
-    },
-    release: (error) => client.release(error),
-    on: (event, listener) => client.on(event, listener),
-    removeListener: (event, listener) => client.removeListener(event, listener),
-  })
+  /** `text` committed on its own, then its reply lost if it wrote. */
+  const autocommit = async (client: pg.PoolClient, text: string, values?: Array<unknown>) => {
+    await client.query("BEGIN")
+    try {
+      const result = await client.query(text, values)
+      const writes = await wrote(client)
+      await client.query("COMMIT")
+      if (writes) throw fire()
+      return result
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined)
+      throw error
+    }
+  }
+  const wrap = (client: pg.PoolClient): PgPoolClientLike => {
+    let inTransaction = false
+    return {
+      query: async (text, values) => {
+        if (/^\s*BEGIN\b/i.test(text)) inTransaction = true
+        else if (/^\s*(COMMIT|ROLLBACK)\b/i.test(text)) {
+          const lose = armed && /^\s*COMMIT\b/i.test(text) && (await wrote(client))
+          inTransaction = false
+          if (lose) {
+            await client.query(text, values)
+            throw fire()
+          }
+        } else if (armed && !inTransaction) return autocommit(client, text, values)
+        return client.query(text, values)
+      },
+      release: (error) => client.release(error),
+      on: (event, listener) => client.on(event, listener),
+      removeListener: (event, listener) => client.removeListener(event, listener),
+    }
+  }
   const wrapped: PgPoolLike = {
     query: async (text, values) => {
       if (!armed) return pool.query(text, values)
       const client = await pool.connect()
       try {
-        await client.query("BEGIN")
-        const result = await client.query(text, values)
-        const writes = await wrote(client)
-        await client.query("COMMIT")
-        if (writes) throw fire()
-        return result
-      } catch (error) {
-        await client.query("ROLLBACK").catch(() => undefined)
-        throw error
+        return await autocommit(client, text, values)
       } finally {
         client.release()
       }

@@ -13,7 +13,7 @@ import { progressLine } from "../progress.js"
 import { renderHtml } from "../report/html.js"
 import { renderJson } from "../report/json.js"
 import { renderText } from "../report/text.js"
-import { openLogSource } from "../source.js"
+import { openLogSource, printable } from "../source.js"
 
 /** The report formats of `--format`. */
 export const reportFormats = ["text", "json", "html"] as const
@@ -22,6 +22,8 @@ export type ReportFormat = (typeof reportFormats)[number]
 /** What `lethe audit` is asked. */
 export interface AuditCommand {
   readonly source: string
+  /** The PostgreSQL schema of a `postgres://` source (default `lethe`). */
+  readonly schema?: string | undefined
   readonly format: ReportFormat
   readonly out: string | undefined
   readonly graceDays: number
@@ -106,7 +108,7 @@ export const auditCommand = async (command: AuditCommand, io: Io): Promise<numbe
     throw CliError.usage(`--grace-days ${command.graceDays}: expected a whole number of days, 0 or more`)
   const asOf = parseAsOf(command.asOf)
   const config = await readConfig(command.config)
-  const source = await openLogSource(command.source)
+  const source = await openLogSource(command.source, { schema: command.schema })
   const progress = progressLine(io.stderr, "auditing", "events", source.progress)
   let report: AuditReport
   try {
@@ -120,7 +122,7 @@ export const auditCommand = async (command: AuditCommand, io: Io): Promise<numbe
     })
   } catch (error) {
     if (error instanceof CliError) throw error
-    throw CliError.io(`cannot read ${command.source}: ${reasonOf(error)}`)
+    throw CliError.io(`cannot read ${printable(command.source)}: ${reasonOf(error)}`)
   } finally {
     progress.finish()
     await source.close()

@@ -8,10 +8,12 @@ import { CliError, ExitCode, reasonOf } from "../errors.js"
 import type { Io } from "../io.js"
 import { exportLog } from "../log-file.js"
 import { progressLine } from "../progress.js"
-import { openStore } from "../source.js"
+import { openStore, printable } from "../source.js"
 
 export interface ExportLogCommand {
   readonly source: string
+  /** The PostgreSQL schema of a `postgres://` source (default `lethe`). */
+  readonly schema?: string | undefined
   readonly out: string
 }
 
@@ -21,7 +23,7 @@ export const exportLogCommand = async (command: ExportLogCommand, io: Io): Promi
     throw CliError.usage(
       `--out ${command.out}: a log file's name ends in .jsonl, so lethe audit can tell it from a database`,
     )
-  const { store, label } = openStore(command.source, { readonly: true })
+  const { store, label, close } = await openStore(command.source, { readonly: true, schema: command.schema })
   const progress = progressLine(io.stderr, "exporting", "events")
   try {
     const summary = await exportLog(store, command.out, { source: label, onEvent: (n) => progress.update(n) })
@@ -31,8 +33,8 @@ export const exportLogCommand = async (command: ExportLogCommand, io: Io): Promi
   } catch (error) {
     progress.finish()
     if (error instanceof CliError) throw error
-    throw CliError.io(`cannot export ${command.source} to ${command.out}: ${reasonOf(error)}`)
+    throw CliError.io(`cannot export ${printable(command.source)} to ${command.out}: ${reasonOf(error)}`)
   } finally {
-    await store.close()
+    await close()
   }
 }

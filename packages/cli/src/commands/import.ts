@@ -7,15 +7,16 @@
  */
 import { readFile } from "node:fs/promises"
 import { createLethe } from "@lethe/core"
-import { sqliteStore } from "@lethe/store-sqlite"
 import { CliError, ExitCode, reasonOf } from "../errors.js"
 import type { Io } from "../io.js"
-import { openStore, sourceKind } from "../source.js"
+import { openSqlite, openStore, printable, sourceKind } from "../source.js"
 import { keyringFromEnvironment } from "./keyring.js"
 
 export interface ImportCommand {
   readonly csv: string
   readonly db: string
+  /** The PostgreSQL schema of a `postgres://` database (default `lethe`), created if absent. */
+  readonly schema?: string | undefined
   readonly tenant: string
   readonly restoreForgotten: boolean
   readonly actor: string
@@ -30,18 +31,15 @@ export const importCommand = async (command: ImportCommand, io: Io): Promise<num
   } catch (error) {
     throw CliError.io(`cannot read ${command.csv}: ${reasonOf(error)}`)
   }
-  // An import may start a new database; any other source must exist.
-  const { store } =
-    sourceKind(command.db) === "sqlite"
-      ? (() => {
-          try {
-            return { store: sqliteStore({ filename: command.db }) }
-          } catch (error) {
-            throw CliError.io(`cannot open ${command.db}: ${reasonOf(error)}`)
-          }
-        })()
-      : openStore(command.db)
-  const lethe = await createLethe({ store, keyring })
+  // An import may start a new database (a SQLite file, a PostgreSQL schema); a log file is refused.
+  const opened =
+    sourceKind(command.db) === "sqlite" && command.schema === undefined
+      ? openSqlite(command.db, { mustExist: false })
+      : await openStore(command.db, { schema: command.schema })
+  const lethe = await createLethe({ store: opened.store, keyring }).catch(async (error: unknown) => {
+    await opened.close()
+    throw error
+  })
   try {
     const report = await lethe.importCsv(text, {
       tenantId: command.tenant,
@@ -59,8 +57,9 @@ export const importCommand = async (command: ImportCommand, io: Io): Promise<num
     return report.rejected.length === 0 ? ExitCode.clean : ExitCode.findings
   } catch (error) {
     if (error instanceof CliError) throw error
-    throw CliError.io(`import into ${command.db} failed: ${reasonOf(error)}`)
+    throw CliError.io(`import into ${printable(command.db)} failed: ${reasonOf(error)}`)
   } finally {
     await lethe.close()
+    await opened.close()
   }
 }

@@ -12,11 +12,13 @@ import { Either, ParseResult, Schema } from "effect"
 import { CliError, ExitCode, reasonOf } from "../errors.js"
 import type { Io } from "../io.js"
 import { progressLine } from "../progress.js"
-import { openStore } from "../source.js"
+import { openStore, printable } from "../source.js"
 import { keyringFromEnvironment, secretVariable, unusedKeyring } from "./keyring.js"
 
 export interface RetentionCommand {
   readonly source: string
+  /** The PostgreSQL schema of a `postgres://` source (default `lethe`). */
+  readonly schema?: string | undefined
   readonly policies: string | undefined
   readonly dryRun: boolean
   readonly format: "text" | "json"
@@ -77,8 +79,12 @@ export const retentionCommand = async (command: RetentionCommand, io: Io): Promi
     command.dryRun && (process.env[secretVariable] ?? "") === ""
       ? unusedKeyring
       : keyringFromEnvironment("a retention run (not --dry-run)")
-  const { store } = openStore(command.source)
-  const lethe = await createLethe({ store, keyring })
+  // A dry run only reads: the source is opened read-only.
+  const opened = await openStore(command.source, { readonly: command.dryRun, schema: command.schema })
+  const lethe = await createLethe({ store: opened.store, keyring }).catch(async (error: unknown) => {
+    await opened.close()
+    throw error
+  })
   const progress = progressLine(io.stderr, command.dryRun ? "planning" : "retention", "members")
   try {
     const report = await lethe.runRetention({
@@ -91,8 +97,9 @@ export const retentionCommand = async (command: RetentionCommand, io: Io): Promi
     return report.failed.length === 0 ? ExitCode.clean : ExitCode.findings
   } catch (error) {
     progress.finish()
-    throw CliError.io(`retention on ${command.source} failed: ${reasonOf(error)}`)
+    throw CliError.io(`retention on ${printable(command.source)} failed: ${reasonOf(error)}`)
   } finally {
     await lethe.close()
+    await opened.close()
   }
 }
