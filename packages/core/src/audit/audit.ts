@@ -2,8 +2,12 @@
  * The audit (R35): replays a log in global order and proves, rule by rule,
  * that it holds, or names where it does not. It streams: for each stream it
  * keeps the member's state (folded with `evolve` from events decoded without
- * keys) and the head of its hash chain, never the events, so memory grows
- * with the number of members, not of events.
+ * keys, kept as `auditState` projects it) and the head of its hash chain,
+ * never the events, so memory grows with the number of members, not of
+ * events, nor with the length of each member's history.
+ *
+ * The loop is plain synchronous code per event: a log of a million events
+ * spends its time hashing and checking, not in allocation or in promises.
  *
  * @module
  */
@@ -19,12 +23,13 @@ import { evolve, initialState } from "../member/state.js"
 import type { StoredEvent } from "../spi/event-store.js"
 import type { KeyStore } from "../spi/key-store.js"
 import type { LetheStore } from "../spi/store.js"
+import { auditState, changesAuditState } from "./audit-state.js"
 import { checkEvent, latePurge, lateRequest, overdueRequest } from "./checks.js"
 import { decodeWithoutKeys } from "./decode.js"
 import type { AuditRule, Finding, FindingDraft } from "./findings.js"
 import { auditRules, isoOrNull } from "./findings.js"
 import type { ChainHead, ChainProblem } from "./hash-chain.js"
-import { checkLink, emptyChain } from "./hash-chain.js"
+import { checkLink } from "./hash-chain.js"
 
 /**
  * What the audit can cross-check besides the log. Both are optional: a check
@@ -143,19 +148,29 @@ interface Place {
   readonly position: number
 }
 
-/** What the audit keeps per stream: never an event. */
-interface StreamAudit {
+/**
+ * What the audit keeps per stream: never an event. Its fields change in
+ * place, so an event allocates nothing that outlives it; the stream is its
+ * own chain head.
+ */
+interface StreamAudit extends ChainHead {
   readonly streamId: string
-  head: ChainHead
+  /** The head of the chain: the version and hash of the last event. */
+  version: number
+  hash: string
+  /** The position of the last event. */
+  position: number
   state: MemberState
-  last: Place
-  /** Where each still-open request was made, for findings at the end of the log. */
-  readonly openRequests: Map<string, Place>
+  /** Where each still-open request was made, for findings at the end of the log; null while none. */
+  openRequests: Map<string, Place> | null
   /** Where the member was last forgotten. */
   forgotten: Place | null
   /** Categories erased by `PersonalDataErased`, whose keys must be gone; null while none. */
   erasedCategories: Set<string> | null
 }
+
+/** Where the stream's last event is. */
+const lastPlace = (stream: StreamAudit): Place => ({ version: stream.version, position: stream.position })
 
 /** What a timeline day counts. */
 export type TimelineKind = Exclude<keyof TimelineDay, "day">
@@ -179,30 +194,11 @@ const chainMessages: Readonly<Record<ChainProblem, string>> = {
   "wrong-stream": "the event is stored under another stream",
 }
 
-/**
- * The state the audit keeps: the same facts, without what no check reads
- * (sent message ids); a purged or anonymized member, which no later event may
- * change, keeps only its status and dates.
- */
-const compact = (state: MemberState): MemberState => {
-  if (state.status === "purged" || state.status === "anonymized")
-    return {
-      ...initialState,
-      exists: state.exists,
-      memberId: state.memberId,
-      tenantId: state.tenantId,
-      status: state.status,
-      registeredAt: state.registeredAt,
-      forgottenAt: state.forgottenAt,
-      anonymizedAt: state.anonymizedAt,
-      purgedAt: state.purgedAt,
-      requests: state.requests,
-    }
-  return state.messageIds.length === 0 ? state : { ...state, messageIds: [] }
-}
-
 const memberIdOf = (stream: StreamAudit): string =>
   stream.state.exists ? stream.state.memberId : stream.streamId.replace(/^member-/, "")
+
+const isAsync = <A>(items: AsyncIterable<A> | Iterable<A>): items is AsyncIterable<A> =>
+  Symbol.asyncIterator in items
 
 const retained: ReadonlySet<string> = retainedOnAnonymization
 
@@ -263,7 +259,7 @@ export const auditLog = async (
   }
 
   const chainFinding = (stream: StreamAudit, stored: StoredEvent, problem: ChainProblem): FindingDraft => {
-    const expected = stream.head.version + 1
+    const expected = stream.version + 1
     const missing = problem === "version-gap" && stored.version > expected
     return {
       rule: "hash-chain",
@@ -279,24 +275,27 @@ export const auditLog = async (
         storedStreamId: stored.streamId,
         type: stored.type,
         prevHash: stored.prevHash,
-        expectedPrevHash: stream.head.hash,
+        expectedPrevHash: stream.hash,
         hash: stored.hash,
       },
     }
   }
 
-  const afterEvent = (stream: StreamAudit, before: MemberState, event: MemberEvent, place: Place) => {
-    const after = evolve(before, event)
+  const afterEvent = (stream: StreamAudit, before: MemberState, event: MemberEvent) => {
+    // Most events change nothing the audit keeps: no fold, no copy.
+    const changes = changesAuditState(before, event)
+    const after = changes ? evolve(before, event) : before
     switch (event._tag) {
       case "ErasureRequested":
       case "AccessRequested":
         requestTotals[event._tag === "ErasureRequested" ? "erasure" : "access"] += 1
         mark(event.at, event._tag === "ErasureRequested" ? "erasureRequested" : "accessRequested")
-        stream.openRequests.set(event.requestId, place)
+        stream.openRequests ??= new Map()
+        stream.openRequests.set(event.requestId, lastPlace(stream))
         break
       case "Forgotten":
         mark(event.at, "forgotten")
-        stream.forgotten = place
+        stream.forgotten = lastPlace(stream)
         break
       case "Restored":
         mark(event.at, "restored")
@@ -304,7 +303,7 @@ export const auditLog = async (
       case "Purged": {
         mark(event.at, "purged")
         const late = latePurge(before, graceMs, { purgedAt: event.at })
-        if (late !== undefined) report(stream, place, event.at, late)
+        if (late !== undefined) report(stream, lastPlace(stream), event.at, late)
         break
       }
       case "Anonymized":
@@ -320,44 +319,55 @@ export const auditLog = async (
       default:
         break
     }
-    if (event._tag === "Forgotten" || event._tag === "Anonymized" || event._tag === "DataExported")
-      for (const requestId of stream.openRequests.keys()) {
+    const open = stream.openRequests
+    if (
+      open !== null &&
+      (event._tag === "Forgotten" || event._tag === "Anonymized" || event._tag === "DataExported")
+    )
+      for (const requestId of open.keys()) {
         const request = after.requests[requestId]
         if (request === undefined || request.fulfilledAt === null) continue
-        stream.openRequests.delete(requestId)
+        open.delete(requestId)
         const late = lateRequest(request)
-        if (late !== undefined) report(stream, place, event.at, late)
+        if (late !== undefined) report(stream, lastPlace(stream), event.at, late)
       }
     if (event._tag === "Restored") stream.forgotten = null
-    stream.state = compact(after)
+    if (changes) stream.state = auditState(after)
   }
 
-  for await (const stored of events) {
+  const auditEvent = (stored: StoredEvent) => {
     eventCount += 1
     lastPosition = stored.position
     let stream = streams.get(stored.streamId)
     if (stream === undefined) {
       stream = {
         streamId: stored.streamId,
-        head: emptyChain,
+        version: 0,
+        hash: "",
+        position: 0,
         state: initialState,
-        last: { version: 0, position: 0 },
-        openRequests: new Map(),
+        openRequests: null,
         forgotten: null,
         erasedCategories: null,
       }
       streams.set(stored.streamId, stream)
     }
-    const place: Place = { version: stored.version, position: stored.position }
-    const problem = checkLink(stream.streamId, stream.head, stored)
-    if (problem !== undefined) report(stream, place, stored.recordedAt, chainFinding(stream, stored, problem))
+    const problem = checkLink(stream.streamId, stream, stored)
+    if (problem !== undefined)
+      report(
+        stream,
+        { version: stored.version, position: stored.position },
+        stored.recordedAt,
+        chainFinding(stream, stored, problem),
+      )
     // Go on from the stored link, so one change is reported once, not at every later event.
-    stream.head = { version: stored.version, hash: stored.hash }
-    stream.last = place
+    stream.version = stored.version
+    stream.hash = stored.hash
+    stream.position = stored.position
 
     const decoded = decodeWithoutKeys(stored)
     if (Either.isLeft(decoded)) {
-      report(stream, place, stored.recordedAt, {
+      report(stream, lastPlace(stream), stored.recordedAt, {
         rule: "event-schema",
         requirements: ["R35"],
         message: `${stored.type} does not decode as a member event`,
@@ -368,26 +378,32 @@ export const auditLog = async (
       firstAt ??= event.at
       lastAt = Math.max(lastAt ?? event.at, event.at)
       if (clearValues.length > 0)
-        report(stream, place, event.at, {
+        report(stream, lastPlace(stream), event.at, {
           rule: "sealing",
           requirements: ["R29"],
           message: `${event._tag} stores ${clearValues.length} personal value(s) in clear`,
           evidence: { paths: clearValues },
         })
       if (event._tag === "MemberRegistered" && memberStream(event.memberId) !== stream.streamId)
-        report(stream, place, event.at, {
+        report(stream, lastPlace(stream), event.at, {
           rule: "lifecycle",
           requirements: ["R35"],
           message: `MemberRegistered for member ${event.memberId} in another member's stream`,
           evidence: { memberId: event.memberId },
         })
       const before = stream.state
-      for (const draft of checkEvent(before, event, config)) report(stream, place, event.at, draft)
-      afterEvent(stream, before, event, place)
+      const drafts = checkEvent(before, event, config)
+      for (let i = 0; i < drafts.length; i++)
+        report(stream, lastPlace(stream), event.at, drafts[i] as FindingDraft)
+      afterEvent(stream, before, event)
     }
     if (eventCount % progressEvery === 0)
       options.onProgress?.({ events: eventCount, position: lastPosition, done: false })
   }
+
+  // An array or other iterable in memory is read without a promise per event, as `for await` would read it.
+  if (isAsync(events)) for await (const stored of events) auditEvent(stored)
+  else for (const stored of events) auditEvent(stored)
 
   const members: Record<MemberStatus, number> = { active: 0, forgotten: 0, purged: 0, anonymized: 0 }
   let restricted = 0
@@ -397,7 +413,7 @@ export const auditLog = async (
     if (!state.exists) continue
     members[state.status] += 1
     if (state.restriction !== null) restricted += 1
-    for (const [requestId, place] of stream.openRequests) {
+    for (const [requestId, place] of stream.openRequests ?? []) {
       const request = state.requests[requestId]
       if (request === undefined || request.fulfilledAt !== null) continue
       open[request.kind] += 1
@@ -405,26 +421,26 @@ export const auditLog = async (
       if (overdue !== undefined) report(stream, place, request.dueBy, overdue)
     }
     const unpurged = latePurge(state, graceMs, { asOf })
-    if (unpurged !== undefined) report(stream, stream.forgotten ?? stream.last, null, unpurged)
+    if (unpurged !== undefined) report(stream, stream.forgotten ?? lastPlace(stream), null, unpurged)
   }
 
   if (options.streamVersion !== undefined)
     for (const stream of streams.values()) {
       const recorded = await options.streamVersion(memberIdOf(stream))
-      if (recorded === undefined || recorded === stream.head.version) continue
-      report(stream, stream.last, null, {
+      if (recorded === undefined || recorded === stream.version) continue
+      report(stream, lastPlace(stream), null, {
         rule: "hash-chain",
         requirements: ["R35"],
-        version: recorded > stream.head.version ? stream.head.version + 1 : stream.head.version,
+        version: recorded > stream.version ? stream.version + 1 : stream.version,
         message:
-          recorded > stream.head.version
-            ? `version ${stream.head.version + 1}${recorded > stream.head.version + 1 ? `..${recorded}` : ""} missing: the stream ends at version ${stream.head.version}, the directory says ${recorded}`
-            : `the stream goes on to version ${stream.head.version}, the directory says ${recorded}: events were appended outside Lethe`,
+          recorded > stream.version
+            ? `version ${stream.version + 1}${recorded > stream.version + 1 ? `..${recorded}` : ""} missing: the stream ends at version ${stream.version}, the directory says ${recorded}`
+            : `the stream goes on to version ${stream.version}, the directory says ${recorded}: events were appended outside Lethe`,
         evidence: {
-          problem: recorded > stream.head.version ? "stream-truncated" : "directory-behind",
-          streamVersion: stream.head.version,
+          problem: recorded > stream.version ? "stream-truncated" : "directory-behind",
+          streamVersion: stream.version,
           directoryVersion: recorded,
-          headHash: stream.head.hash,
+          headHash: stream.hash,
         },
       })
     }
@@ -447,7 +463,7 @@ export const auditLog = async (
       )
       if (live.length === 0) continue
       const erasedAt = state.status === "purged" ? state.purgedAt : state.anonymizedAt
-      report(stream, stream.last, erasedAt, {
+      report(stream, lastPlace(stream), erasedAt, {
         rule: "keys-destroyed",
         requirements: state.status === "purged" ? ["R29"] : ["R24", "R29"],
         message: `${erasedStatus ? `${state.status} member` : "member"} still has ${live.length} live data key(s) of erased data: ${live.map((k) => k.category).join(", ")}`,

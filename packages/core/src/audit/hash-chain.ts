@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto"
+import { createHash, hash } from "node:crypto"
 import type { EventMetadata, StoredEvent } from "../spi/event-store.js"
 import { isSealedValue } from "../spi/sealed-value.js"
 
@@ -26,6 +26,45 @@ const isDigested = (value: object): value is { readonly digest: string } =>
   "digest" in value &&
   typeof value.digest === "string"
 
+/** What `JSON.stringify` escapes in a string: quote, backslash, control characters, and surrogates (lone ones). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes.
+const escaped = /["\\\u0000-\u001f\ud800-\udfff]/
+
+/**
+ * `JSON.stringify` of a string. The audit quotes every string of every event,
+ * and most need no escape: quoting them in place spares a call into the
+ * runtime's serializer for each.
+ */
+const quote = (text: string): string => (escaped.test(text) ? JSON.stringify(text) : `"${text}"`)
+
+// The same few keys come back in every event: their JSON text is kept, up to a bound, so
+// memory stays flat whatever the log holds.
+const quotedKeys = new Map<string, string>()
+const quoteKey = (key: string): string => {
+  let quoted = quotedKeys.get(key)
+  if (quoted === undefined) {
+    quoted = quote(key)
+    if (quotedKeys.size < 1024 && key.length <= 64) quotedKeys.set(key, quoted)
+  }
+  return quoted
+}
+
+/**
+ * Sorts in place by UTF-16 code units, the order of `Array.prototype.sort`
+ * without a comparator (keys are distinct, so stability does not matter).
+ * An object's handful of keys sorts faster by insertion than through `sort`.
+ */
+const sortKeys = (keys: Array<string>): Array<string> => {
+  if (keys.length > 16) return keys.sort()
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string
+    let j = i - 1
+    for (; j >= 0 && (keys[j] as string) > key; j--) keys[j + 1] = keys[j] as string
+    keys[j + 1] = key
+  }
+  return keys
+}
+
 /**
  * JSON with sorted keys, and every sealed or erased value replaced by its digest.
  * Deterministic for equal inputs, whatever their key order. Keys sort by UTF-16
@@ -33,42 +72,65 @@ const isDigested = (value: object): value is { readonly digest: string } =>
  * are left out, as `JSON.stringify` leaves them out.
  */
 export const canonicalJson = (value: unknown): string => {
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null"
+  switch (typeof value) {
+    case "string":
+      return quote(value)
+    case "number":
+      // JSON.stringify's text for a number: its ToString when finite, else null.
+      return Number.isFinite(value) ? String(value) : "null"
+    case "boolean":
+      return value ? "true" : "false"
+    case "object":
+      break
+    default:
+      return JSON.stringify(value) ?? "null"
+  }
+  if (value === null) return "null"
   // Built by concatenation, not by arrays of entries: the audit hashes every event of a log.
   if (Array.isArray(value)) {
     let out = "["
     for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + canonicalJson(value[i])
     return `${out}]`
   }
-  if (isDigested(value)) return `{"$digest":${JSON.stringify(value.digest)}}`
+  if (isDigested(value)) return `{"$digest":${quote(value.digest)}}`
   const record = value as Readonly<Record<string, unknown>>
+  const keys = sortKeys(Object.keys(record))
   let out = "{"
-  let first = true
-  for (const key of Object.keys(record).sort()) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string
     const inner = record[key]
     if (inner === undefined) continue
-    out += `${first ? "" : ","}${JSON.stringify(key)}:${canonicalJson(inner)}`
-    first = false
+    out += `${out.length === 1 ? "" : ","}${quoteKey(key)}:${canonicalJson(inner)}`
   }
+  return `${out}}`
+}
+
+/** A field of the chained event, after a comma unless it is the first. */
+const chainedField = (out: string, quotedKey: string, value: unknown): string =>
+  value === undefined ? out : `${out}${out.length === 1 ? "" : ","}${quotedKey}:${canonicalJson(value)}`
+
+/**
+ * `canonicalJson` of the chained fields, without building the object: the keys
+ * are known, and written in their sorted order.
+ */
+const chainedJson = (event: ChainedFields): string => {
+  let out = "{"
+  out = chainedField(out, '"data"', event.data)
+  out = chainedField(out, '"metadata"', event.metadata)
+  out = chainedField(out, '"recordedAt"', event.recordedAt)
+  out = chainedField(out, '"streamId"', event.streamId)
+  out = chainedField(out, '"type"', event.type)
+  out = chainedField(out, '"version"', event.version)
   return `${out}}`
 }
 
 /** The hash of an event chained to `prevHash` (hex SHA-256). */
 export const hashEvent = (prevHash: string, event: ChainedFields): string =>
-  createHash("sha256")
-    .update(prevHash)
-    .update("\n")
-    .update(
-      canonicalJson({
-        streamId: event.streamId,
-        version: event.version,
-        type: event.type,
-        data: event.data,
-        metadata: event.metadata,
-        recordedAt: event.recordedAt,
-      }),
-    )
-    .digest("hex")
+  // One string hashed at once is the same UTF-8 bytes as its three parts in turn ("\n" never
+  // pairs with a surrogate), and the one-shot hash spares a Hash object per event.
+  typeof prevHash === "string"
+    ? hash("sha256", `${prevHash}\n${chainedJson(event)}`, "hex")
+    : createHash("sha256").update(prevHash).update("\n").update(chainedJson(event)).digest("hex")
 
 /** What can be wrong with one link of a stream's chain. */
 export type ChainProblem =
@@ -103,9 +165,11 @@ export const sealedDigestsMatch = (data: unknown): boolean => {
   if (isSealedValue(data))
     return (
       typeof data.ciphertext === "string" &&
-      createHash("sha256").update(Buffer.from(data.ciphertext, "base64")).digest("hex") === data.digest
+      hash("sha256", Buffer.from(data.ciphertext, "base64"), "hex") === data.digest
     )
-  return Object.values(data).every(sealedDigestsMatch)
+  const record = data as Readonly<Record<string, unknown>>
+  for (const key of Object.keys(record)) if (!sealedDigestsMatch(record[key])) return false
+  return true
 }
 
 /**
