@@ -15,7 +15,9 @@ import { referenceDigests, referenceHash, referenceJson } from "./audit-referenc
 const arbText = fc.oneof(
   fc.string({ unit: "binary", maxLength: 12 }),
   // Any UTF-16 code units: lone surrogates and control characters among them.
-  fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 8 }).map((units) => String.fromCharCode(...units)),
+  fc
+    .array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 8 })
+    .map((units) => String.fromCharCode(...units)),
   fc.string({ maxLength: 12 }),
   fc.constantFrom("at", "category", "fields", "_tag", "digest", "Ä", "a\u2028b", '"', "\\", "__proto__x"),
 )
