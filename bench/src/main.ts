@@ -7,7 +7,9 @@
  * Environment: `LETHE_PG_URL` (the PostgreSQL cases are skipped, with the
  * reason, without it), `LETHE_BENCH_QUICK=1` (a smoke run), and
  * `LETHE_BENCH_NOTE` (a sentence recorded with the run, e.g. what else the
- * machine was doing).
+ * machine was doing) and `LETHE_BENCH_CASES` (a comma-separated list of case
+ * names or their starts, e.g. `audit,append`: only those run, and the run is
+ * not published to docs/performance.md).
  *
  * @module
  */
@@ -66,8 +68,25 @@ const postgresLine = (postgres: PostgresAvailability): string =>
 
 const optional = <A>(work: () => Promise<A>): Promise<A | undefined> => work().catch(() => undefined)
 
+/** The cases `LETHE_BENCH_CASES` selects: every case when it is unset or empty. */
+const selectedCases = (wanted: string | undefined) => {
+  const names = (wanted ?? "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "")
+  if (names.length === 0) return cases
+  const unknown = names.filter((name) => !cases.some(([c]) => c.startsWith(name)))
+  if (unknown.length > 0)
+    throw new Error(
+      `LETHE_BENCH_CASES names no case: ${unknown.join(", ")} (cases: ${cases.map(([c]) => c).join(", ")})`,
+    )
+  return cases.filter(([c]) => names.some((name) => c.startsWith(name)))
+}
+
 const main = async (): Promise<number> => {
   const settings = settingsFromEnv()
+  const selected = selectedCases(process.env.LETHE_BENCH_CASES)
+  const partial = selected.length < cases.length
   const started = Date.now()
   const loadAtStart = loadAverage()
   const note = process.env.LETHE_BENCH_NOTE
@@ -88,7 +107,8 @@ const main = async (): Promise<number> => {
   const failures: Array<string> = []
   try {
     const context: BenchContext = { settings, dir, postgres, progress: say }
-    for (const [name, run] of cases) {
+    if (partial) say(`Cases: ${selected.map(([c]) => c).join(", ")} (LETHE_BENCH_CASES)`)
+    for (const [name, run] of selected) {
       say(`\n== ${name}`)
       try {
         figures.push(...(await run(context)))
@@ -105,6 +125,7 @@ const main = async (): Promise<number> => {
     benchmark: "lethe-side-by-side",
     date: new Date(started).toISOString(),
     quick: settings.quick,
+    ...(partial ? { cases: selected.map(([c]) => c) } : {}),
     ...(note === undefined ? {} : { note }),
     commit: commit(),
     machine: machine({
@@ -123,7 +144,8 @@ const main = async (): Promise<number> => {
   const markdown = renderMarkdown(run)
   say(`\n${markdown}`)
   say(`results written to ${writeResults(run)}`)
-  if (settings.quick) say("quick run: docs/performance.md left as it is (only full runs publish figures)")
+  if (settings.quick || partial)
+    say("quick or partial run: docs/performance.md left as it is (only full runs publish figures)")
   else say(`tables written to ${writePerformanceDoc(markdown)}`)
   const failed = figures.filter((f) => f.outcome.status === "failed").length + failures.length
   if (failed > 0) say(`${failed} figure(s) or case(s) FAILED: see above`)

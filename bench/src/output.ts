@@ -19,7 +19,7 @@ export const endMarker = "<!-- bench:end -->"
 /** Writes the run's JSON document; returns its path. */
 export const writeResults = (run: Run): string => {
   mkdirSync(resultsDir, { recursive: true })
-  const path = `${resultsDir}${run.date.slice(0, 10)}${run.quick ? "-quick" : ""}.json`
+  const path = `${resultsDir}${run.date.slice(0, 10)}${run.quick ? "-quick" : ""}${run.cases === undefined ? "" : "-partial"}.json`
   writeFileSync(path, `${JSON.stringify(run, null, 2)}\n`)
   return path
 }

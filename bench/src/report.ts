@@ -18,6 +18,8 @@ export interface Run {
   readonly benchmark: "lethe-side-by-side"
   readonly date: string
   readonly quick: boolean
+  /** The cases run when `LETHE_BENCH_CASES` chose some; absent when all ran. */
+  readonly cases?: ReadonlyArray<string>
   /** `LETHE_BENCH_NOTE`: what else the machine was doing, for instance. */
   readonly note?: string
   /** The commit measured, and whether the work tree had changes. */

@@ -14,8 +14,8 @@
  * @module
  */
 import { once } from "node:events"
-import type { ReadStream } from "node:fs"
-import { createReadStream, createWriteStream, statSync } from "node:fs"
+import { createWriteStream, statSync } from "node:fs"
+import { open } from "node:fs/promises"
 import type { AuditSources, KeyEntry, LetheStore, StoredEvent } from "@lethe/core"
 import { readAllEvents } from "@lethe/core"
 
@@ -141,6 +141,8 @@ const lineText = (bytes: Buffer, from: number, end: number): string =>
  * bytes before decoding each line: faster than `node:readline` for the
  * million-line files the audit reads. The lines of a chunk in hand are taken
  * synchronously (`take`), so only reading the next chunk costs a promise.
+ * Chunks may reuse one buffer: a line's start left at the end of a chunk is
+ * copied before the next is read.
  */
 class FileLines {
   #chunk: Buffer = Buffer.alloc(0)
@@ -179,7 +181,7 @@ class FileLines {
   async more(): Promise<void> {
     if (this.#from < this.#chunk.length) {
       const tail = this.#chunk.subarray(this.#from)
-      this.#rest = this.#rest === undefined ? tail : Buffer.concat([this.#rest, tail])
+      this.#rest = this.#rest === undefined ? Buffer.from(tail) : Buffer.concat([this.#rest, tail])
     }
     this.#chunk = Buffer.alloc(0)
     this.#from = 0
@@ -255,8 +257,38 @@ export interface LogFile {
  */
 export const openLogFile = async (file: string): Promise<LogFile> => {
   const total = statSync(file).size
-  const input: ReadStream = createReadStream(file, { highWaterMark: 1 << 20 })
-  const lines = new FileLines(input)
+  const handle = await open(file, "r")
+  let bytesRead = 0
+  let closed = false
+  const close = () => {
+    if (closed) return
+    closed = true
+    handle.close().catch(() => undefined)
+  }
+  // Two buffers for the whole file, taking turns: the next chunk is read while the lines of the
+  // last one are audited. (A new buffer per chunk would wait in the old generation, 1 MiB each,
+  // for a full garbage collection to free it.)
+  async function* chunks(): AsyncGenerator<Buffer> {
+    const buffers: ReadonlyArray<Buffer> = [Buffer.allocUnsafe(1 << 20), Buffer.allocUnsafe(1 << 20)]
+    const readInto = (buffer: Buffer) => {
+      const reading = handle.read(buffer, 0, buffer.length, null)
+      // Left unread when the audit stops early: its failure is nobody's.
+      reading.catch(() => undefined)
+      return reading
+    }
+    let turn = 0
+    let next = readInto(buffers[turn] as Buffer)
+    for (;;) {
+      const { bytesRead: read, buffer } = await next
+      if (read === 0) return
+      bytesRead += read
+      turn = 1 - turn
+      // The other buffer's chunk has been taken: its unfinished line, if any, was copied out.
+      next = readInto(buffers[turn] as Buffer)
+      yield buffer.subarray(0, read)
+    }
+  }
+  const lines = new FileLines(chunks())
   const parse = (text: string, line: number): unknown => {
     try {
       return JSON.parse(text) as unknown
@@ -268,10 +300,16 @@ export const openLogFile = async (file: string): Promise<LogFile> => {
       )
     }
   }
-  const first = await lines.next()
-  const header = first === null ? undefined : parse(first, 1)
+  let header: unknown
+  try {
+    const first = await lines.next()
+    header = first === null ? undefined : parse(first, 1)
+  } catch (error) {
+    close()
+    throw error
+  }
   if (!isRecord(header) || header.format !== logFormat) {
-    input.destroy()
+    close()
     throw new LogFileError(file, 1, `not a Lethe log (the first line must name the format "${logFormat}")`)
   }
   const members = new Map<string, MemberRecord>()
@@ -280,7 +318,7 @@ export const openLogFile = async (file: string): Promise<LogFile> => {
   const done: IteratorReturnResult<undefined> = { done: true, value: undefined }
   const finish = () => {
     finished = true
-    input.destroy()
+    close()
   }
   /** The next event among the lines in hand; `undefined` when more must be read first. */
   const step = (): IteratorResult<StoredEvent> | undefined => {
@@ -292,7 +330,8 @@ export const openLogFile = async (file: string): Promise<LogFile> => {
         return done
       }
       line += 1
-      if (text.trim() === "") continue
+      // A line of JSON starts with "{": only another one may be blank (a whole line to trim).
+      if (text.charCodeAt(0) !== 123 && text.trim() === "") continue
       const record = parse(text, line)
       if (!isRecord(record)) throw new LogFileError(file, line, "not a JSON object")
       if (isRecord(record.member) && typeof record.member.memberId === "string") {
@@ -375,6 +414,6 @@ export const openLogFile = async (file: string): Promise<LogFile> => {
           streamVersion: async (memberId) => members.get(memberId)?.streamVersion ?? undefined,
         }
       : {},
-    progress: () => ({ done: input.bytesRead, total }),
+    progress: () => ({ done: bytesRead, total }),
   }
 }

@@ -6,10 +6,10 @@
  */
 import { createHash } from "node:crypto"
 import type { EventMetadata, StoredEvent } from "@lethe/core"
-import { canonicalJson, hashEvent, sealedDigestsMatch } from "@lethe/core"
+import { canonicalJson, checkLink, hashEvent, sealedDigestsMatch } from "@lethe/core"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { referenceDigests, referenceHash, referenceJson } from "./audit-reference-hash.js"
+import { referenceCheckLink, referenceDigests, referenceHash, referenceJson } from "./audit-reference-hash.js"
 
 /** Strings with lone surrogates, escapes and non-ASCII text as well as plain ids. */
 const arbText = fc.oneof(
@@ -24,7 +24,26 @@ const arbText = fc.oneof(
 const arbNumber = fc.oneof(
   fc.integer(),
   fc.double(),
-  fc.constantFrom(0, -0, 1e21, 1.5e-7, Number.MAX_SAFE_INTEGER, 1_735_718_400_000),
+  fc.constantFrom(
+    0,
+    -0,
+    1e21,
+    -1e21,
+    1.5e-7,
+    2 ** 30,
+    -(2 ** 30),
+    2 ** 64,
+    Number.MAX_SAFE_INTEGER,
+    1_735_718_400_000,
+  ),
+  fc.integer({ min: 2 ** 30, max: Number.MAX_SAFE_INTEGER }),
+  fc.constantFrom(
+    999_999_999_999_999,
+    1_000_000_000_000_000,
+    9_007_199_254_740_991,
+    1_000_000_000,
+    1_000_001_000,
+  ),
 )
 const arbCiphertext = fc.uint8Array({ maxLength: 24 }).map((bytes) => Buffer.from(bytes).toString("base64"))
 /** A sealed value whose digest matches, or not, and its erased form. */
@@ -92,6 +111,24 @@ describe("hash chain: the optimized hashing", () => {
     fc.assert(
       fc.property(arbValue, (data) => {
         expect(sealedDigestsMatch(data)).toBe(referenceDigests(data))
+      }),
+      { numRuns: 2_000 },
+    )
+  })
+
+  it("R35: checkLink finds the problem the plain definition finds, hashes and digests checked in one walk", () => {
+    fc.assert(
+      fc.property(arbEvent, arbText, fc.boolean(), (unhashed, streamId, chained) => {
+        // Chained or not, hash kept or not: every problem a link may have.
+        const hash = referenceHash(unhashed.prevHash, unhashed)
+        const event = { ...unhashed, hash: chained ? hash : `${hash.slice(1)}0` }
+        const head = { version: event.version - 1, hash: event.prevHash }
+        for (const [id, h] of [
+          [event.streamId, head],
+          [streamId, head],
+          [event.streamId, { ...head, hash: "other" }],
+        ] as const)
+          expect(checkLink(id, h, event)).toBe(referenceCheckLink(id, h, event))
       }),
       { numRuns: 2_000 },
     )

@@ -21,6 +21,7 @@ import { Schema, SchemaAST } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { auditState, changesAuditState } from "../src/audit/audit-state.js"
+import { ChainHeads } from "../src/audit/chain-heads.js"
 import { compileGuard } from "../src/audit/type-guard.js"
 import { day, rechain, start } from "./audit-logs.js"
 import { referenceAuditLog, referenceCompact } from "./audit-reference.js"
@@ -292,6 +293,10 @@ const changed = (event: StoredEvent, what: string): StoredEvent => {
       return { ...event, version: event.version + 1 }
     case "prevHash":
       return { ...event, prevHash: "0".repeat(64) }
+    case "hash":
+      return { ...event, hash: event.hash.toUpperCase() }
+    case "no hash":
+      return { ...event, hash: "not a hash" }
     case "streamId":
       return { ...event, streamId: memberStream("m9") }
     case "data":
@@ -329,11 +334,16 @@ const arbTamper = (length: number): fc.Arbitrary<Tamper> => {
           return copy
         },
     ),
-    fc.tuple(index, fc.constantFrom("version", "prevHash", "streamId", "data", "ciphertext")).map(
-      ([i, what]): Tamper =>
-        (log) =>
-          log.map((e, j) => (j === i ? changed(e, what) : e)),
-    ),
+    fc
+      .tuple(
+        index,
+        fc.constantFrom("version", "prevHash", "hash", "no hash", "streamId", "data", "ciphertext"),
+      )
+      .map(
+        ([i, what]): Tamper =>
+          (log) =>
+            log.map((e, j) => (j === i ? changed(e, what) : e)),
+      ),
   )
 }
 
@@ -487,6 +497,38 @@ describe("audit: the optimized auditor", () => {
         },
       ),
       { numRuns: 1_000 },
+    )
+  })
+
+  it("R35: a chain head kept as bytes reads back as it was stored, and compares as ===", () => {
+    const hex = fc
+      .uint8Array({ minLength: 32, maxLength: 32 })
+      .map((bytes) => Buffer.from(bytes).toString("hex"))
+    const arbHash = fc.oneof(
+      hex,
+      hex.map((h) => h.toUpperCase()),
+      hex.map((h) => `${h.slice(0, 40)}g${h.slice(41)}`),
+      hex.map((h) => h.slice(1)),
+      fc.string({ maxLength: 70 }),
+      fc.constant(""),
+    )
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat({ max: 40 }), arbHash, arbHash), { maxLength: 60 }), (steps) => {
+        const heads = new ChainHeads()
+        const kept = new Map<number, string>()
+        for (const [n, hash, probe] of steps) {
+          // Slots are added as the audit meets streams: sometimes a new one, else one of those met.
+          const slot = n >= kept.size ? heads.add() : n
+          if (!kept.has(slot)) kept.set(slot, "")
+          expect(heads.get(slot)).toBe(kept.get(slot))
+          expect(heads.is(slot, probe)).toBe(probe === kept.get(slot))
+          expect(heads.is(slot, kept.get(slot) as string)).toBe(true)
+          heads.set(slot, hash)
+          kept.set(slot, hash)
+          expect(heads.get(slot)).toBe(hash)
+        }
+      }),
+      { numRuns: 500 },
     )
   })
 })

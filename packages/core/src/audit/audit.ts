@@ -24,12 +24,13 @@ import type { StoredEvent } from "../spi/event-store.js"
 import type { KeyStore } from "../spi/key-store.js"
 import type { LetheStore } from "../spi/store.js"
 import { auditState, changesAuditState } from "./audit-state.js"
+import { ChainHeads } from "./chain-heads.js"
 import { checkEvent, latePurge, lateRequest, overdueRequest } from "./checks.js"
 import { decodeWithoutKeys } from "./decode.js"
 import type { AuditRule, Finding, FindingDraft } from "./findings.js"
 import { auditRules, isoOrNull } from "./findings.js"
-import type { ChainHead, ChainProblem } from "./hash-chain.js"
-import { checkLink } from "./hash-chain.js"
+import type { ChainProblem } from "./hash-chain.js"
+import { linkProblem } from "./hash-chain.js"
 
 /**
  * What the audit can cross-check besides the log. Both are optional: a check
@@ -150,23 +151,39 @@ interface Place {
 
 /**
  * What the audit keeps per stream: never an event. Its fields change in
- * place, so an event allocates nothing that outlives it; the stream is its
- * own chain head.
+ * place, so an event allocates nothing that outlives it.
  */
-interface StreamAudit extends ChainHead {
+interface StreamAudit {
   readonly streamId: string
-  /** The head of the chain: the version and hash of the last event. */
+  /** Its head hash's slot in the audit's `ChainHeads`. */
+  readonly slot: number
+  /** The version of the last event: the head of the chain. */
   version: number
-  hash: string
   /** The position of the last event. */
   position: number
   state: MemberState
+  /** Whether `state` is this stream's own object, not shared with another stream (`initialState`). */
+  ownsState: boolean
   /** Where each still-open request was made, for findings at the end of the log; null while none. */
   openRequests: Map<string, Place> | null
   /** Where the member was last forgotten. */
   forgotten: Place | null
   /** Categories erased by `PersonalDataErased`, whose keys must be gone; null while none. */
   erasedCategories: Set<string> | null
+}
+
+/**
+ * Makes `next` (a new object) the stream's state. Once the stream has an
+ * object of its own, `next` is copied into it rather than replacing it: the
+ * replaced state would have outlived many young collections, been promoted,
+ * and have to be swept from the old generation.
+ */
+const keep = (stream: StreamAudit, next: MemberState): void => {
+  if (stream.ownsState) Object.assign(stream.state, next)
+  else {
+    stream.state = next
+    stream.ownsState = true
+  }
 }
 
 /** Where the stream's last event is. */
@@ -225,13 +242,15 @@ export const auditLog = async (
   const progressEvery = options.progressEvery ?? 10_000
 
   const streams = new Map<string, StreamAudit>()
+  const heads = new ChainHeads()
   const findings: Array<Finding> = []
   const byRule: Partial<Record<AuditRule, number>> = {}
   const timeline = new Map<number, Record<TimelineKind, number>>()
   let eventCount = 0
   let lastPosition = 0
-  let firstAt: number | null = null
-  let lastAt: number | null = null
+  // Fields, not variables of the closure: a time is no small integer, and each new value of a
+  // closure's variable would be a new number on the heap.
+  const span = { seen: false, firstAt: 0, lastAt: 0 }
   let messages = 0
   const requestTotals = { erasure: 0, access: 0 }
 
@@ -275,7 +294,7 @@ export const auditLog = async (
         storedStreamId: stored.streamId,
         type: stored.type,
         prevHash: stored.prevHash,
-        expectedPrevHash: stream.hash,
+        expectedPrevHash: heads.get(stream.slot),
         hash: stored.hash,
       },
     }
@@ -332,7 +351,7 @@ export const auditLog = async (
         if (late !== undefined) report(stream, lastPlace(stream), event.at, late)
       }
     if (event._tag === "Restored") stream.forgotten = null
-    if (changes) stream.state = auditState(after)
+    if (changes) keep(stream, auditState(after))
   }
 
   const auditEvent = (stored: StoredEvent) => {
@@ -342,17 +361,23 @@ export const auditLog = async (
     if (stream === undefined) {
       stream = {
         streamId: stored.streamId,
+        slot: heads.add(),
         version: 0,
-        hash: "",
         position: 0,
         state: initialState,
+        ownsState: false,
         openRequests: null,
         forgotten: null,
         erasedCategories: null,
       }
       streams.set(stored.streamId, stream)
     }
-    const problem = checkLink(stream.streamId, stream, stored)
+    const problem = linkProblem(
+      stream.streamId,
+      stream.version,
+      heads.is(stream.slot, stored.prevHash),
+      stored,
+    )
     if (problem !== undefined)
       report(
         stream,
@@ -362,7 +387,7 @@ export const auditLog = async (
       )
     // Go on from the stored link, so one change is reported once, not at every later event.
     stream.version = stored.version
-    stream.hash = stored.hash
+    heads.set(stream.slot, stored.hash)
     stream.position = stored.position
 
     const decoded = decodeWithoutKeys(stored)
@@ -375,8 +400,11 @@ export const auditLog = async (
       })
     } else {
       const { event, clearValues } = decoded.right
-      firstAt ??= event.at
-      lastAt = Math.max(lastAt ?? event.at, event.at)
+      if (!span.seen) {
+        span.seen = true
+        span.firstAt = event.at
+        span.lastAt = event.at
+      } else if (event.at > span.lastAt) span.lastAt = event.at
       if (clearValues.length > 0)
         report(stream, lastPlace(stream), event.at, {
           rule: "sealing",
@@ -440,7 +468,7 @@ export const auditLog = async (
           problem: recorded > stream.version ? "stream-truncated" : "directory-behind",
           streamVersion: stream.version,
           directoryVersion: recorded,
-          headHash: stream.hash,
+          headHash: heads.get(stream.slot),
         },
       })
     }
@@ -510,8 +538,8 @@ export const auditLog = async (
       messages,
       erasureRequests: requestCounts("erasure"),
       accessRequests: requestCounts("access"),
-      firstEventAt: firstAt === null ? null : new Date(firstAt),
-      lastEventAt: lastAt === null ? null : new Date(lastAt),
+      firstEventAt: span.seen ? new Date(span.firstAt) : null,
+      lastEventAt: span.seen ? new Date(span.lastAt) : null,
       lastPosition,
       findings: total,
       findingsByRule: byRule,

@@ -26,6 +26,9 @@ import { absurd } from "../member/state.js"
 import type { Evidence, FindingDraft, RequirementId } from "./findings.js"
 import { isoOrNull } from "./findings.js"
 
+/** No finding: most events, so one shared empty list rather than a new one each. */
+const none: ReadonlyArray<FindingDraft> = Object.freeze([])
+
 const unique = (ids: ReadonlyArray<RequirementId>): ReadonlyArray<RequirementId> =>
   [...new Set(ids)].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
 
@@ -124,14 +127,15 @@ const checkMessage = (
     ? ["MemberErased"]
     : messagingBlockers(state, definition)
   const consent = state.consents[event.purpose]
-  const common = {
+  // Built only for a finding: most messages have none.
+  const common = () => ({
     messageId: event.messageId,
     purpose: event.purpose,
     channel: event.channel,
     sentBy: event.sentBy,
     test: event.test,
     recordedBasis: event.lawfulBasis.basis,
-  }
+  })
   if (blockers.length > 0) {
     const unknown = definition === undefined ? " (the purpose is not in the consent catalogue)" : ""
     return [
@@ -140,7 +144,7 @@ const checkMessage = (
         requirements: unique(blockers.flatMap((b) => messageRequirements[b])),
         message: `MessageSent ${event.messageId} for "${event.purpose}" while refused: ${blockers.join(", ")}${unknown}`,
         evidence: {
-          ...common,
+          ...common(),
           blockers,
           status: state.status,
           consent:
@@ -166,13 +170,13 @@ const checkMessage = (
         requirements: ["R3"],
         message: `MessageSent ${event.messageId} records a lawful basis other than the one in force`,
         evidence: {
-          ...common,
+          ...common(),
           recorded: { ...event.lawfulBasis, consentGivenAt: isoOrNull(event.lawfulBasis.consentGivenAt) },
           inForce: { ...inForce, consentGivenAt: isoOrNull(inForce.consentGivenAt) },
         },
       },
     ]
-  return []
+  return none
 }
 
 const checkRestored = (state: MemberState, event: EventOf<"Restored">): ReadonlyArray<FindingDraft> => {
@@ -349,7 +353,7 @@ export const checkEvent = (
     case "DataExported":
     case "ProcessingRestricted":
     case "ProcessingRestrictionLifted":
-      return isErased(state) ? [erasedMember(state, event)] : []
+      return isErased(state) ? [erasedMember(state, event)] : none
     default:
       return absurd(event)
   }

@@ -30,7 +30,7 @@ const markers: ReadonlyMap<unknown, ErasedValue> = new Map(
   PersonalCategory.literals.map((category) => [category, Object.freeze({ _tag: "Erased", category })]),
 )
 
-const noClearValues: ReadonlyArray<string> = []
+const noClearValues: ReadonlyArray<string> = Object.freeze([])
 
 /** Fields of an event that hold personal values (see `sealingCodec`). */
 const personalFields = ["fields", "details"] as const
@@ -78,12 +78,13 @@ export const decodeWithoutKeys = (stored: StoredEvent): Either.Either<AuditedEve
     }
     candidate[field] = replaced
   }
-  const audited = (event: MemberEvent): AuditedEvent => ({ event, clearValues: clearValues ?? noClearValues })
+  const clear = clearValues ?? noClearValues
   // Checking is cheaper than decoding (no output to build) and the schema transforms nothing:
   // a value that passes is the event. Only a failure is decoded again, for its explanation.
-  if (isEventFast(candidate) || isEvent(candidate)) return Either.right(audited(candidate as MemberEvent))
+  if (isEventFast(candidate) || isEvent(candidate))
+    return Either.right({ event: candidate as MemberEvent, clearValues: clear })
   return decodeEvent(candidate).pipe(
-    Either.map(audited),
+    Either.map((event): AuditedEvent => ({ event, clearValues: clear })),
     Either.mapLeft((error) => ParseResult.TreeFormatter.formatErrorSync(error)),
   )
 }

@@ -37,16 +37,54 @@ const escaped = /["\\\u0000-\u001f\ud800-\udfff]/
  */
 const quote = (text: string): string => (escaped.test(text) ? JSON.stringify(text) : `"${text}"`)
 
-// The same few keys come back in every event: their JSON text is kept, up to a bound, so
-// memory stays flat whatever the log holds.
-const quotedKeys = new Map<string, string>()
-const quoteKey = (key: string): string => {
-  let quoted = quotedKeys.get(key)
-  if (quoted === undefined) {
-    quoted = quote(key)
-    if (quotedKeys.size < 1024 && key.length <= 64) quotedKeys.set(key, quoted)
+/** What comes before a property's value: its quoted key and a colon, after a comma unless it is the first. */
+interface KeyText {
+  readonly first: string
+  readonly next: string
+}
+
+// The same few keys come back in every event: their text is kept, up to a bound, so memory
+// stays flat whatever the log holds.
+const keyTexts = new Map<string, KeyText>()
+const keyText = (key: string): KeyText => {
+  let text = keyTexts.get(key)
+  if (text === undefined) {
+    const quoted = quote(key)
+    text = { first: `${quoted}:`, next: `,${quoted}:` }
+    if (keyTexts.size < 1024 && key.length <= 64) keyTexts.set(key, text)
   }
-  return quoted
+  return text
+}
+
+/** The texts of 0 to 999, plain and padded to three digits; made on first use. */
+let threeDigits: { readonly plain: ReadonlyArray<string>; readonly padded: ReadonlyArray<string> } | undefined
+
+/**
+ * The digits of a positive safe integer, three at a time from tables: a
+ * safe integer's ToString is all its digits. `String` would put each new one
+ * in V8's number-to-string cache, allocated in the old generation, where the
+ * audit's millions of times (in milliseconds) would pile up as garbage.
+ */
+const integerText = (value: number): string => {
+  threeDigits ??= {
+    plain: Array.from({ length: 1000 }, (_, i) => String(i)),
+    padded: Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0")),
+  }
+  let rest = value
+  let out = ""
+  while (rest >= 1000) {
+    // `%` and a division of a multiple of 1000 are exact, where flooring a quotient may round up.
+    const group = rest % 1000
+    out = (threeDigits.padded[group] as string) + out
+    rest = (rest - group) / 1000
+  }
+  return (threeDigits.plain[rest] as string) + out
+}
+
+/** `JSON.stringify` of a number: its ToString when finite, else null. */
+const numberJson = (value: number): string => {
+  if (!Number.isFinite(value)) return "null"
+  return value >= 2 ** 30 && Number.isSafeInteger(value) ? integerText(value) : String(value)
 }
 
 /**
@@ -71,13 +109,24 @@ const sortKeys = (keys: Array<string>): Array<string> => {
  * code units (`Array.prototype.sort`'s order); properties holding `undefined`
  * are left out, as `JSON.stringify` leaves them out.
  */
-export const canonicalJson = (value: unknown): string => {
+export const canonicalJson = (value: unknown): string => canonical(value, undefined)
+
+/** Whether every sealed value met so far matches its digest; cleared at the first that does not. */
+interface DigestCheck {
+  holds: boolean
+}
+
+/**
+ * `canonicalJson`, and with `check`, `sealedDigestsMatch` in the same walk:
+ * where the text stops at a digest, the check takes the subtree as
+ * `sealedDigestsMatch` would, and everywhere else both read the same values.
+ */
+const canonical = (value: unknown, check: DigestCheck | undefined): string => {
   switch (typeof value) {
     case "string":
       return quote(value)
     case "number":
-      // JSON.stringify's text for a number: its ToString when finite, else null.
-      return Number.isFinite(value) ? String(value) : "null"
+      return numberJson(value)
     case "boolean":
       return value ? "true" : "false"
     case "object":
@@ -88,11 +137,16 @@ export const canonicalJson = (value: unknown): string => {
   if (value === null) return "null"
   // Built by concatenation, not by arrays of entries: the audit hashes every event of a log.
   if (Array.isArray(value)) {
+    // An array's own keys may be more than its indices: it is checked apart (events hold few arrays).
+    if (check?.holds === true) check.holds = sealedDigestsMatch(value)
     let out = "["
-    for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + canonicalJson(value[i])
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + canonical(value[i], undefined)
     return `${out}]`
   }
-  if (isDigested(value)) return `{"$digest":${quote(value.digest)}}`
+  if (isDigested(value)) {
+    if (check?.holds === true) check.holds = sealedDigestsMatch(value)
+    return `{"$digest":${quote(value.digest)}}`
+  }
   const record = value as Readonly<Record<string, unknown>>
   const keys = sortKeys(Object.keys(record))
   let out = "{"
@@ -100,37 +154,50 @@ export const canonicalJson = (value: unknown): string => {
     const key = keys[i] as string
     const inner = record[key]
     if (inner === undefined) continue
-    out += `${out.length === 1 ? "" : ","}${quoteKey(key)}:${canonicalJson(inner)}`
+    const text = keyText(key)
+    out += (out.length === 1 ? text.first : text.next) + canonical(inner, check)
   }
   return `${out}}`
 }
 
 /** A field of the chained event, after a comma unless it is the first. */
-const chainedField = (out: string, quotedKey: string, value: unknown): string =>
-  value === undefined ? out : `${out}${out.length === 1 ? "" : ","}${quotedKey}:${canonicalJson(value)}`
+const chainedField = (out: string, key: KeyText, value: unknown, check?: DigestCheck): string =>
+  value === undefined ? out : out + (out.length === 1 ? key.first : key.next) + canonical(value, check)
+
+const chainedKeys = {
+  data: keyText("data"),
+  metadata: keyText("metadata"),
+  recordedAt: keyText("recordedAt"),
+  streamId: keyText("streamId"),
+  type: keyText("type"),
+  version: keyText("version"),
+}
 
 /**
  * `canonicalJson` of the chained fields, without building the object: the keys
  * are known, and written in their sorted order.
  */
-const chainedJson = (event: ChainedFields): string => {
+const chainedJson = (event: ChainedFields, check?: DigestCheck): string => {
   let out = "{"
-  out = chainedField(out, '"data"', event.data)
-  out = chainedField(out, '"metadata"', event.metadata)
-  out = chainedField(out, '"recordedAt"', event.recordedAt)
-  out = chainedField(out, '"streamId"', event.streamId)
-  out = chainedField(out, '"type"', event.type)
-  out = chainedField(out, '"version"', event.version)
+  out = chainedField(out, chainedKeys.data, event.data, check)
+  out = chainedField(out, chainedKeys.metadata, event.metadata)
+  out = chainedField(out, chainedKeys.recordedAt, event.recordedAt)
+  out = chainedField(out, chainedKeys.streamId, event.streamId)
+  out = chainedField(out, chainedKeys.type, event.type)
+  out = chainedField(out, chainedKeys.version, event.version)
   return `${out}}`
 }
 
 /** The hash of an event chained to `prevHash` (hex SHA-256). */
-export const hashEvent = (prevHash: string, event: ChainedFields): string =>
+export const hashEvent = (prevHash: string, event: ChainedFields): string => chainedHash(prevHash, event)
+
+/** `hashEvent`, and with `check`, `sealedDigestsMatch` of the event's data on the way. */
+const chainedHash = (prevHash: string, event: ChainedFields, check?: DigestCheck): string =>
   // One string hashed at once is the same UTF-8 bytes as its three parts in turn ("\n" never
   // pairs with a surrogate), and the one-shot hash spares a Hash object per event.
   typeof prevHash === "string"
-    ? hash("sha256", `${prevHash}\n${chainedJson(event)}`, "hex")
-    : createHash("sha256").update(prevHash).update("\n").update(chainedJson(event)).digest("hex")
+    ? hash("sha256", `${prevHash}\n${chainedJson(event, check)}`, "hex")
+    : createHash("sha256").update(prevHash).update("\n").update(chainedJson(event, check)).digest("hex")
 
 /** What can be wrong with one link of a stream's chain. */
 export type ChainProblem =
@@ -189,16 +256,26 @@ export const sealedDigestsMatch = (data: unknown): boolean => {
  * }
  * ```
  */
-export const checkLink = (
+export const checkLink = (streamId: string, head: ChainHead, event: StoredEvent): ChainProblem | undefined =>
+  linkProblem(streamId, head.version, event.prevHash === head.hash, event)
+
+/**
+ * `checkLink`, told whether the event's `prevHash` is the head's hash rather
+ * than given the hash: the auditor keeps each head as bytes, not as a string.
+ */
+export const linkProblem = (
   streamId: string,
-  head: ChainHead,
+  headVersion: number,
+  prevHashIsHead: boolean,
   event: StoredEvent,
 ): ChainProblem | undefined => {
   if (event.streamId !== streamId) return "wrong-stream"
-  if (event.version !== head.version + 1) return "version-gap"
-  if (event.prevHash !== head.hash) return "prev-hash-mismatch"
-  if (hashEvent(head.hash, event) !== event.hash) return "hash-mismatch"
-  if (!sealedDigestsMatch(event.data)) return "digest-mismatch"
+  if (event.version !== headVersion + 1) return "version-gap"
+  if (!prevHashIsHead) return "prev-hash-mismatch"
+  // The previous hash is the head's: the link is hashed from it, the digests checked on the way.
+  const digests: DigestCheck = { holds: true }
+  if (chainedHash(event.prevHash, event, digests) !== event.hash) return "hash-mismatch"
+  if (!digests.holds) return "digest-mismatch"
   return undefined
 }
 
