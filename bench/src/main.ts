@@ -7,8 +7,8 @@
  * Environment: `LETHE_PG_URL` (the PostgreSQL cases are skipped, with the
  * reason, without it), `LETHE_BENCH_QUICK=1` (a smoke run), and
  * `LETHE_BENCH_NOTE` (a sentence recorded with the run, e.g. what else the
- * machine was doing) and `LETHE_BENCH_CASES` (a comma-separated list of case
- * names or their starts, e.g. `audit,append`: only those run, and the run is
+ * machine was doing) and `LETHE_BENCH_CASES` (a semicolon-separated list of case
+ * names or their starts, e.g. `audit;append, 1`: only those run, and the run is
  * not published to docs/performance.md).
  *
  * @module
@@ -71,7 +71,7 @@ const optional = <A>(work: () => Promise<A>): Promise<A | undefined> => work().c
 /** The cases `LETHE_BENCH_CASES` selects: every case when it is unset or empty. */
 const selectedCases = (wanted: string | undefined) => {
   const names = (wanted ?? "")
-    .split(",")
+    .split(";")
     .map((name) => name.trim())
     .filter((name) => name !== "")
   if (names.length === 0) return cases

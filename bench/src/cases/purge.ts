@@ -64,6 +64,7 @@ const letheSteps = (backend: Backend, events: number) => {
     return {
       sample: async () => {
         const memberId = await memberWithVisits(opened, events)
+        await opened.settle()
         const ms = await timeMs(() => opened.lethe.forget(memberId, { actor: admin }))
         forgotten.push(memberId)
         return ms

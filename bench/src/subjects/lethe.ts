@@ -6,6 +6,7 @@
  * @module
  */
 import type { LetheClient, LetheStore } from "@lethe/core"
+import Database from "better-sqlite3"
 import { createLethe, keyringFromSecret } from "@lethe/core"
 import { postgresStore } from "@lethe/store-postgres"
 import { sqliteStore } from "@lethe/store-sqlite"
@@ -19,12 +20,19 @@ export interface OpenedLethe {
   readonly store: LetheStore
   /** A new instance on a newly opened store over the same database (cold: nothing cached); close it after use. */
   reopen(): Promise<LetheClient>
+  /**
+   * Lets the database settle after seeding: on SQLite, the WAL checkpointed
+   * into the file, so that a measured erasure (which checkpoints, R29) does
+   * not also copy the seeding's pages. Nothing to do on PostgreSQL.
+   */
+  settle(): Promise<void>
   close(): Promise<void>
 }
 
 const opened = async (
   openStore: () => Promise<LetheStore>,
   clock: (() => Date) | undefined,
+  settle: () => Promise<void> = async () => {},
 ): Promise<OpenedLethe> => {
   const instance = async () => {
     const store = await openStore()
@@ -35,6 +43,7 @@ const opened = async (
     lethe,
     store,
     reopen: async () => (await instance()).lethe,
+    settle,
     close: () => lethe.close(),
   }
 }
@@ -44,7 +53,19 @@ export const letheOnSqlite = (
   filename: string,
   synchronous: "full" | "normal",
   clock?: () => Date,
-): Promise<OpenedLethe> => opened(async () => sqliteStore({ filename, synchronous }), clock)
+): Promise<OpenedLethe> =>
+  opened(
+    async () => sqliteStore({ filename, synchronous }),
+    clock,
+    async () => {
+      const side = new Database(filename)
+      try {
+        side.pragma("wal_checkpoint(TRUNCATE)")
+      } finally {
+        side.close()
+      }
+    },
+  )
 
 /** Lethe on PostgreSQL, its tables in `schema`; `pool` stays the caller's. */
 export const letheOnPostgres = (pool: pg.Pool, schema: string, clock?: () => Date): Promise<OpenedLethe> =>

@@ -330,6 +330,13 @@ export const migrations: ReadonlyArray<Migration> = [
       ]
     },
   },
+  {
+    version: 3,
+    name: "no second index on the e-mail key",
+    // members_one_email (migration 2) finds a member by e-mail key as well: the older index only
+    // cost every registration one more b-tree insert.
+    statements: (schema) => [`DROP INDEX ${schema.sql}.members_by_email_key`],
+  },
 ]
 
 const ledger = (schema: Schema) => `${schema.sql}.lethe_migrations`

@@ -6,7 +6,6 @@
  * @module
  */
 import { Clock, Context, Duration, Effect, Either, Layer, ParseResult, Schema } from "effect"
-import { v7 as newUuid } from "uuid"
 import { hashEvent } from "../audit/hash-chain.js"
 import type { AnonymizationWarning, DomainError, LetheError } from "../errors.js"
 import {
@@ -52,6 +51,7 @@ import type { EventCodec, RecordedEvent } from "./codec.js"
 import type { DataMap } from "./data-map.js"
 import { dataMap } from "./data-map.js"
 import { memberRow } from "./directory-row.js"
+import { newUuid } from "./ids.js"
 import type {
   Acting,
   ActivityInput,
