@@ -6,10 +6,10 @@
  * @module
  */
 import type { LetheClient, LetheStore } from "@lethe/core"
-import Database from "better-sqlite3"
 import { createLethe, keyringFromSecret } from "@lethe/core"
 import { postgresStore } from "@lethe/store-postgres"
 import { sqliteStore } from "@lethe/store-sqlite"
+import Database from "better-sqlite3"
 import type pg from "pg"
 
 const keyring = keyringFromSecret("lethe bench secret: thirty-two bytes or more")
