@@ -348,7 +348,7 @@ export { emailIndex } from "./sealing/blind-index.js"
 export { type Keyring, keyringFromSecret, minimumSecretBytes, type WrappedKey } from "./sealing/keyring.js"
 export { dataKeyId, digestOf, type SealPlace, seal, unseal } from "./sealing/seal.js"
 export { sealingCodec } from "./sealing/sealing-codec.js"
-export { checkPageLimit, toStoredJson } from "./spi/adapter-helpers.js"
+export { checkPageLimit, snapshotStateJson, toStoredJson } from "./spi/adapter-helpers.js"
 export type {
   BeforeQuery,
   Directory,
@@ -379,4 +379,5 @@ export {
   type SealedValue,
   sealedKeyIds,
 } from "./spi/sealed-value.js"
+export type { SnapshotStore, StoredSnapshot } from "./spi/snapshot-store.js"
 export type { LetheStore } from "./spi/store.js"

@@ -73,3 +73,36 @@ export const checkPageLimit = (operation: string, limit: number): void => {
   if (!Number.isSafeInteger(limit) || limit < 1)
     throw new StoreError({ operation, detail: `limit must be a positive integer, got ${limit}` })
 }
+
+/**
+ * Checks a snapshot before any statement runs, as every adapter must (see
+ * `SnapshotStore`), and returns its state as JSON text; throws `StoreError`
+ * for a version that is not a positive integer, a non-string id or head, a
+ * time that is not a finite number, or a state that is not plain JSON.
+ *
+ * @example
+ * ```ts
+ * snapshotStateJson("snapshots.write", snapshot) // '{"exists":true,...}'
+ * ```
+ */
+export const snapshotStateJson = (
+  operation: string,
+  snapshot: {
+    readonly memberId: unknown
+    readonly tenantId: unknown
+    readonly version: unknown
+    readonly head: unknown
+    readonly state: unknown
+    readonly takenAt: unknown
+  },
+): string => {
+  const refuse = (detail: string) => new StoreError({ operation, detail })
+  if (typeof snapshot.version !== "number" || !Number.isSafeInteger(snapshot.version) || snapshot.version < 1)
+    throw refuse(`version must be a positive integer, got ${String(snapshot.version)}`)
+  for (const name of ["memberId", "tenantId", "head"] as const)
+    if (typeof snapshot[name] !== "string") throw refuse(`${name} must be a string`)
+  if (typeof snapshot.takenAt !== "number" || !Number.isFinite(snapshot.takenAt))
+    throw refuse(`takenAt must be a finite number, got ${String(snapshot.takenAt)}`)
+  if (snapshot.state === undefined) throw refuse("state is missing")
+  return toStoredJson(operation, snapshot.state, "state")
+}

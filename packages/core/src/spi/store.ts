@@ -7,6 +7,7 @@
 import type { Directory } from "./directory.js"
 import type { EventStore } from "./event-store.js"
 import type { KeyStore } from "./key-store.js"
+import type { SnapshotStore } from "./snapshot-store.js"
 
 /** A storage adapter: event log, key store and directory over one database. */
 export interface LetheStore {
@@ -15,6 +16,11 @@ export interface LetheStore {
   readonly events: EventStore
   readonly keys: KeyStore
   readonly directory: Directory
+  /**
+   * Member snapshots (optional): without them every first command on a
+   * member after start-up folds its whole stream.
+   */
+  readonly snapshots?: SnapshotStore
   /**
    * Releases what the adapter opened; never ends a pool the caller passed in.
    * Closing twice is harmless; any call after close rejects with `StoreError`.
