@@ -348,7 +348,7 @@ export { emailIndex } from "./sealing/blind-index.js"
 export { type Keyring, keyringFromSecret, minimumSecretBytes, type WrappedKey } from "./sealing/keyring.js"
 export { dataKeyId, digestOf, type SealPlace, seal, unseal } from "./sealing/seal.js"
 export { sealingCodec } from "./sealing/sealing-codec.js"
-export { checkPageLimit, snapshotStateJson, toStoredJson } from "./spi/adapter-helpers.js"
+export { checkPageLimit, checkSnapshotFloor, snapshotStateJson, toStoredJson } from "./spi/adapter-helpers.js"
 export type {
   BeforeQuery,
   Directory,

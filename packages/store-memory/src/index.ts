@@ -10,11 +10,13 @@ import { memoryDirectory } from "./directory.js"
 import { memoryEventStore } from "./event-store.js"
 import { memoryKeyStore } from "./key-store.js"
 import { Lifecycle } from "./lifecycle.js"
+import { memorySnapshotStore } from "./snapshot-store.js"
 
 /**
- * A fresh, empty store held in memory. Appends are atomic (events and
- * directory update together) and serialized; everything stored is a copy, so
- * callers cannot change the store through objects they passed or got back.
+ * A fresh, empty store held in memory, with member snapshots. Appends are
+ * atomic (events and directory update together) and serialized; everything
+ * stored is a copy, so callers cannot change the store through objects they
+ * passed or got back.
  * After `close()`, every call rejects with `StoreError` ("store is closed").
  *
  * @example
@@ -34,6 +36,7 @@ export const memoryStore = (): LetheStore => {
     events: memoryEventStore(lifecycle, directory, keys),
     keys: keys.keys,
     directory: directory.directory,
+    snapshots: memorySnapshotStore(lifecycle),
     close: async () => lifecycle.close(),
   }
 }

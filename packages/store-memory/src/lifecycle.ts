@@ -1,6 +1,6 @@
 /**
- * Whether the store is still open, shared by its three parts so `close()`
- * stops them all at once.
+ * Whether the store is still open, shared by its parts so `close()` stops
+ * them all at once.
  *
  * @module
  */

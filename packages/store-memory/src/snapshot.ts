@@ -38,6 +38,23 @@ const deepFreeze = (value: unknown): void => {
 }
 
 /**
+ * The value of the JSON text `json`, frozen all the way down: a copy that
+ * shares nothing with whatever the text was made from, and reads back as a
+ * database adapter's JSON column does (an object's undefined properties
+ * absent, -0 as 0). Safe to hand out to any number of readers.
+ *
+ * @example
+ * ```ts
+ * const state = frozenFromJson(snapshotStateJson("snapshots.write", snapshot))
+ * ```
+ */
+export const frozenFromJson = (json: string): unknown => {
+  const owned: unknown = JSON.parse(json)
+  deepFreeze(owned)
+  return owned
+}
+
+/**
  * A deep copy of `value`, frozen all the way down: safe to hand out to any
  * number of readers. Values that cannot be frozen (typed arrays, which are not
  * JSON anyway) throw `StoreError` for `operation`.

@@ -288,6 +288,27 @@ export const toNumber = (value: unknown): number => {
   return n
 }
 
+/** A JSON text's escaped NUL (an odd run of backslashes before "u0000"): PostgreSQL text and jsonb cannot hold it. */
+const escapedNul = /(?<!\\)(?:\\\\)*\\u0000/
+
+/**
+ * Refuses, with a clear `StoreError` for `operation`, JSON text holding a NUL
+ * character, before the database does; returns `json` otherwise.
+ *
+ * @example
+ * ```ts
+ * checkNoNul("events.append", JSON.stringify({ t: "a\u0000b" }), "an event") // throws StoreError
+ * ```
+ */
+export const checkNoNul = (operation: string, json: string, what: string): string => {
+  if (escapedNul.test(json))
+    throw new StoreError({
+      operation,
+      detail: `${what} holds a NUL character (U+0000), which PostgreSQL text cannot store`,
+    })
+  return json
+}
+
 /** `toNumber`, with SQL NULL as null. */
 export const toNumberOrNull = (value: unknown): number | null =>
   value === null || value === undefined ? null : toNumber(value)

@@ -1,7 +1,7 @@
 /**
- * The store's hold on the database, shared by its three parts: the closed
- * check, transactions, and the translation of driver errors into Lethe's
- * (a connection that cannot be made or was lost is `StoreUnavailable`, any
+ * The store's hold on the database, shared by its parts: the closed check,
+ * transactions, and the translation of driver errors into Lethe's (a
+ * connection that cannot be made or was lost is `StoreUnavailable`, any
  * other driver error `StoreError`). The pool belongs to the caller: `close`
  * only marks the store closed; a `pg` Pool replaces a lost connection by
  * itself, so the next call after `StoreUnavailable` may succeed.

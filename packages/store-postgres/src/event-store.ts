@@ -56,7 +56,7 @@ import {
   toStoredJson,
 } from "@lethe/core"
 import type { SqlClient } from "./client.js"
-import { constraintOf, isRetryableConflict, sqlState, toNumber } from "./client.js"
+import { checkNoNul, constraintOf, isRetryableConflict, sqlState, toNumber } from "./client.js"
 import type { Connection } from "./connection.js"
 
 import { integerBound } from "./paging.js"
@@ -125,19 +125,6 @@ const encodeBatch = (operation: string, events: ReadonlyArray<NewEvent>): string
     })),
   )
   return checkNoNul(operation, json, "an event")
-}
-
-/** A JSON text's escaped NUL (an odd run of backslashes before "u0000"): PostgreSQL text and jsonb cannot hold it. */
-const escapedNul = /(?<!\\)(?:\\\\)*\\u0000/
-
-/** Refuses, with a clear `StoreError`, JSON text holding a NUL character, before the database does. */
-const checkNoNul = (operation: string, json: string, what: string): string => {
-  if (escapedNul.test(json))
-    throw new StoreError({
-      operation,
-      detail: `${what} holds a NUL character (U+0000), which PostgreSQL text cannot store`,
-    })
-  return json
 }
 
 /** The expected version as `append` takes it; a number that no version can equal becomes -1. */

@@ -2,7 +2,8 @@
  * `@lethe/store-postgres`: the PostgreSQL storage adapter (DESIGN §4, §6),
  * over a `pg` Pool (many processes appending to one database) or a PGlite
  * instance (PostgreSQL in-process, for tests and single-process apps). One
- * schema holds the event log, the data keys and the directory.
+ * schema holds the event log, the data keys, the directory and the member
+ * snapshots.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import { postgresDirectory } from "./directory.js"
 import { postgresEventStore } from "./event-store.js"
 import { postgresKeyStore } from "./key-store.js"
 import { migrate, migrations, toSchema } from "./migrations.js"
+import { postgresSnapshotStore } from "./snapshot-store.js"
 
 export type { PGliteLike, PGliteTransactionLike, PgPoolClientLike, PgPoolLike } from "./client.js"
 
@@ -77,6 +79,7 @@ export const postgresStore = async (options: PostgresStoreOptions): Promise<Leth
     events: postgresEventStore(connection),
     keys: postgresKeyStore(connection),
     directory: postgresDirectory(connection),
+    snapshots: postgresSnapshotStore(connection),
     close: async () => connection.close(),
   }
 }

@@ -4,11 +4,12 @@
  * two processes opening at once take turns (the second waits, then finds the
  * schema applied), and a failed migration leaves the database as it was.
  *
- * The tables and indexes are the SQLite adapter's, with `jsonb` event data,
- * `bigint` positions and times, `boolean` flags, ids in the "C" collation (so
- * `ORDER BY member_id` is code-unit order, as in the other adapters), and two
- * additions for concurrent writers: the `positions` sequence and the
- * `transaction_id` of each event (see `event-store.ts`).
+ * The tables and indexes are the SQLite adapter's, with `jsonb` event data
+ * (a snapshot's state is `text`: see migration 4), `bigint` positions and
+ * times, `boolean` flags, ids in the "C" collation (so `ORDER BY member_id`
+ * is code-unit order, as in the other adapters), and two additions for
+ * concurrent writers: the `positions` sequence and the `transaction_id` of
+ * each event (see `event-store.ts`).
  *
  * A migration, once released, never changes: a schema change is a new
  * migration at the end of the list.
@@ -336,6 +337,24 @@ export const migrations: ReadonlyArray<Migration> = [
     // members_one_email (migration 2) finds a member by e-mail key as well: the older index only
     // cost every registration one more b-tree insert.
     statements: (schema) => [`DROP INDEX ${schema.sql}.members_by_email_key`],
+  },
+  {
+    version: 4,
+    name: "member snapshots",
+    statements: (schema) => [
+      // At most one per member, the latest version written. The state is text, not jsonb: jsonb
+      // reorders keys and respells numbers, and a snapshot must read back as it was written. A
+      // removed snapshot leaves its row with state NULL: its version is the floor at or below
+      // which no snapshot of the member is kept again.
+      `CREATE TABLE ${schema.sql}.snapshots (
+        member_id text COLLATE "C" PRIMARY KEY,
+        tenant_id text COLLATE "C" NOT NULL,
+        version bigint NOT NULL,
+        head text NOT NULL,
+        state text,
+        taken_at bigint NOT NULL
+      )`,
+    ],
   },
 ]
 

@@ -4,7 +4,8 @@ import { ConcurrencyConflict, StoreError } from "@lethe/core"
 import { postgresStore } from "@lethe/store-postgres"
 import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
-import { migrations } from "../src/migrations.js"
+import { toDatabase } from "../src/client.js"
+import { migrate, migrations, toSchema } from "../src/migrations.js"
 import type { TestDatabase } from "./fixtures.js"
 import {
   memberRow,
@@ -105,6 +106,73 @@ for (const database of databases) {
         [schema],
       )
       expect(tables).toEqual([{ table_name: "orders" }])
+    })
+
+    it("migrations: migration 4 adds the snapshots table to a schema of migrations 1-3, whose data stays; its state is text, kept byte for byte", async () => {
+      const schema = database.freshSchema()
+      expect(await migrate(toDatabase(database.pool), toSchema(schema), migrations.slice(0, 3), 1)).toEqual([
+        1, 2, 3,
+      ])
+      await database.query(
+        `INSERT INTO "${schema}".keys (key_id, tenant_id, member_id, category, wrapped_key, kek_id, created_at)
+         VALUES ('k1', 't1', 'm1', 'contact', 'w', 'kek', 1)`,
+      )
+      const store = await open(database, schema)
+      const ledger = await database.query(
+        `SELECT version, name FROM "${schema}".lethe_migrations ORDER BY version`,
+      )
+      expect(ledger.at(-1)).toEqual({ version: 4, name: "member snapshots" })
+      expect((await store.keys.get("k1"))?._tag).toBe("Live")
+      const columns = await database.query(
+        `SELECT column_name, data_type, collation_name, is_nullable FROM information_schema.columns
+         WHERE table_schema = $1 AND table_name = 'snapshots' ORDER BY ordinal_position`,
+        [schema],
+      )
+      const column = (name: string, type: string, collation: string | null = null, nullable = "NO") => ({
+        column_name: name,
+        data_type: type,
+        collation_name: collation,
+        is_nullable: nullable,
+      })
+      expect(columns).toEqual([
+        column("member_id", "text", "C"),
+        column("tenant_id", "text", "C"),
+        column("version", "bigint"),
+        column("head", "text"),
+        // NULL once removed: the row then holds the member's floor only.
+        column("state", "text", null, "YES"),
+        column("taken_at", "bigint"),
+      ])
+      // Keys out of order and numbers spelled as JavaScript spells them: jsonb would change both.
+      const state = { zeta: 1, alpha: [0.1, 1e21, -5e-324], Ł: { b: true, a: null } }
+      const snapshots = store.snapshots ?? expect.fail("the postgres store has snapshots")
+      await snapshots.write({ memberId: "m1", tenantId: "t1", version: 3, head: "h3", state, takenAt: 7 })
+      const [row] = await database.query(`SELECT state FROM "${schema}".snapshots WHERE member_id = 'm1'`)
+      expect(row?.state).toBe(JSON.stringify(state))
+      expect(await snapshots.read("m1")).toEqual({
+        memberId: "m1",
+        tenantId: "t1",
+        version: 3,
+        head: "h3",
+        state,
+        takenAt: 7,
+      })
+    })
+
+    it("a NUL character in a snapshot's member id, tenant id or head is refused with StoreError before any SQL, and nothing is written; one in its state is stored", async () => {
+      const store = await open(database)
+      const snapshots = store.snapshots ?? expect.fail("the postgres store has snapshots")
+      const good = { memberId: "m1", tenantId: "t1", version: 1, head: "h1", state: { n: 1 }, takenAt: 1 }
+      for (const bad of [{ memberId: "m\u00001" }, { tenantId: "t\u0000" }, { head: "\u0000h" }]) {
+        const error = await rejection(snapshots.write({ ...good, ...bad }))
+        expect(error, JSON.stringify(bad)).toBeInstanceOf(StoreError)
+        expect(error.operation).toBe("snapshots.write")
+        expect(String(error.detail)).toContain("NUL character (U+0000)")
+      }
+      expect(await snapshots.read("m1")).toBeUndefined()
+      const withNul = { ...good, state: { text: "a\u0000b", "\u0000": ["\\u0000"] } }
+      expect(await snapshots.write(withNul)).toBe(true)
+      expect(await snapshots.read("m1")).toEqual(withNul)
     })
 
     it("SQL is parameterized: quotes, %, _, backslashes, unicode and very long strings are stored and found as they are", async () => {

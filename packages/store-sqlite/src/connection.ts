@@ -1,5 +1,5 @@
 /**
- * One better-sqlite3 connection shared by the store's three parts: opening
+ * One better-sqlite3 connection shared by the store's parts: opening
  * (pragmas, migrations), the closed check, the translation of driver errors
  * into `StoreUnavailable` (a file that cannot be opened, a write lock held
  * past the busy timeout) or `StoreError` (anything else), and the checkpoint

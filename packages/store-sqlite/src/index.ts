@@ -1,8 +1,8 @@
 /**
  * `@lethe/store-sqlite`: the SQLite storage adapter on better-sqlite3, the
  * embedded default (DESIGN §4, §6). One file holds the event log, the data
- * keys and the directory; erased values are overwritten in the file and
- * checkpointed out of the WAL (R29).
+ * keys, the directory and the member snapshots; erased values are
+ * overwritten in the file and checkpointed out of the WAL (R29).
  *
  * @module
  */
@@ -12,6 +12,7 @@ import { Connection } from "./connection.js"
 import { sqliteDirectory } from "./directory.js"
 import { sqliteEventStore } from "./event-store.js"
 import { sqliteKeyStore } from "./key-store.js"
+import { sqliteSnapshotStore } from "./snapshot-store.js"
 
 export type { SqliteStoreOptions } from "./connection.js"
 
@@ -25,7 +26,8 @@ export type { SqliteStoreOptions } from "./connection.js"
  *   update) is one `BEGIN IMMEDIATE` transaction; SQLite lets one writer at a
  *   time in, across connections and processes, and others wait up to 5 s.
  * - Erasure: `secure_delete` overwrites what an update or delete frees, and
- *   `redact` and `keys.destroy` checkpoint the WAL to zero bytes afterwards.
+ *   `redact`, `keys.destroy` and `snapshots.remove` checkpoint the WAL to
+ *   zero bytes afterwards.
  *
  * Opening a file that is not a Lethe database, or whose schema is newer than
  * this package, throws `StoreError` (operation "open") and changes nothing.
@@ -51,6 +53,7 @@ export const sqliteStore = (options: SqliteStoreOptions): LetheStore => {
     events: sqliteEventStore(connection, directory, keys),
     keys: keys.keys,
     directory: directory.directory,
+    snapshots: sqliteSnapshotStore(connection),
     close: async () => connection.close(),
   }
 }

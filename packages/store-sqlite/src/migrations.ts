@@ -146,6 +146,23 @@ export const migrations: ReadonlyArray<Migration> = [
       DROP INDEX members_by_email_key;
     `,
   },
+  {
+    version: 4,
+    name: "member snapshots",
+    sql: `
+      -- At most one per member, the latest version written; the state is JSON text, as event data.
+      -- A removed snapshot leaves its row with state NULL: its version is then the floor at or
+      -- below which no snapshot of the member is kept again.
+      CREATE TABLE snapshots (
+        member_id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        head TEXT NOT NULL,
+        state TEXT,
+        taken_at INTEGER NOT NULL
+      );
+    `,
+  },
 ]
 
 const createLedger = `

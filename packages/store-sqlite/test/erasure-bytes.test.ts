@@ -104,3 +104,68 @@ describe("sqlite store through the facade: erased personal data leaves the file 
     }
   }, 30_000)
 })
+
+/** A snapshot of `memberId` whose state holds `marker` (a stand-in for its sealed values). */
+const snapshotHolding = (memberId: string, version: number, marker: string) => ({
+  memberId,
+  tenantId,
+  version,
+  head: `head-${memberId}-${version}`,
+  state: { exists: true, personal: { name: { _tag: "Sealed", keyId: `k-${memberId}`, ciphertext: marker } } },
+  takenAt: 1_000,
+})
+
+describe("sqlite store: a removed snapshot leaves the file and the WAL (R29)", () => {
+  // Markers long and odd enough that they cannot appear in the files by chance; the big one
+  // spreads over overflow pages, which secure_delete must zero as well.
+  const annaMarker = "SNAPSHOT-OF-ANNA-Żółw-r8Qm3"
+  const bigMarker = `SNAPSHOT-BIG-${"t4Vz".repeat(5_000)}-END`
+  const bobMarker = "SNAPSHOT-OF-BOB-Łoś-h2Xc9"
+
+  /** Whether `needle` is in each of the database file and its WAL (an absent file holds nothing). */
+  const where = (filename: string, needle: string) =>
+    Object.fromEntries(
+      [filename, `${filename}-wal`].map((file) => [
+        file === filename ? "db" : "wal",
+        fs.existsSync(file) && contains(fs.readFileSync(file), needle),
+      ]),
+    )
+
+  for (const from of ["the database file (after a checkpoint)", "the WAL only (not yet checkpointed)"])
+    it(`R29: after snapshots.remove, a snapshot's state that was in ${from} is in neither the .db nor the -wal file; another member's stays`, async () => {
+      const filename = freshFile()
+      let store = sqliteStore({ filename })
+      const snapshots = () => store.snapshots ?? expect.fail("the sqlite store has snapshots")
+      try {
+        // Version 1 replaced by version 2: the remove must also leave no trace of the first.
+        await snapshots().write(snapshotHolding("anna", 1, `${annaMarker}-v1`))
+        await snapshots().write(snapshotHolding("anna", 2, annaMarker))
+        await snapshots().write(snapshotHolding("big", 1, bigMarker))
+        await snapshots().write(snapshotHolding("bob", 1, bobMarker))
+        if (from.startsWith("the database file")) {
+          await store.close() // checkpoints: the snapshots now sit in the database file itself
+          store = sqliteStore({ filename })
+        }
+        // The check can fail: before the remove, the markers are in the files' bytes.
+        const before = Buffer.concat(files(filename).map((f) => f.bytes))
+        for (const needle of [annaMarker, bigMarker.slice(0, 200), bobMarker])
+          expect(contains(before, needle), `${needle.slice(0, 30)} before the remove`).toBe(true)
+
+        expect(await snapshots().remove("anna", 2)).toBe(true)
+        expect(await snapshots().remove("big", 1)).toBe(true)
+
+        for (const when of ["while open", "after close"]) {
+          for (const needle of [annaMarker, `${annaMarker}-v1`, "SNAPSHOT-BIG-", "t4Vzt4Vzt4Vz"])
+            expect(where(filename, needle), `${needle} ${when}`).toEqual({ db: false, wal: false })
+          expect(contains(fs.readFileSync(filename), bobMarker), `${when}: bob's snapshot stays`).toBe(true)
+          await store.close()
+        }
+        store = sqliteStore({ filename })
+        expect(await snapshots().read("anna")).toBeUndefined()
+        expect(await snapshots().read("big")).toBeUndefined()
+        expect(await snapshots().read("bob")).toEqual(snapshotHolding("bob", 1, bobMarker))
+      } finally {
+        await store.close()
+      }
+    })
+})

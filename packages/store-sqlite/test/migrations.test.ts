@@ -6,6 +6,7 @@ import { eventQueries } from "../src/event-store.js"
 import { keyQueries } from "../src/key-store.js"
 import type { Migration } from "../src/migrations.js"
 import { migrate, migrations } from "../src/migrations.js"
+import { snapshotQueries } from "../src/snapshot-store.js"
 import { freshFile, newEvent, open, sealed } from "./fixtures.js"
 
 /** The schema as SQLite stores it, and the migration ledger. */
@@ -53,7 +54,7 @@ describe("sqlite store: schema and migrations", () => {
     expect(before.ledger).toEqual(
       migrations.map((m) => ({ version: m.version, name: m.name, applied_at: expect.any(Number) })),
     )
-    for (const table of ["events", "keys", "members", "member_requests", "messages"])
+    for (const table of ["events", "keys", "members", "member_requests", "messages", "snapshots"])
       expect(before.schema).toContainEqual(expect.objectContaining({ type: "table", name: table }))
 
     await open(filename).close()
@@ -140,7 +141,7 @@ describe("sqlite store: schema and migrations", () => {
     const db = new Database(filename, { readonly: true })
     try {
       const named = { before: 1, limit: 1, tenantId: "t1", after: "m1", text: "a" }
-      for (const query of [...directoryQueries(), ...eventQueries(), ...keyQueries()]) {
+      for (const query of [...directoryQueries(), ...eventQueries(), ...keyQueries(), ...snapshotQueries()]) {
         const parameters = query.includes("@")
           ? [named]
           : query

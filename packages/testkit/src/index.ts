@@ -22,7 +22,12 @@
  */
 export type { PropertySettings } from "./conformance/case.js"
 export type { AdapterConformanceOptions, ConformanceCaseName } from "./conformance/index.js"
-export { conformanceCaseNames, noReopenReason, runAdapterConformance } from "./conformance/index.js"
+export {
+  conformanceCaseNames,
+  noReopenReason,
+  noSnapshotsReason,
+  runAdapterConformance,
+} from "./conformance/index.js"
 export type {
   CommandFields,
   ContextOptions,

@@ -25,6 +25,7 @@ describe("runAdapterConformance", () => {
         "events",
         "keys",
         "model",
+        "snapshots",
         "store",
       ].sort(),
     )

@@ -7,7 +7,7 @@
  */
 import type { Effect } from "effect"
 import type { LetheError } from "../errors.js"
-import type { MemberEvent } from "../member/events.js"
+import type { MemberEvent, PersonalCategory, PersonalFields } from "../member/events.js"
 import type { StoredEvent } from "../spi/event-store.js"
 import type { StoredKey } from "../spi/key-store.js"
 
@@ -21,6 +21,16 @@ export interface EventPlace {
   readonly recordedAt: number
 }
 
+/** A member's personal values by category, as its state holds them. */
+export type PersonalByCategory = Readonly<Partial<Record<PersonalCategory, PersonalFields>>>
+
+/** Where a member snapshot sits: its member's stream and the version it was folded to. */
+export interface SnapshotPlace {
+  readonly streamId: string
+  readonly memberId: string
+  readonly version: number
+}
+
 /** Encodes domain events for storage and decodes them back. */
 export interface EventCodec {
   encode(event: MemberEvent, place: EventPlace): Effect.Effect<unknown, LetheError>
@@ -30,6 +40,19 @@ export interface EventCodec {
    * carries the events sealed under them stores them in its transaction.
    */
   newKeys(): ReadonlyArray<StoredKey>
+  /**
+   * A state's personal values sealed for a member snapshot at `place`, each
+   * under its category's existing data key (never a new one) and bound to
+   * the snapshot's version and its own path; `undefined` when a key they
+   * need is not live, so no snapshot is taken.
+   */
+  sealPersonal(personal: PersonalByCategory, place: SnapshotPlace): Effect.Effect<unknown, LetheError>
+  /**
+   * A snapshot's personal values opened: a value whose key was destroyed
+   * comes back as an `Erased` marker; anything else wrong fails with
+   * `IntegrityError`.
+   */
+  openPersonal(sealed: unknown, place: SnapshotPlace): Effect.Effect<PersonalByCategory, LetheError>
 }
 
 /**

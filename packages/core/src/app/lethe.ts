@@ -43,7 +43,7 @@ import { emailIndex } from "../sealing/blind-index.js"
 import type { Keyring } from "../sealing/keyring.js"
 import { sealingCodec } from "../sealing/sealing-codec.js"
 import type { MemberRow, MessageEntry } from "../spi/directory.js"
-import type { EventMetadata, NewEvent } from "../spi/event-store.js"
+import type { AppendRequest, AppendResult, EventMetadata, NewEvent, StoredEvent } from "../spi/event-store.js"
 import type { KeyEntry } from "../spi/key-store.js"
 import { redactSealedValues } from "../spi/sealed-value.js"
 import type { LetheStore } from "../spi/store.js"
@@ -100,6 +100,7 @@ import type {
 import { MemberCache } from "./member-cache.js"
 import type { ErasureReceipt } from "./receipt.js"
 import { receiptPayload } from "./receipt.js"
+import { fromEnvelope, toEnvelope } from "./snapshots.js"
 import { fromStore } from "./store-call.js"
 
 /** How to build Lethe. */
@@ -128,6 +129,15 @@ export interface LetheOptions {
    * erasure events remove them from the state as from the log.
    */
   readonly memberCache?: number
+  /**
+   * Every how many events a member's snapshot is taken, when the store keeps
+   * snapshots (`LetheStore.snapshots`; default 100; 0 takes none and reads
+   * none). The first operation on a member after start-up then reads its
+   * snapshot and the events after it, not its whole history. A snapshot's
+   * personal values are sealed under the member's data keys like the
+   * events'; an erasure removes the member's snapshot.
+   */
+  readonly snapshotEvery?: number
 }
 
 /** Lethe's operations as Effects. The Promise facade (`createLethe`) offers the same. */
@@ -339,11 +349,24 @@ interface Current {
   readonly state: MemberState
   readonly version: number
   readonly head: string
+  /** The version of the member's latest snapshot this instance knows of; 0 for none. */
+  readonly snapshotAt: number
 }
 
 /** A loaded member, with its decoded history when the operation asked for it. */
 interface Loaded extends Current {
   readonly history?: ReadonlyArray<RecordedEvent>
+}
+
+/** An append ready to go: the request (events encoded, sealed and chained, the directory row) and where it leaves the member. */
+interface PreparedAppend {
+  readonly memberId: string
+  readonly loaded: Loaded
+  readonly state: MemberState
+  readonly events: ReadonlyArray<MemberEvent>
+  readonly request: AppendRequest
+  readonly head: string
+  readonly codec: EventCodec
 }
 
 /** What one execution appended, and erased. */
@@ -393,6 +416,9 @@ const summary = (row: MemberRow): MemberSummary => ({
 
 const pageSize = 500
 
+/** Rows of an import appended in one transaction, at most (see `EventStore.appendBatch`). */
+const importBatchRows = 200
+
 const allCategories: ReadonlyArray<PersonalCategory> = PersonalCategorySchema.literals
 
 /** Builds the service over a store (used by `Lethe.layer`). */
@@ -409,6 +435,90 @@ export const makeLethe = (options: LetheOptions): LetheService => {
 
   const kept = new MemberCache<Current>(options.memberCache ?? 5_000)
 
+  const snapshotEvery = options.snapshotEvery ?? 100
+  const snapshotKeyOf = keyring.snapshotKey?.bind(keyring)
+  // Snapshots are taken and read only when the store keeps them and the keyring can authenticate them.
+  const snapshots = snapshotEvery > 0 && snapshotKeyOf !== undefined ? store.snapshots : undefined
+  let snapshotKeyHeld: Uint8Array | undefined
+  const snapshotKey: Effect.Effect<Uint8Array, LetheError> = Effect.suspend(() =>
+    snapshotKeyHeld !== undefined
+      ? Effect.succeed(snapshotKeyHeld)
+      : fromStore("snapshotKey", () =>
+          snapshotKeyOf === undefined
+            ? Promise.reject(new Error("the keyring has no snapshot key"))
+            : snapshotKeyOf(),
+        ).pipe(
+          Effect.tap((key) =>
+            Effect.sync(() => {
+              snapshotKeyHeld = key
+            }),
+          ),
+        ),
+  )
+
+  /**
+   * The member's stored snapshot, opened, when there is one this fold can use
+   * (its MAC verifies, it has a state's shape, its personal values open);
+   * whether the log still holds the event it was folded to is the caller's check.
+   */
+  const readSnapshot = (
+    memberId: string,
+    codec: EventCodec,
+  ): Effect.Effect<Current | undefined, LetheError> =>
+    snapshots === undefined
+      ? Effect.succeed(undefined)
+      : Effect.gen(function* () {
+          const stored = yield* fromStore("snapshots.read", () => snapshots.read(memberId))
+          if (stored === undefined) return undefined
+          const binding = { memberId, version: stored.version, head: stored.head }
+          const envelope = fromEnvelope(yield* snapshotKey, binding, stored.state)
+          if (envelope === undefined) return undefined
+          const place = { streamId: memberStream(memberId), memberId, version: stored.version }
+          const personal = yield* codec.openPersonal(envelope.state.personal, place)
+          return {
+            state: { ...envelope.state, personal },
+            version: stored.version,
+            head: stored.head,
+            snapshotAt: stored.version,
+          }
+        }).pipe(
+          // A snapshot that cannot be read is a cache miss: the stream is read whole.
+          Effect.catchAll(() => Effect.succeed(undefined)),
+          Effect.catchAllDefect(() => Effect.succeed(undefined)),
+        )
+
+  /**
+   * `current`, after taking a snapshot of it when the last one is
+   * `snapshotEvery` events behind. A snapshot is a cache: failing to take
+   * one fails nothing.
+   */
+  const snapshotted = (memberId: string, current: Current, codec: EventCodec): Effect.Effect<Current> => {
+    if (snapshots === undefined || current.version - current.snapshotAt < snapshotEvery)
+      return Effect.succeed(current)
+    const place = { streamId: memberStream(memberId), memberId, version: current.version }
+    const binding = { memberId, version: current.version, head: current.head }
+    return Effect.all([codec.sealPersonal(current.state.personal, place), snapshotKey, now]).pipe(
+      Effect.flatMap(([sealed, key, takenAt]) =>
+        sealed === undefined
+          ? Effect.succeed(current)
+          : fromStore("snapshots.write", () =>
+              snapshots.write({
+                ...binding,
+                tenantId: current.state.tenantId,
+                state: toEnvelope(key, binding, current.state, sealed),
+                takenAt,
+              }),
+            ).pipe(Effect.as({ ...current, snapshotAt: current.version })),
+      ),
+      // Nothing that goes wrong here fails the command, which has already been appended.
+      Effect.catchAll(() => Effect.succeed(current)),
+      Effect.catchAllDefect(() => Effect.succeed(current)),
+    )
+  }
+
+  const readEvents = (memberId: string, fromVersion: number) =>
+    fromStore("readStream", () => store.events.readStream(memberStream(memberId), { fromVersion }))
+
   /**
    * A member's current state: the kept one with the events appended since
    * folded in, or the whole stream read and folded. With `history`, the
@@ -420,11 +530,20 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     options: { readonly history?: boolean } = {},
   ): Effect.Effect<Loaded, LetheError> =>
     Effect.gen(function* () {
-      const base = options.history === true ? undefined : kept.get(memberId)
-      const fromVersion = (base?.version ?? 0) + 1
-      const stored = yield* fromStore("readStream", () =>
-        store.events.readStream(memberStream(memberId), { fromVersion }),
-      )
+      let base = options.history === true ? undefined : kept.get(memberId)
+      let stored: ReadonlyArray<StoredEvent> | undefined
+      if (base === undefined && options.history !== true) {
+        const snapshot = yield* readSnapshot(memberId, codec)
+        if (snapshot !== undefined) {
+          // From the snapshot's own event: the log must still hold it, with the hash folded to.
+          const since = yield* readEvents(memberId, snapshot.version)
+          if (since[0]?.version === snapshot.version && since[0].hash === snapshot.head) {
+            base = snapshot
+            stored = since.slice(1)
+          }
+        }
+      }
+      stored ??= yield* readEvents(memberId, (base?.version ?? 0) + 1)
       const history: Array<RecordedEvent> = []
       let state = base?.state ?? initialState
       for (const event of stored) {
@@ -433,11 +552,13 @@ export const makeLethe = (options: LetheOptions): LetheService => {
         state = evolve(state, decoded)
       }
       const last = stored.at(-1)
-      const current = {
+      const folded: Current = {
         state,
         version: last?.version ?? base?.version ?? 0,
         head: last?.hash ?? base?.head ?? "",
+        snapshotAt: base?.snapshotAt ?? 0,
       }
+      const current = state.exists ? yield* snapshotted(memberId, folded, codec) : folded
       if (state.exists) kept.set(memberId, current)
       return options.history === true ? { ...current, history } : current
     })
@@ -495,8 +616,8 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     return Either.right({ state, events, warnings })
   }
 
-  /** Encodes, chains and appends the events with the member's new directory row; returns them as stored. */
-  const append = (
+  /** Encodes, seals and chains the events, with the member's new directory row and the keys minted. */
+  const prepareAppend = (
     memberId: string,
     loaded: Loaded,
     state: MemberState,
@@ -504,7 +625,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     call: Call,
     at: number,
     codec: EventCodec,
-  ): Effect.Effect<ReadonlyArray<RecordedEvent>, LetheError> =>
+  ): Effect.Effect<PreparedAppend, LetheError> =>
     Effect.gen(function* () {
       const streamId = memberStream(memberId)
       const metadata: EventMetadata = {
@@ -543,23 +664,56 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       )
       const member = memberRow(state, version, yield* emailKeyOf(state))
       const keys = codec.newKeys()
-      const appended = yield* fromStore("append", () =>
-        store.events.append({
-          streamId,
-          expectedVersion: loaded.version === 0 ? "no_stream" : loaded.version,
-          events: prepared,
-          directory: { member, messages },
-          ...(keys.length === 0 ? {} : { keys }),
-        }),
-      )
-      kept.set(memberId, { state, version, head: prevHash })
-      const firstPosition = appended.position - prepared.length + 1
-      return prepared.map(
-        (event, i): RecordedEvent => ({
-          event: events[i] as MemberEvent,
-          stored: { ...event, streamId, version: loaded.version + i + 1, position: firstPosition + i },
-        }),
-      )
+      const request: AppendRequest = {
+        streamId,
+        expectedVersion: loaded.version === 0 ? "no_stream" : loaded.version,
+        events: prepared,
+        directory: { member, messages },
+        ...(keys.length === 0 ? {} : { keys }),
+      }
+      return { memberId, loaded, state, events, request, head: prevHash, codec }
+    })
+
+  /** Keeps the member's state after its append landed; returns the events as stored. */
+  const landed = (
+    prepared: PreparedAppend,
+    result: AppendResult,
+  ): Effect.Effect<ReadonlyArray<RecordedEvent>> => {
+    const { memberId, loaded, state, events, request, head, codec } = prepared
+    const version = loaded.version + events.length
+    return snapshotted(memberId, { state, version, head, snapshotAt: loaded.snapshotAt }, codec).pipe(
+      Effect.map((current) => {
+        kept.set(memberId, current)
+        const firstPosition = result.position - request.events.length + 1
+        return request.events.map(
+          (event, i): RecordedEvent => ({
+            event: events[i] as MemberEvent,
+            stored: {
+              ...event,
+              streamId: request.streamId,
+              version: loaded.version + i + 1,
+              position: firstPosition + i,
+            },
+          }),
+        )
+      }),
+    )
+  }
+
+  /** Encodes, chains and appends the events with the member's new directory row; returns them as stored. */
+  const append = (
+    memberId: string,
+    loaded: Loaded,
+    state: MemberState,
+    events: ReadonlyArray<MemberEvent>,
+    call: Call,
+    at: number,
+    codec: EventCodec,
+  ): Effect.Effect<ReadonlyArray<RecordedEvent>, LetheError> =>
+    Effect.gen(function* () {
+      const prepared = yield* prepareAppend(memberId, loaded, state, events, call, at, codec)
+      const result = yield* fromStore("append", () => store.events.append(prepared.request))
+      return yield* landed(prepared, result)
     })
 
   /**
@@ -590,7 +744,13 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       const wanted = { history: options.history === true }
       const loaded: Loaded =
         options.fresh === true && first
-          ? { state: initialState, version: 0, head: "", ...(wanted.history ? { history: [] } : {}) }
+          ? {
+              state: initialState,
+              version: 0,
+              head: "",
+              snapshotAt: 0,
+              ...(wanted.history ? { history: [] } : {}),
+            }
           : options.create === true || options.fresh === true
             ? yield* load(memberId, reading, wanted)
             : yield* loadExisting(memberId, reading, wanted)
@@ -612,7 +772,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
         }
       const appended =
         events.length === 0 ? [] : yield* append(memberId, loaded, state, events, call, at, codec)
-      const erasure = yield* shredAfter(memberId, state, batch, events, at)
+      const erasure = yield* shredAfter(memberId, state, batch, events, at, loaded.version + appended.length)
       return {
         ...unchanged,
         ...(loaded.history === undefined ? {} : { history: [...loaded.history, ...appended] }),
@@ -641,6 +801,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     commands: ReadonlyArray<MemberCommand>,
     events: ReadonlyArray<MemberEvent>,
     at: number,
+    version: number,
   ): Effect.Effect<ErasureReport | null, LetheError> => {
     const wanted = new Set<PersonalCategory>()
     let all = false
@@ -654,13 +815,15 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       if (command._tag === "ErasePersonalData") for (const c of command.categories) wanted.add(c)
     }
     if (!all && wanted.size === 0) return Effect.succeed(null)
-    return shred(memberId, (category) => all || wanted.has(category), at)
+    return shred(memberId, (category) => all || wanted.has(category), at, version)
   }
 
+  /** `version`: the stream's version, its erasure event included. */
   const shred = (
     memberId: string,
     include: (category: PersonalCategory) => boolean,
     at: number,
+    version: number,
   ): Effect.Effect<ErasureReport, LetheError> =>
     Effect.gen(function* () {
       const streamId = memberStream(memberId)
@@ -675,6 +838,15 @@ export const makeLethe = (options: LetheOptions): LetheService => {
         }
       const sealedValuesRemoved =
         keyIds.length === 0 ? 0 : yield* fromStore("redact", () => store.events.redact(streamId, keyIds))
+      // The snapshot's values under these keys are unreadable now; its bytes go too, and no
+      // snapshot taken before the erasure event may come back. The next one is taken from the
+      // state after it, which holds nothing of the erased categories.
+      const snapshotStore = store.snapshots
+      if (snapshotStore !== undefined && keyIds.length > 0) {
+        yield* fromStore("snapshots.remove", () => snapshotStore.remove(memberId, version))
+        const current = kept.get(memberId)
+        if (current !== undefined) kept.set(memberId, { ...current, snapshotAt: 0 })
+      }
       // Check, do not trust: every key gone, no value sealed under them left.
       const after = yield* fromStore("keys.listForMember", () => store.keys.listForMember(memberId))
       const stillLive = after.filter((e) => e._tag === "Live" && keyIds.includes(e.key.keyId)).map(entryKeyId)
@@ -926,17 +1098,11 @@ export const makeLethe = (options: LetheOptions): LetheService => {
   }
 
   /** Applies one valid import row in one append: all of it, or nothing. */
-  const importRow = (
-    row: ContactRow,
-    input: ImportCsvInput,
-  ): Effect.Effect<
-    { readonly memberId: string; readonly outcome: ImportOutcome } | Omit<RejectedRow, "row" | "line">,
-    LetheError
-  > =>
+  /** How an imported row is recorded: its source and call, and the consent it gives. */
+  const importCommands = (row: ContactRow, input: ImportCsvInput) =>
     Effect.gen(function* () {
       const tag = row.sourceTag ?? input.source
       const source: Source = { kind: "import", ...(tag === undefined ? {} : { tag }) }
-      const call = callOf(input, source)
       const consent = yield* validate(() => ({
         _tag: "GiveConsent",
         purpose: row.purpose,
@@ -946,6 +1112,109 @@ export const makeLethe = (options: LetheOptions): LetheService => {
         source,
         givenAt: row.givenAt,
       }))
+      return { source, call: callOf(input, source), consent }
+    })
+
+  /** The registration of a row's contact as a new member. */
+  const contactRegistration = (memberId: string, row: ContactRow, input: ImportCsvInput) =>
+    Effect.gen(function* () {
+      const { source } = yield* importCommands(row, input)
+      return yield* validate(() =>
+        registerCommand(memberId, {
+          tenantId: input.tenantId,
+          personal: {
+            email: row.email,
+            ...(row.name === null ? {} : { name: row.name }),
+            ...(row.phone === null ? {} : { phone: row.phone }),
+          },
+          source,
+        }),
+      )
+    })
+
+  /**
+   * A row whose e-mail nobody holds, decided and prepared as a new member's
+   * append; `undefined` when someone holds it or a command is refused (the
+   * row is then imported alone, which reports why).
+   */
+  const prepareNewContact = (
+    row: ContactRow,
+    input: ImportCsvInput,
+    at: number,
+  ): Effect.Effect<PreparedAppend | undefined, LetheError> =>
+    Effect.gen(function* () {
+      const owner = yield* ownerOfEmail(input.tenantId, row.email)
+      if (owner._tag !== "Nobody") return undefined
+      const { call, consent } = yield* importCommands(row, input)
+      const memberId = newId()
+      const register = yield* contactRegistration(memberId, row, input)
+      const loaded: Loaded = { state: initialState, version: 0, head: "", snapshotAt: 0 }
+      const decided = decideAll(loaded, [register, consent], { now: at, actor: call.actor, config })
+      if (Either.isLeft(decided)) return undefined
+      const { state, events } = decided.right
+      return yield* prepareAppend(
+        memberId,
+        loaded,
+        state,
+        events,
+        call,
+        at,
+        sealer.session({ newMember: true }),
+      )
+    })
+
+  /**
+   * The rows of a batch whose e-mail nobody holds, registered together by one
+   * `appendBatch` (one transaction): the imported rows' member ids, by row
+   * number. Rows it does not take (an owner, an e-mail met earlier in the
+   * batch, a refused command) and every row of a refused batch are left to
+   * `importRow`, one by one, which reports them exactly as without batching.
+   */
+  const importNewContacts = (
+    rows: ReadonlyArray<ContactRow>,
+    input: ImportCsvInput,
+  ): Effect.Effect<ReadonlyMap<number, string>, LetheError> =>
+    Effect.gen(function* () {
+      const appendBatch = store.events.appendBatch?.bind(store.events)
+      const none = new Map<number, string>()
+      if (appendBatch === undefined || rows.length < 2) return none
+      const at = yield* now
+      const met = new Set<string>()
+      const batch: Array<{ readonly row: number; readonly prepared: PreparedAppend }> = []
+      for (const row of rows) {
+        // A later row with an e-mail met before must find the member the earlier one creates.
+        const emailKey = yield* lookupKey(input.tenantId, row.email)
+        if (met.has(emailKey)) continue
+        met.add(emailKey)
+        const prepared = yield* Effect.either(prepareNewContact(row, input, at))
+        if (Either.isRight(prepared) && prepared.right !== undefined)
+          batch.push({ row: row.row, prepared: prepared.right })
+      }
+      if (batch.length < 2) return none
+      // Refused as a whole (another writer took an e-mail meanwhile, say): every row goes alone.
+      const results = yield* Effect.either(
+        fromStore("appendBatch", () => appendBatch(batch.map(({ prepared }) => prepared.request))),
+      )
+      if (Either.isLeft(results)) return none
+      const imported = new Map<number, string>()
+      for (const [i, { row, prepared }] of batch.entries()) {
+        const result = results.right[i]
+        if (result === undefined) continue
+        yield* landed(prepared, result)
+        imported.set(row, prepared.memberId)
+      }
+      return imported
+    })
+
+  const importRow = (
+    row: ContactRow,
+    input: ImportCsvInput,
+  ): Effect.Effect<
+    { readonly memberId: string; readonly outcome: ImportOutcome } | Omit<RejectedRow, "row" | "line">,
+    LetheError
+  > =>
+    Effect.gen(function* () {
+      const { call, consent } = yield* importCommands(row, input)
       const owner = yield* ownerOfEmail(input.tenantId, row.email)
       if (owner._tag === "Restorable" && !input.restoreForgotten)
         return {
@@ -979,17 +1248,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
         }
         case "Nobody": {
           const memberId = newId()
-          const register = yield* validate(() =>
-            registerCommand(memberId, {
-              tenantId: input.tenantId,
-              personal: {
-                email: row.email,
-                ...(row.name === null ? {} : { name: row.name }),
-                ...(row.phone === null ? {} : { phone: row.phone }),
-              },
-              source,
-            }),
-          )
+          const register = yield* contactRegistration(memberId, row, input)
           yield* execute(memberId, () => Effect.succeed([register, consent]), call, { create: true })
           return { memberId, outcome: "created" }
         }
@@ -1343,14 +1602,25 @@ export const makeLethe = (options: LetheOptions): LetheService => {
         if (Either.isLeft(parsed)) return yield* Effect.fail(parsed.left)
         const applied: Array<ImportReport["applied"][number]> = []
         const rejected: Array<RejectedRow> = [...parsed.right.rejected]
-        // One row after the other: a later row with the same e-mail finds the member an earlier one created.
-        for (const row of parsed.right.rows) {
-          const outcome = yield* Effect.either(importRow(row, input))
-          const at = { row: row.row, line: row.line }
-          if (Either.isLeft(outcome))
-            rejected.push({ ...at, reason: outcome.left._tag, detail: outcome.left.message })
-          else if ("reason" in outcome.right) rejected.push({ ...at, ...outcome.right })
-          else applied.push({ ...at, ...outcome.right })
+        const { rows } = parsed.right
+        for (let from = 0; from < rows.length; from += importBatchRows) {
+          const chunk = rows.slice(from, from + importBatchRows)
+          // New contacts of the chunk in one transaction, when the store can; the rest one row after
+          // the other: a later row with the same e-mail finds the member an earlier one created.
+          const created = yield* importNewContacts(chunk, input)
+          for (const row of chunk) {
+            const at = { row: row.row, line: row.line }
+            const memberId = created.get(row.row)
+            if (memberId !== undefined) {
+              applied.push({ ...at, memberId, outcome: "created" })
+              continue
+            }
+            const outcome = yield* Effect.either(importRow(row, input))
+            if (Either.isLeft(outcome))
+              rejected.push({ ...at, reason: outcome.left._tag, detail: outcome.left.message })
+            else if ("reason" in outcome.right) rejected.push({ ...at, ...outcome.right })
+            else applied.push({ ...at, ...outcome.right })
+          }
         }
         return { applied, rejected: rejected.sort((a, b) => a.row - b.row) }
       }),

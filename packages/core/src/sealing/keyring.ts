@@ -44,6 +44,14 @@ export interface Keyring {
    * revokes every open link.
    */
   linkSigningKey(): Promise<Uint8Array>
+  /**
+   * The HMAC-SHA-256 key that authenticates member snapshots (32 bytes):
+   * a snapshot whose MAC does not verify is not used, so whoever can write
+   * to the database but does not hold the keyring cannot make Lethe decide on
+   * a state the log does not hold. Optional: without it, Lethe takes and
+   * reads no snapshots.
+   */
+  snapshotKey?(): Promise<Uint8Array>
 }
 
 /** Shortest secret `keyringFromSecret` accepts, in bytes. */
@@ -81,6 +89,7 @@ export const keyringFromSecret = (secret: string | Uint8Array, kekId = "secret-v
   const publicKey = createPublicKey(signingKey).export({ type: "spki", format: "pem" }).toString()
   const blindKeys = new Map<string, Uint8Array>()
   const linkKey = new Uint8Array(derive("export-link-signing"))
+  const snapshotKey = new Uint8Array(derive("snapshot-authentication"))
   return {
     blindIndexKey: async (tenantId) => {
       let key = blindKeys.get(tenantId)
@@ -109,5 +118,6 @@ export const keyringFromSecret = (secret: string | Uint8Array, kekId = "secret-v
     signReceipt: async (payload) => new Uint8Array(sign(null, payload, signingKey)),
     receiptPublicKey: async () => publicKey,
     linkSigningKey: async () => new Uint8Array(linkKey),
+    snapshotKey: async () => new Uint8Array(snapshotKey),
   }
 }

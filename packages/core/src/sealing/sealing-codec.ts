@@ -6,11 +6,11 @@
  * @module
  */
 import { Effect, Either, ParseResult, Schema } from "effect"
-import type { EventCodec, EventPlace } from "../app/codec.js"
+import type { EventCodec, EventPlace, PersonalByCategory } from "../app/codec.js"
 import { fromStore } from "../app/store-call.js"
 import type { LetheError } from "../errors.js"
 import { IntegrityError, KeyDestroyed, StoreError } from "../errors.js"
-import type { PersonalCategory } from "../member/events.js"
+import type { PersonalCategory, PersonalFields } from "../member/events.js"
 import { MemberEvent, PersonalCategory as PersonalCategorySchema } from "../member/events.js"
 import type { StoredEvent } from "../spi/event-store.js"
 import type { KeyStore, StoredKey } from "../spi/key-store.js"
@@ -33,6 +33,13 @@ const personalRecord = (
       return undefined
   }
 }
+
+/** Where a personal value sits in a member snapshot: never a path of an event's value. */
+const snapshotPath = (category: PersonalCategory, name: string): string =>
+  `snapshot.personal.${category}.${name}`
+
+const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  value !== null && typeof value === "object" && !Array.isArray(value)
 
 const encodeEvent = Schema.encodeEither(MemberEvent)
 const decodeEvent = Schema.decodeUnknownEither(MemberEvent)
@@ -190,6 +197,72 @@ export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
         }
         return pending.length === 0 ? finish() : Effect.flatMap(Effect.all(pending), finish)
       },
+      sealPersonal: (personal, place) =>
+        Effect.gen(function* () {
+          const sealed: Record<string, Record<string, unknown>> = {}
+          for (const [category, fields] of Object.entries(personal) as Array<
+            [PersonalCategory, PersonalFields]
+          >) {
+            const keyId = dataKeyId(place.memberId, category)
+            let key: Uint8Array | null | undefined
+            const out: Record<string, unknown> = {}
+            for (const [name, value] of Object.entries(fields)) {
+              // An Erased marker holds nothing personal: it is kept as it is.
+              if (typeof value !== "string") {
+                out[name] = value
+                continue
+              }
+              if (key === undefined) key = yield* openingKey(keyId)
+              if (key === null) return undefined
+              out[name] = seal(key, keyId, category, value, {
+                streamId: place.streamId,
+                version: place.version,
+                path: snapshotPath(category, name),
+              })
+            }
+            sealed[category] = out
+          }
+          return sealed
+        }),
+      openPersonal: (sealed, place) =>
+        Effect.gen(function* () {
+          const broken = (detail: string) =>
+            new IntegrityError({
+              streamId: place.streamId,
+              version: place.version,
+              detail: `snapshot: ${detail}`,
+            })
+          if (!isRecord(sealed)) return yield* Effect.fail(broken("personal is not a record"))
+          const opened: Partial<Record<PersonalCategory, PersonalFields>> = {}
+          for (const [category, fields] of Object.entries(sealed)) {
+            if (!isCategory(category) || !isRecord(fields))
+              return yield* Effect.fail(broken(`personal.${category} is not a category of values`))
+            const out: Record<string, PersonalFields[string]> = {}
+            for (const [name, value] of Object.entries(fields)) {
+              const path = snapshotPath(category, name)
+              if (isSealedValue(value)) {
+                if (value.keyId !== dataKeyId(place.memberId, category) || value.category !== category)
+                  return yield* Effect.fail(
+                    broken(`${path} is sealed under another member's or category's key`),
+                  )
+                const key = yield* openingKey(value.keyId)
+                if (key === null) out[name] = { _tag: "Erased", category }
+                else
+                  try {
+                    out[name] = unseal(key, value, { streamId: place.streamId, version: place.version, path })
+                  } catch (e) {
+                    return yield* Effect.fail(
+                      broken(`${path}: ${e instanceof Error ? e.message : String(e)}`),
+                    )
+                  }
+              } else if (isRecord(value) && value._tag === "Erased" && value.category === category)
+                out[name] = { _tag: "Erased", category }
+              else return yield* Effect.fail(broken(`${path} is not a personal value`))
+            }
+            opened[category] = out
+          }
+          return opened satisfies PersonalByCategory
+        }),
     }
 
     /**

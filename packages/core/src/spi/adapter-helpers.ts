@@ -78,7 +78,7 @@ export const checkPageLimit = (operation: string, limit: number): void => {
  * Checks a snapshot before any statement runs, as every adapter must (see
  * `SnapshotStore`), and returns its state as JSON text; throws `StoreError`
  * for a version that is not a positive integer, a non-string id or head, a
- * time that is not a finite number, or a state that is not plain JSON.
+ * time that is not a safe integer, or a state that is not plain JSON.
  *
  * @example
  * ```ts
@@ -101,8 +101,18 @@ export const snapshotStateJson = (
     throw refuse(`version must be a positive integer, got ${String(snapshot.version)}`)
   for (const name of ["memberId", "tenantId", "head"] as const)
     if (typeof snapshot[name] !== "string") throw refuse(`${name} must be a string`)
-  if (typeof snapshot.takenAt !== "number" || !Number.isFinite(snapshot.takenAt))
-    throw refuse(`takenAt must be a finite number, got ${String(snapshot.takenAt)}`)
+  if (typeof snapshot.takenAt !== "number" || !Number.isSafeInteger(snapshot.takenAt))
+    throw refuse(`takenAt must be a safe integer (epoch ms), got ${String(snapshot.takenAt)}`)
   if (snapshot.state === undefined) throw refuse("state is missing")
   return toStoredJson(operation, snapshot.state, "state")
+}
+
+/**
+ * Checks `remove`'s version floor before any statement runs; throws
+ * `StoreError` unless it is a non-negative safe integer.
+ */
+export const checkSnapshotFloor = (operation: string, upTo: unknown): number => {
+  if (typeof upTo !== "number" || !Number.isSafeInteger(upTo) || upTo < 0)
+    throw new StoreError({ operation, detail: `upTo must be a non-negative integer, got ${String(upTo)}` })
+  return upTo
 }

@@ -120,6 +120,16 @@ export interface ReadAllPage {
 export interface EventStore {
   append(request: AppendRequest): Promise<AppendResult>
   /**
+   * Appends to several streams in one transaction (an import of many new
+   * members): all of them or nothing. The requests are checked in order, each
+   * as `append` checks it and seeing the ones before it: a stream, e-mail key
+   * or data key taken by an earlier request of the batch is taken. The first
+   * refusal rejects the whole batch with that request's error, and nothing is
+   * written. Results are in request order; positions increase in request
+   * order. Optional: without it, Lethe appends one request at a time.
+   */
+  appendBatch?(requests: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<AppendResult>>
+  /**
    * The stream's events in version order, from `fromVersion` (default 1).
    * With `sealedUnder`, only the events whose data holds a sealed value (see
    * `isSealedValue`) under one of those key ids: what an erasure must redact

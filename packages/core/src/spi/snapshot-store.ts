@@ -29,11 +29,12 @@ export interface StoredSnapshot {
   readonly head: string
   /**
    * The folded state: plain JSON (objects, arrays, strings, finite numbers,
-   * booleans, null), which must read back equal. Its personal values are
-   * sealed values (`SealedValue`), as in event data.
+   * booleans, null), which must read back equal as JSON does: `-0` reads
+   * back as `0`, and properties holding `undefined` read back absent. Its
+   * personal values are sealed values (`SealedValue`), as in event data.
    */
   readonly state: unknown
-  /** When it was taken (epoch ms). */
+  /** When it was taken (epoch ms, a safe integer). */
   readonly takenAt: number
 }
 
@@ -44,17 +45,24 @@ export interface StoredSnapshot {
  * - `write` keeps `snapshot` unless the member's stored one has the same or
  *   a later version, and says whether it kept it. Concurrent writers of one
  *   member leave the one of the latest version.
- * - A snapshot that is not plain JSON, or whose version is not a positive
- *   integer, is refused with `StoreError` and nothing is written.
- * - `remove` deletes the member's snapshot so that no copy of its bytes stays
- *   in the database's files (as `EventStore.redact` does), and says whether
- *   there was one.
+ * - A snapshot that is not plain JSON, or whose version or time is not a
+ *   safe integer (the version positive), is refused with `StoreError` and
+ *   nothing is written.
+ * - `remove(memberId, upTo)` deletes the member's snapshot so that no copy
+ *   of its bytes stays in the database's files (as `EventStore.redact` does),
+ *   says whether there was one, and from then on refuses (`write` returns
+ *   false) any snapshot of that member of version `upTo` or lower: one taken
+ *   before an erasure and written late by a slower process holds values
+ *   sealed under the destroyed keys, and must not bring their bytes back.
  */
 export interface SnapshotStore {
   /** The member's snapshot, or `undefined` when there is none. */
   read(memberId: string): Promise<StoredSnapshot | undefined>
   /** Keeps `snapshot` unless the member has one of the same or a later version; true if kept. */
   write(snapshot: StoredSnapshot): Promise<boolean>
-  /** Deletes the member's snapshot, leaving no copy of its bytes; true if there was one. */
-  remove(memberId: string): Promise<boolean>
+  /**
+   * Deletes the member's snapshot, leaving no copy of its bytes, and refuses
+   * later writes of its versions up to `upTo`; true if there was a snapshot.
+   */
+  remove(memberId: string, upTo: number): Promise<boolean>
 }

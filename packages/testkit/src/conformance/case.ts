@@ -1,7 +1,8 @@
 /**
  * What a conformance case is and what it gets to run: a way to open fresh
- * stores of the adapter under test (closed after the case), to reopen one, and
- * to run fast-check properties with the suite's settings.
+ * stores of the adapter under test (closed after the case), to reopen one, to
+ * run fast-check properties with the suite's settings, and to skip itself when
+ * the adapter lacks an optional part.
  *
  * @module
  */
@@ -40,6 +41,13 @@ export interface CaseContext {
   readonly properties: PropertySettings
   /** Asserts a fast-check property with `defaultRuns` runs, unless the suite's settings say otherwise. */
   readonly check: <Ts>(property: fc.IAsyncProperty<Ts>, defaultRuns: number) => Promise<void>
+  /**
+   * Ends the case as skipped, with `reason` shown by the test runner: for a
+   * case that finds, once it holds a store, that the adapter lacks an optional
+   * part (`LetheStore.snapshots`). Throws; call it before anything that could
+   * catch what it throws (a property).
+   */
+  readonly skip: (reason: string) => never
 }
 
 /** One conformance case. */
@@ -62,9 +70,13 @@ export interface CaseContextOptions {
   readonly properties?: PropertySettings | undefined
 }
 
-/** A case's context and the function that closes every store it opened. */
+/**
+ * A case's context, skipping through `skip` (the test runner's), and the
+ * function that closes every store it opened.
+ */
 export const makeCaseContext = (
   options: CaseContextOptions,
+  skip: (reason: string) => never,
 ): { readonly context: CaseContext; readonly closeAll: () => Promise<void> } => {
   const opened = new Set<LetheStore>()
 
@@ -114,5 +126,8 @@ export const makeCaseContext = (
     await Promise.allSettled(stores.map((store) => store.close()))
   }
 
-  return { context: { open, reopen, withStore, properties: options.properties ?? {}, check }, closeAll }
+  return {
+    context: { open, reopen, withStore, properties: options.properties ?? {}, check, skip },
+    closeAll,
+  }
 }

@@ -179,6 +179,25 @@ export const expectRejection = async (
   expect({ _tag: error._tag, ...pick(error, Object.keys(fields)) }).toEqual({ _tag: tag, ...fields })
 }
 
+/**
+ * Asserts that each call, on a store closed before, rejects with an error
+ * whose `_tag` is `StoreError`. A synchronous throw counts as a rejection: a
+ * caller that awaits sees the same.
+ */
+export const expectClosed = async (
+  calls: Readonly<Record<string, () => Promise<unknown>>>,
+): Promise<void> => {
+  for (const [operation, call] of Object.entries(calls)) {
+    const outcome = await Promise.resolve()
+      .then(call)
+      .then(
+        (value: unknown) => ({ resolved: value }),
+        (error: { readonly _tag?: string } | undefined) => ({ _tag: error?._tag }),
+      )
+    expect(outcome, `${operation} after close`).toEqual({ _tag: "StoreError" })
+  }
+}
+
 const pick = (value: Readonly<Record<string, unknown>>, keys: ReadonlyArray<string>) =>
   Object.fromEntries(keys.map((key) => [key, value[key]]))
 

@@ -19,6 +19,9 @@ import { eventStoreCases } from "./event-store.js"
 import { keyStoreCases } from "./key-store.js"
 import { lifecycleCases } from "./lifecycle.js"
 import { modelCases } from "./model.js"
+import { snapshotCases } from "./snapshots.js"
+
+export { noSnapshotsReason } from "./snapshots.js"
 
 /** The cases by concern, in the order they are registered. */
 const groups = {
@@ -31,6 +34,7 @@ const groups = {
   durability: durabilityCases,
   "model-based, through the facade": modelCases,
   erasure: erasureCases,
+  "snapshots (optional)": snapshotCases,
 } as const
 
 /** The stable name of a conformance case, e.g. `"concurrency/twenty-no-stream"`. */
@@ -44,6 +48,7 @@ export type ConformanceCaseName =
   | keyof typeof durabilityCases
   | keyof typeof modelCases
   | keyof typeof erasureCases
+  | keyof typeof snapshotCases
 
 const allCases: Readonly<Record<ConformanceCaseName, ConformanceCase>> = Object.assign(
   {},
@@ -117,8 +122,10 @@ const checkSkipList = (skip: Readonly<Record<string, string | undefined>>): void
  * paging, copies, `redact`, keys (tombstones, no resurrection), every
  * Directory query with its exact comparisons and keyset paging, `close`,
  * durability across `reopen`, model-based runs of random command sequences
- * through the facade compared with the memory reference, and erasure (no
- * personal string left after forget and purge).
+ * through the facade compared with the memory reference, erasure (no
+ * personal string left after forget and purge), and member snapshots (the
+ * `snapshots/*` cases, each skipped with `noSnapshotsReason` when the store
+ * has no `snapshots`).
  *
  * @example
  * ```ts
@@ -148,8 +155,8 @@ export const runAdapterConformance = (options: AdapterConformanceOptions): void 
           }
           it(
             title,
-            async () => {
-              const { context, closeAll } = makeCaseContext(options)
+            async ({ skip }) => {
+              const { context, closeAll } = makeCaseContext(options, (why) => skip(why))
               try {
                 await conformanceCase.run(context)
               } finally {

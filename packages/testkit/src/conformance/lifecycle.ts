@@ -7,7 +7,7 @@
 import type { LetheStore } from "@lethe/core"
 import { expect } from "vitest"
 import type { CaseGroup } from "./case.js"
-import { append, eventsOf, memberRow, newEvent, storedKey, writeRow } from "./fixtures.js"
+import { append, eventsOf, expectClosed, memberRow, newEvent, storedKey, writeRow } from "./fixtures.js"
 
 /** Every operation of the SPI, called with harmless arguments. */
 const everyOperation = (store: LetheStore): Readonly<Record<string, () => Promise<unknown>>> => {
@@ -98,16 +98,7 @@ export const lifecycleCases = {
       await store.keys.put(storedKey("k1"))
       await writeRow(store, memberRow("m1"))
       await store.close()
-      for (const [operation, call] of Object.entries(everyOperation(store))) {
-        // A synchronous throw counts as a rejection: a caller that awaits sees the same.
-        const outcome = await Promise.resolve()
-          .then(call)
-          .then(
-            (value: unknown) => ({ resolved: value }),
-            (error: { readonly _tag?: string } | undefined) => ({ _tag: error?._tag }),
-          )
-        expect(outcome, `${operation} after close`).toEqual({ _tag: "StoreError" })
-      }
+      await expectClosed(everyOperation(store))
     },
   },
 

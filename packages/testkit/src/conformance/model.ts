@@ -1,8 +1,9 @@
 /**
  * Model-based conformance through the facade: random command sequences run
- * on two `createLethe` instances side by side, one over the adapter under
- * test and one over the memory reference, with the same clock, the same id
- * sequence and the same secret. Every outcome, and at the end every view,
+ * on `createLethe` instances side by side, over the adapter under test
+ * (three instances, one of them reading member snapshots) and over the
+ * memory reference (which keeps no state and takes no snapshot), with the
+ * same clock, the same id sequence and the same secret. Every outcome, and at the end every view,
  * look-up, search, retention query, directory row, key list and event of the
  * log, must be equal.
  *
@@ -702,18 +703,24 @@ export const modelCases = {
             const clock = testClock()
             const referenceStore = memoryStore()
             // The reference keeps no member state between operations: it reads every stream whole.
-            const referenceLethe = await openLethe(referenceStore, clock, { memberCache: 0 })
+            const referenceLethe = await openLethe(referenceStore, clock, {
+              memberCache: 0,
+              snapshotEvery: 0,
+            })
             const reference: Side = {
               lethe: referenceLethe,
               store: referenceStore,
               instances: [referenceLethe],
             }
             const store = await open()
-            // Two instances on the adapter, minting from one id sequence as the reference does.
+            // Three instances on the adapter, minting from one id sequence as the reference does: two
+            // keep member states; the third keeps none and snapshots every event, so each of its
+            // operations starts from the member's snapshot when the adapter keeps them.
             const newId = counterIds()
             const instances = [
               await openLethe(store, clock, { newId }),
               await openLethe(store, clock, { newId }),
+              await openLethe(store, clock, { newId, memberCache: 0, snapshotEvery: 1 }),
             ] as const
             const real: Side = { lethe: instances[0], store, instances }
             try {

@@ -55,7 +55,12 @@ export const counterIds = (): (() => string) => {
 export const openLethe = (
   store: LetheStore,
   clock: TestClock,
-  options: { readonly retries?: number; readonly memberCache?: number; readonly newId?: () => string } = {},
+  options: {
+    readonly retries?: number
+    readonly memberCache?: number
+    readonly snapshotEvery?: number
+    readonly newId?: () => string
+  } = {},
 ) =>
   createLethe({
     store,
@@ -64,6 +69,7 @@ export const openLethe = (
     newId: options.newId ?? counterIds(),
     ...(options.retries === undefined ? {} : { retries: options.retries }),
     ...(options.memberCache === undefined ? {} : { memberCache: options.memberCache }),
+    ...(options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery }),
   })
 
 /** How an operation ended, as plain data: its result, or its error's `_tag` and data. */
