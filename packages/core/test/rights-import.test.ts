@@ -1,32 +1,66 @@
 import { readFileSync } from "node:fs"
 import type { LetheStore } from "@lethe/core"
-import { defaultConsentCatalogue, memberStream, parseContactsCsv, parseIsoDate } from "@lethe/core"
+import {
+  defaultConsentCatalogue,
+  memberStream,
+  parseContactsCsv,
+  parseIsoDate,
+  readAllEvents,
+} from "@lethe/core"
 import { memoryStore } from "@lethe/store-memory"
 import { Either } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { admin, clerk, countEvents, day, rejection, setup } from "./rights-setup.js"
 
+const wholeLog = async (store: LetheStore) => {
+  const events = []
+  for await (const event of readAllEvents(store.events)) events.push(event)
+  return events
+}
+
 /** A contact import as shops really send it (see fixtures/README in the shared folder). */
 const fixture = readFileSync(new URL("./fixtures/contacts-import.csv", import.meta.url), "utf8")
 
 const importing = { tenantId: "shop", restoreForgotten: false, actor: admin }
 
-/** A store that counts appends, to see that each row is written in one. */
-const countingAppends = () => {
+/**
+ * A store that counts append requests (one per row written) and the
+ * transactions they came in (a batch of new contacts is one); `batches: false`
+ * takes `appendBatch` away, so every row is appended alone.
+ */
+const countingAppends = (options: { readonly batches?: boolean } = {}) => {
   const inner = memoryStore()
-  const counter = { appends: 0 }
+  const counter = { appends: 0, transactions: 0 }
+  const { appendBatch: innerBatch, ...events } = inner.events
+  const appendBatch = innerBatch?.bind(inner.events)
   const store: LetheStore = {
     ...inner,
     events: {
-      ...inner.events,
+      ...events,
       append: (request) => {
         counter.appends++
+        counter.transactions++
         return inner.events.append(request)
       },
+      ...(options.batches === false || appendBatch === undefined
+        ? {}
+        : {
+            appendBatch: (requests: Parameters<typeof appendBatch>[0]) => {
+              counter.appends += requests.length
+              counter.transactions++
+              return appendBatch(requests)
+            },
+          }),
     },
   }
   return { store, counter }
+}
+
+/** Ids in minting order, the same in every run. */
+const counterIds = () => {
+  let n = 0
+  return () => `id-${++n}`
 }
 
 describe("importCsv with the real-world fixture", () => {
@@ -121,6 +155,8 @@ describe("importCsv with the real-world fixture", () => {
     const { lethe } = await setup({ store })
     const report = await lethe.importCsv(fixture, importing)
     expect(counter.appends).toBe(report.applied.length)
+    // The new contacts in one transaction, the row adding a consent to one of them in another.
+    expect(counter.transactions).toBe(2)
     const first = report.applied[0]?.memberId ?? ""
     const events = await store.events.readStream(memberStream(first))
     expect(events.map((e) => e.type)).toEqual([
@@ -132,6 +168,41 @@ describe("importCsv with the real-world fixture", () => {
     ])
     expect(new Set(events.slice(0, 4).map((e) => e.metadata.correlationId)).size).toBe(1)
     expect(events[0]?.metadata.source).toBe("import:footer-form")
+  })
+
+  it("R6: new contacts imported in one transaction report and store exactly what one row at a time does", async () => {
+    const runs = await Promise.all(
+      [true, false].map(async (batches) => {
+        const { store, counter } = countingAppends({ batches })
+        const { lethe } = await setup({ store, newId: counterIds() })
+        const report = await lethe.importCsv(fixture, importing)
+        const views = await Promise.all(report.applied.map((a) => lethe.get(a.memberId)))
+        const log = (await wholeLog(store)).map(({ type, streamId, version, metadata }) => ({
+          type,
+          streamId,
+          version,
+          source: metadata.source,
+        }))
+        // Ids are minted in another order when rows are batched: each member is named by its first row.
+        const names = new Map(report.applied.map((a) => [a.memberId, `member of row ${a.row}`] as const))
+        const named = (value: unknown) =>
+          JSON.parse(
+            JSON.stringify(value).replace(/id-\d+/g, (id) => names.get(id) ?? "another id"),
+          ) as unknown
+        // Each stream the same; the global order differs (the batch lands before the rows after it).
+        const streams = (named(log) as Array<{ streamId: string; version: number }>).sort(
+          (a, b) => a.streamId.localeCompare(b.streamId) || a.version - b.version,
+        )
+        return { ...(named({ report, views }) as object), streams, transactions: counter.transactions }
+      }),
+    )
+    const [batched, alone] = runs
+    const { transactions: batchedTransactions, ...batchedResult } = batched ?? { transactions: 0 }
+    const { transactions: aloneTransactions, ...aloneResult } = alone ?? { transactions: 0 }
+    expect(batchedResult).toEqual(aloneResult)
+    expect(JSON.stringify(batchedResult)).not.toContain("another id")
+    expect(batchedTransactions).toBe(2)
+    expect(aloneTransactions).toBe(14)
   })
 
   it("R6: importing the same file again changes nothing", async () => {

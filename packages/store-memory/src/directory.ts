@@ -21,18 +21,27 @@ import { firstAfter, firstAtLeast } from "./paging.js"
 import { copy } from "./snapshot.js"
 
 /**
- * The directory with its write side: the event store prepares an update
- * before it commits anything, then commits events and update together.
+ * The directory with its write side: the event store stages the updates of
+ * one transaction (an append, or every append of a batch) in a draft, which
+ * checks each against the stored rows and the updates staged before it, then
+ * commits them together.
  */
 export interface MemoryDirectory {
   readonly directory: Directory
+  /** A new, empty draft of updates for `operation`. */
+  draft(operation: string): DirectoryDraft
+}
+
+/** Directory updates staged to be applied together, or not at all. */
+export interface DirectoryDraft {
   /**
-   * Copies `update`, checks that no other member of the tenant holds its
-   * e-mail key (`EmailTaken`), and returns the function that applies it.
-   * Everything that can fail happens here, so the returned commit cannot fail
-   * half-way.
+   * Copies `update` and checks that no other member of the tenant holds its
+   * e-mail key (`EmailTaken`, naming the holder), counting the rows staged
+   * before it as written. A throw stages nothing.
    */
-  prepare(operation: string, update: DirectoryUpdate): () => void
+  stage(update: DirectoryUpdate): void
+  /** Applies every staged update, in order. Everything that can fail happened in `stage`. */
+  commit(): void
 }
 
 const insertSorted = (sorted: Array<string>, id: string): void => {
@@ -78,8 +87,10 @@ class KeyIndex {
  *
  * @example
  * ```ts
- * const { directory, prepare } = memoryDirectory(new Lifecycle())
- * prepare("events.append", { member: row })()
+ * const { directory, draft } = memoryDirectory(new Lifecycle())
+ * const updates = draft("events.append")
+ * updates.stage({ member: row })
+ * updates.commit()
  * await directory.get(row.memberId)
  * ```
  */
@@ -220,19 +231,45 @@ export const memoryDirectory = (lifecycle: Lifecycle): MemoryDirectory => {
     },
   }
 
-  const prepare = (operation: string, update: DirectoryUpdate): (() => void) => {
-    const row = copy(operation, update.member)
-    if (row.emailKey !== null) {
-      const holder = byEmail.find(row.tenantId, row.emailKey).find((id) => id !== row.memberId)
-      if (holder !== undefined) throw new EmailTaken({ tenantId: row.tenantId, memberId: holder })
-    }
-    const sent = copy(operation, update.messages ?? [])
-    return () => {
-      upsert(row)
-      // A message id names one message for good: the first owner recorded stays.
-      for (const entry of sent) if (!messages.has(entry.messageId)) messages.set(entry.messageId, entry)
+  const draft = (operation: string): DirectoryDraft => {
+    /** The last row staged for each member: it stands for the stored one. */
+    const staged = new Map<string, MemberRow>()
+    const stagedByEmail = new KeyIndex()
+    const updates: Array<{ readonly row: MemberRow; readonly sent: ReadonlyArray<MessageEntry> }> = []
+
+    /** The first member but `row`'s own holding `emailKey` in its tenant, once the staged rows are written. */
+    const holderOf = (row: MemberRow, emailKey: string): string | undefined =>
+      [
+        ...byEmail.find(row.tenantId, emailKey).filter((id) => !staged.has(id)),
+        ...stagedByEmail.find(row.tenantId, emailKey),
+      ]
+        .filter((id) => id !== row.memberId)
+        .sort()[0]
+
+    return {
+      stage: (update) => {
+        const row = copy(operation, update.member)
+        const sent = copy(operation, update.messages ?? [])
+        if (row.emailKey !== null) {
+          const holder = holderOf(row, row.emailKey)
+          if (holder !== undefined) throw new EmailTaken({ tenantId: row.tenantId, memberId: holder })
+        }
+        const previous = staged.get(row.memberId)
+        if (previous !== undefined)
+          stagedByEmail.remove(previous.tenantId, previous.emailKey, previous.memberId)
+        staged.set(row.memberId, row)
+        stagedByEmail.add(row.tenantId, row.emailKey, row.memberId)
+        updates.push({ row, sent })
+      },
+      commit: () => {
+        for (const { row, sent } of updates) {
+          upsert(row)
+          // A message id names one message for good: the first owner recorded stays.
+          for (const entry of sent) if (!messages.has(entry.messageId)) messages.set(entry.messageId, entry)
+        }
+      },
     }
   }
 
-  return { directory, prepare }
+  return { directory, draft }
 }

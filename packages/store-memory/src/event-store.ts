@@ -2,13 +2,14 @@
  * The event log in memory: one array in global order, and per stream the
  * positions of its events.
  *
- * Complexity (N events in the log, k returned): `append` O(events appended);
- * `readStream` O(k); `readAll` O(k) (positions are contiguous, so a page is a
- * slice); `redact` O(size of the stream's data).
+ * Complexity (N events in the log, k returned): `append` and `appendBatch`
+ * O(events appended + rows and keys written); `readStream` O(k); `readAll`
+ * O(k) (positions are contiguous, so a page is a slice); `redact` O(size of
+ * the stream's data).
  *
  * @module
  */
-import type { EventStore, StoredEvent } from "@lethe/core"
+import type { AppendRequest, AppendResult, EventStore, NewEvent, StoredEvent } from "@lethe/core"
 import {
   ConcurrencyConflict,
   checkPageLimit,
@@ -16,6 +17,7 @@ import {
   redactSealedValues,
   StoreError,
   sealedKeyIds,
+  toStoredJson,
 } from "@lethe/core"
 import type { MemoryDirectory } from "./directory.js"
 import type { MemoryKeyStore } from "./key-store.js"
@@ -24,6 +26,24 @@ import { frozenCopy } from "./snapshot.js"
 
 const defaultPageSize = 1000
 
+/**
+ * The fields of `event` as stored, owned and frozen; throws `StoreError` for
+ * a value that is not plain JSON (a function, NaN, a Date, a cycle), which a
+ * database adapter could not store either.
+ */
+const ownEvent = (operation: string, event: NewEvent) => {
+  toStoredJson(operation, event.data, "data")
+  toStoredJson(operation, event.metadata, "metadata")
+  return {
+    type: event.type,
+    data: frozenCopy(operation, event.data),
+    metadata: frozenCopy(operation, event.metadata),
+    recordedAt: event.recordedAt,
+    prevHash: event.prevHash,
+    hash: event.hash,
+  }
+}
+
 const checkNumber = (operation: string, name: string, value: number): void => {
   if (Number.isNaN(value)) throw new StoreError({ operation, detail: `${name} must be a number, got NaN` })
 }
@@ -31,8 +51,9 @@ const checkNumber = (operation: string, name: string, value: number): void => {
 /**
  * An event store held in memory, writing the directory update of each append
  * through `directory` and the keys it brings through `keys` in the same
- * synchronous step, and checking `lifecycle`
- * on every call.
+ * synchronous step, and checking `lifecycle` on every call. `appendBatch`
+ * takes that step once for all its requests: a refusal of any leaves the
+ * store as it was.
  *
  * Stored events are deep-frozen copies: what a caller passed can change
  * afterwards without touching the log, and what a read returns cannot be
@@ -57,46 +78,59 @@ export const memoryEventStore = (
 
   const eventAt = (position: number): StoredEvent => log[position - 1] as StoredEvent
 
-  return {
-    // No `await` in here: the version check and the write happen in one
-    // synchronous step, so concurrent appends are serialized by the event loop.
-    append: async (request) => {
-      const operation = "events.append"
-      lifecycle.ensureOpen(operation)
+  /**
+   * Appends `requests` in order as one step: each is checked as `append`
+   * checks it, seeing the ones before it, and the first refusal throws
+   * before anything is stored. Synchronous, so concurrent calls are
+   * serialized by the event loop.
+   */
+  const appendAll = (operation: string, requests: ReadonlyArray<AppendRequest>): Array<AppendResult> => {
+    lifecycle.ensureOpen(operation)
+    // Copy everything before changing anything: a value that cannot be stored leaves the store as it was.
+    const copies = requests.map((request) => request.events.map((event) => ownEvent(operation, event)))
+    const rows = directory.draft(operation)
+    const fresh = keys.draft()
+    /** Versions of the streams the requests before the current one append to. */
+    const versions = new Map<string, number>()
+    const staged: Array<StoredEvent> = []
+    const results = requests.map((request, r): AppendResult => {
       const { streamId, expectedVersion } = request
-      const positions = streams.get(streamId) ?? []
-      const current = positions.length
+      const current = versions.get(streamId) ?? streams.get(streamId)?.length ?? 0
       if (!matchesExpectedVersion(current, expectedVersion))
         throw new ConcurrencyConflict({ streamId, expected: expectedVersion, actual: current })
-
-      // Copy everything before changing anything: a copy that fails leaves the store as it was.
-      const stored = request.events.map(
-        (event, i): StoredEvent =>
+      if (request.directory !== undefined) rows.stage(request.directory)
+      fresh.stage(request.keys ?? [])
+      const events = copies[r] ?? []
+      for (const [i, event] of events.entries())
+        staged.push(
           Object.freeze({
-            position: log.length + i + 1,
+            position: log.length + staged.length + 1,
             streamId,
             version: current + i + 1,
-            type: event.type,
-            data: frozenCopy(operation, event.data),
-            metadata: frozenCopy(operation, event.metadata),
-            recordedAt: event.recordedAt,
-            prevHash: event.prevHash,
-            hash: event.hash,
+            ...event,
           }),
-      )
-      const commitDirectory =
-        request.directory === undefined ? undefined : directory.prepare(operation, request.directory)
-      const commitKeys = keys.prepare(request.keys ?? [])
-
-      for (const event of stored) {
-        log.push(event)
-        positions.push(event.position)
+        )
+      versions.set(streamId, current + events.length)
+      return {
+        version: current + events.length,
+        position: events.length === 0 ? 0 : log.length + staged.length,
       }
-      if (positions.length > 0) streams.set(streamId, positions)
-      commitDirectory?.()
-      commitKeys()
-      return { version: positions.length, position: stored.at(-1)?.position ?? 0 }
-    },
+    })
+    for (const event of staged) {
+      log.push(event)
+      const positions = streams.get(event.streamId)
+      if (positions === undefined) streams.set(event.streamId, [event.position])
+      else positions.push(event.position)
+    }
+    rows.commit()
+    fresh.commit()
+    return results
+  }
+
+  return {
+    append: async (request) => appendAll("events.append", [request])[0] as AppendResult,
+
+    appendBatch: async (requests) => appendAll("events.appendBatch", requests),
 
     readStream: async (streamId, options = {}) => {
       lifecycle.ensureOpen("events.readStream")

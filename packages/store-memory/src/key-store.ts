@@ -23,16 +23,27 @@ const ownKey = (key: StoredKey): StoredKey =>
   })
 
 /**
- * The key store with its write side: the event store checks the keys an
- * append brings before it commits anything, then commits them with the events.
+ * The key store with its write side: the event store stages the keys of one
+ * transaction (an append, or every append of a batch) in a draft, which
+ * checks each against the stored keys and those staged before, then commits
+ * them together.
  */
 export interface MemoryKeyStore {
   readonly keys: KeyStore
+  /** A new, empty draft of keys to store. */
+  draft(): KeyDraft
+}
+
+/** New keys staged to be stored together, or not at all. */
+export interface KeyDraft {
   /**
-   * Checks `keys` (none stored, none destroyed, no id twice) and returns the
-   * function that stores them; it cannot fail.
+   * Checks `keys`: none stored or staged before (`KeyExists`), none
+   * destroyed (`KeyDestroyed`), no id twice (`KeyExists`). A throw stages
+   * none of them.
    */
-  prepare(keys: ReadonlyArray<StoredKey>): () => void
+  stage(keys: ReadonlyArray<StoredKey>): void
+  /** Stores every staged key; it cannot fail. */
+  commit(): void
 }
 
 /**
@@ -52,29 +63,37 @@ export const memoryKeyStore = (lifecycle: Lifecycle): MemoryKeyStore => {
   /** Key ids per member, live and destroyed. */
   const byMember = new Map<string, Set<string>>()
 
-  const prepare = (keys: ReadonlyArray<StoredKey>): (() => void) => {
-    const fresh = new Set<string>()
-    for (const key of keys) {
-      const existing = entries.get(key.keyId)
-      if (existing?._tag === "Live" || fresh.has(key.keyId)) throw new KeyExists({ keyId: key.keyId })
-      if (existing?._tag === "Destroyed") throw new KeyDestroyed({ keyId: key.keyId })
-      fresh.add(key.keyId)
-    }
-    const owned = keys.map(ownKey)
-    return () => {
-      for (const key of owned) {
-        entries.set(key.keyId, Object.freeze({ _tag: "Live", key }))
-        const ids = byMember.get(key.memberId)
-        if (ids === undefined) byMember.set(key.memberId, new Set([key.keyId]))
-        else ids.add(key.keyId)
-      }
+  const draft = (): KeyDraft => {
+    const staged = new Map<string, StoredKey>()
+    return {
+      stage: (keys) => {
+        const fresh = new Set<string>()
+        for (const key of keys) {
+          const existing = entries.get(key.keyId)
+          if (existing?._tag === "Live" || staged.has(key.keyId) || fresh.has(key.keyId))
+            throw new KeyExists({ keyId: key.keyId })
+          if (existing?._tag === "Destroyed") throw new KeyDestroyed({ keyId: key.keyId })
+          fresh.add(key.keyId)
+        }
+        for (const key of keys) staged.set(key.keyId, ownKey(key))
+      },
+      commit: () => {
+        for (const key of staged.values()) {
+          entries.set(key.keyId, Object.freeze({ _tag: "Live", key }))
+          const ids = byMember.get(key.memberId)
+          if (ids === undefined) byMember.set(key.memberId, new Set([key.keyId]))
+          else ids.add(key.keyId)
+        }
+      },
     }
   }
 
   const keys: KeyStore = {
     put: async (key) => {
       lifecycle.ensureOpen("keys.put")
-      prepare([key])()
+      const put = draft()
+      put.stage([key])
+      put.commit()
     },
 
     get: async (keyId) => {
@@ -105,5 +124,5 @@ export const memoryKeyStore = (lifecycle: Lifecycle): MemoryKeyStore => {
       })
     },
   }
-  return { keys, prepare }
+  return { keys, draft }
 }

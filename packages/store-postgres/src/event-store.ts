@@ -12,9 +12,10 @@
  * inserts the events, the keys and the directory row. It signals a refusal
  * with its own SQLSTATEs (LE001 version, LE002 e-mail, LE003 key taken,
  * LE004 key destroyed), which `append` turns into Lethe's errors. A refused
- * append draws no position, so positions stay 1..n without gaps (except when
- * a racing writer takes the same e-mail or key id between the check and the
- * write: the unique index refuses it after positions were drawn).
+ * append draws no position, so positions stay 1..n without gaps, except when
+ * the statement fails after drawing them: a racing writer took the same
+ * e-mail or key id between the check and the write (the unique index
+ * refuses it), or the server failed the insert. Those positions are lost.
  *
  * Global order readers can trust: with many writers, a transaction may commit
  * position 7 after position 8 is already visible. A reader that took 8 and
@@ -28,8 +29,30 @@
  * short, `readAll` waits a few milliseconds for the running transactions to
  * end (up to `settleTimeoutMs`), so a writer reads its own appends.
  *
+ * Batches: `appendBatch` sends the same statement once per request, in one
+ * transaction, so each request sees the ones before it and a refusal rolls
+ * them all back. Sent as plainly as that, it would break both promises
+ * above: between two requests another transaction, with a higher transaction
+ * id, could draw positions and commit after the batch, which readers would
+ * then skip; and a refused request would lose the positions the requests
+ * before it drew (a sequence is not transactional). So a batch first takes
+ * the stream locks of all its requests, in hash order (a single append holds
+ * its stream lock while it waits for the mutex, so a batch must never wait
+ * for one while holding the mutex; the order keeps two batches from
+ * deadlocking), then takes the position mutex and holds it until its last
+ * request has run: its transaction id and all its positions come under one
+ * hold, as a single append's do. When a request fails, the batch rolls back
+ * to a savepoint taken before the first, sets the sequence back to where it
+ * was (nobody else drew meanwhile: the mutex is still held) and releases the
+ * mutex. A refused batch therefore leaves no gap, even when it is refused
+ * after drawing. The price: while a batch runs, other appends of the schema
+ * wait to draw their positions, so batches should stay short (the core's
+ * import sends at most 200 rows per batch).
+ *
  * Costs (N events in the log, k returned, n appended, s events holding
- * sealed values): `append` one round trip, O(n log N); `readStream` and
+ * sealed values): `append` one round trip, O(n log N); `appendBatch` of r
+ * requests r + 7 round trips (BEGIN, the locks, the savepoint, the unlock,
+ * COMMIT), r + 3 of them holding the position mutex; `readStream` and
  * `readAll` O(log N + k) through (stream_id, version) and the primary key;
  * `readStream` with `sealedUnder` and `redact` O(log N + s) through the
  * partial index events_sealed.
@@ -55,10 +78,11 @@ import {
   sealedKeyIds,
   toStoredJson,
 } from "@lethe/core"
-import type { SqlClient } from "./client.js"
+import type { SqlClient, SqlResult } from "./client.js"
 import { checkNoNul, constraintOf, isRetryableConflict, sqlState, toNumber } from "./client.js"
 import type { Connection } from "./connection.js"
-
+import type { Schema } from "./migrations.js"
+import { lockKeys, streamLockClass } from "./migrations.js"
 import { integerBound } from "./paging.js"
 
 const defaultPageSize = 1000
@@ -72,9 +96,19 @@ const checkNumber = (operation: string, name: string, value: number): void => {
 
 const columns = "position, stream_id, version, type, data, metadata, recorded_at, hash, prev_hash"
 
-const sqlFor = (s: string) =>
-  ({
+const sqlFor = (schema: Schema) => {
+  const s = schema.sql
+  return {
     append: `SELECT o_version, o_position FROM ${s}.append($1, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6::jsonb)`,
+    // The stream locks append takes, in one order for every batch, so two batches never deadlock.
+    lockStreams: `SELECT pg_advisory_xact_lock(${streamLockClass(schema)}, h)
+      FROM (SELECT DISTINCT hashtext(id) AS h FROM unnest($1::text[]) AS id ORDER BY h) AS streams`,
+    lockPositions: `SELECT pg_advisory_lock(${schema.lockClass}, ${lockKeys.positions})`,
+    unlockPositions: `SELECT pg_advisory_unlock(${schema.lockClass}, ${lockKeys.positions})`,
+    nextPosition: `SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS next FROM ${s}.positions`,
+    resetPositions: `SELECT setval('${s}.positions', $1::bigint, false)`,
+    savepoint: "SAVEPOINT lethe_batch",
+    rollbackToSavepoint: "ROLLBACK TO SAVEPOINT lethe_batch",
     emailHolder: `SELECT member_id FROM ${s}.members WHERE tenant_id = $1 AND email_key = $2 AND member_id <> $3 LIMIT 1`,
     readStream: `SELECT ${columns} FROM ${s}.events WHERE stream_id = $1 AND version >= $2::bigint ORDER BY version`,
     readSealed: `SELECT ${columns} FROM ${s}.events WHERE stream_id = $1 AND version >= $2::bigint
@@ -88,7 +122,8 @@ const sqlFor = (s: string) =>
         sealed_keys = NULLIF(ARRAY(SELECT jsonb_array_elements_text(c.sealed_keys)), '{}')
       FROM jsonb_to_recordset($1::jsonb) AS c(position bigint, data jsonb, sealed_keys jsonb)
       WHERE e.position = c.position`,
-  }) as const
+  } as const
+}
 
 const toStoredEvent = (row: Readonly<Record<string, unknown>>): StoredEvent => ({
   position: toNumber(row.position),
@@ -131,6 +166,31 @@ const encodeBatch = (operation: string, events: ReadonlyArray<NewEvent>): string
 const expectedText = (expected: ExpectedVersion): string =>
   typeof expected === "number" ? (Number.isSafeInteger(expected) ? String(expected) : "-1") : expected
 
+/**
+ * The parameters of the `append` statement for `request`; throws `StoreError`
+ * for a value that cannot be stored, before anything is sent.
+ */
+const appendParameters = (operation: string, request: AppendRequest): ReadonlyArray<unknown> => {
+  const keys = request.keys ?? []
+  const member = request.directory?.member
+  return [
+    request.streamId,
+    expectedText(request.expectedVersion),
+    encodeBatch(operation, request.events),
+    member === undefined
+      ? null
+      : checkNoNul(operation, toStoredJson(operation, member, "directory.member"), "the directory row"),
+    request.directory === undefined ? null : JSON.stringify(request.directory.messages ?? []),
+    keys.length === 0 ? null : JSON.stringify(keys),
+  ]
+}
+
+/** Where the `append` statement left the stream. */
+const resultOf = ({ rows }: SqlResult): AppendResult => ({
+  version: toNumber(rows[0]?.o_version),
+  position: toNumber(rows[0]?.o_position),
+})
+
 /** The DETAIL of a PostgreSQL error, if any. */
 const detailOf = (error: unknown): string => {
   const detail = (error as { readonly detail?: unknown } | null)?.detail
@@ -141,7 +201,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * The event store over `connection`; each append writes its directory update
- * and its new keys in the same statement.
+ * and its new keys in the same statement, and `appendBatch` sends that
+ * statement once per request in one transaction (see the module comment).
  *
  * @example
  * ```ts
@@ -150,7 +211,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * ```
  */
 export const postgresEventStore = (connection: Connection): EventStore => {
-  const sql = sqlFor(connection.schema.sql)
+  const sql = sqlFor(connection.schema)
 
   /** The Lethe error for a refusal of `append`, or the driver's error as it is. */
   const refusal = async (db: SqlClient, request: AppendRequest, error: unknown): Promise<unknown> => {
@@ -192,27 +253,43 @@ export const postgresEventStore = (connection: Connection): EventStore => {
     append: async (request): Promise<AppendResult> => {
       const operation = "events.append"
       // A value that cannot be stored throws here, before anything is sent.
-      const batch = encodeBatch(operation, request.events)
-      const keys = request.keys ?? []
-      const member = request.directory?.member
-      const row =
-        member === undefined
-          ? null
-          : checkNoNul(operation, toStoredJson(operation, member, "directory.member"), "the directory row")
+      const parameters = appendParameters(operation, request)
       return connection.run(operation, async (db) => {
         try {
-          const { rows } = await db.query(sql.append, [
-            request.streamId,
-            expectedText(request.expectedVersion),
-            batch,
-            row,
-            request.directory === undefined ? null : JSON.stringify(request.directory.messages ?? []),
-            keys.length === 0 ? null : JSON.stringify(keys),
-          ])
-          return { version: toNumber(rows[0]?.o_version), position: toNumber(rows[0]?.o_position) }
+          return resultOf(await db.query(sql.append, parameters))
         } catch (error) {
           throw await refusal(db, request, error)
         }
+      })
+    },
+
+    // One transaction, calling `append` once per request (see the module comment: the stream
+    // locks first, then the position mutex held for the whole batch).
+    appendBatch: async (requests) => {
+      const operation = "events.appendBatch"
+      // Every value that cannot be stored throws here, before anything is sent.
+      const parameters = requests.map((request) => appendParameters(operation, request))
+      if (requests.length === 0) return connection.run(operation, async () => [])
+      return connection.transaction(operation, async (tx) => {
+        await tx.query(sql.lockStreams, [requests.map((request) => request.streamId)])
+        await tx.query(sql.lockPositions)
+        const next = toNumber((await tx.query(sql.nextPosition)).rows[0]?.next)
+        await tx.query(sql.savepoint)
+        const results: Array<AppendResult> = []
+        for (const [r, request] of requests.entries()) {
+          try {
+            results.push(resultOf(await tx.query(sql.append, parameters[r])))
+          } catch (error) {
+            // The transaction is aborted until it is back at the savepoint; then the positions the
+            // batch drew are handed back (nobody else drew since: the mutex is still held).
+            await tx.query(sql.rollbackToSavepoint)
+            await tx.query(sql.resetPositions, [next])
+            await tx.query(sql.unlockPositions)
+            throw await refusal(tx, request, error)
+          }
+        }
+        await tx.query(sql.unlockPositions)
+        return results
       })
     },
 

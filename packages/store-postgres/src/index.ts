@@ -42,10 +42,13 @@ export interface PostgresStoreOptions {
  *   update and its new keys) is one statement, so one transaction and one
  *   round trip; appends to one stream take turns on an
  *   advisory lock, appends to different streams run in parallel.
- * - Order: positions are 1, 2, 3... without gaps from rejected appends, and
- *   `readAll` never returns an event while a transaction that could still
- *   commit a lower position is running, so a reader paging through the log
- *   skips nothing.
+ *   `appendBatch` appends to many streams in one transaction, all or
+ *   nothing; while it runs, other appends wait to draw their positions.
+ * - Order: positions are 1, 2, 3... without gaps from refused appends or
+ *   batches (a single append that loses a race for an e-mail or key id after
+ *   drawing its positions loses them), and `readAll` never returns an event
+ *   while a transaction that could still commit a lower position is
+ *   running, so a reader paging through the log skips nothing.
  * - Errors: a lost race is `ConcurrencyConflict`, a taken e-mail
  *   `EmailTaken`; a server that cannot be reached or a lost connection is
  *   `StoreUnavailable`; any other driver error is a `StoreError` naming the

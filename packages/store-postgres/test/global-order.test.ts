@@ -75,5 +75,47 @@ describe.skipIf(serverUrl === undefined)(
       expect(naiveSeen.length, "the naive reader skipped events").toBeLessThan(full.length)
       await store.close()
     }, 60_000)
+
+    it("Item 2: batches (appendBatch) racing with single appends keep the global order: the reader sees every event exactly once, in order", async () => {
+      const database = serverDatabase(serverUrl ?? "", writers + 4)
+      const schema = database.freshSchema()
+      const store = await postgresStore({ pool: database.pool, schema })
+      const appendBatch = store.events.appendBatch?.bind(store.events)
+      if (appendBatch === undefined) throw new Error("the postgres store has appendBatch")
+      // A pause at every directory row, so a batch's requests (and single appends) interleave.
+      await database.query(`CREATE FUNCTION "${schema}".slow() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_sleep(random() * 0.005); RETURN NEW; END $$`)
+      await database.query(
+        `CREATE TRIGGER slow BEFORE INSERT OR UPDATE ON "${schema}".members FOR EACH ROW EXECUTE FUNCTION "${schema}".slow()`,
+      )
+      const request = (writer: number, i: number, r: number) => ({
+        streamId: `stream-${writer}-${(i + r) % 4}`,
+        expectedVersion: "any" as const,
+        events: Array.from({ length: 1 + ((i + r) % 2) }, () => newEvent({ writer, i, r })),
+        directory: { member: memberRow(`m-${writer}-${r}`) },
+      })
+
+      let running = writers
+      let total = 0
+      const write = async (writer: number) => {
+        for (let i = 0; i < 25; i++) {
+          // Even writers send batches of three requests, odd ones single appends.
+          const requests = Array.from({ length: writer % 2 === 0 ? 3 : 1 }, (_, r) => request(writer, i, r))
+          if (requests.length > 1) await appendBatch(requests)
+          else await store.events.append(requests[0] ?? request(writer, i, 0))
+          total += requests.reduce((sum, one) => sum + one.events.length, 0)
+        }
+        running--
+      }
+      const [seen] = await Promise.all([
+        pageThrough(store, () => running === 0),
+        ...Array.from({ length: writers }, (_, writer) => write(writer)),
+      ])
+
+      const full = (await store.events.readAll({ limit: 1_000_000 })).events.map((e) => e.position)
+      expect(full).toEqual(Array.from({ length: total }, (_, i) => i + 1))
+      expect(seen).toEqual(full)
+      await store.close()
+    }, 60_000)
   },
 )

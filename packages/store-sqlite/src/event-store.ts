@@ -3,7 +3,8 @@
  * position its AUTOINCREMENT rowid, its version unique per stream.
  *
  * Costs (N events in the log, k returned): `append` one `BEGIN IMMEDIATE`
- * transaction with O(log N) per event; `readStream` and `readAll` O(log N + k)
+ * transaction with O(log N) per event; `appendBatch` one such transaction
+ * (one commit) for all its requests; `readStream` and `readAll` O(log N + k)
  * through the (stream_id, version) index and the rowid; `redact` and
  * `readStream` with `sealedUnder` visit only the rows holding sealed values
  * (the partial index events_sealed), O(log N + s), and `redact` rewrites only
@@ -11,7 +12,7 @@
  *
  * @module
  */
-import type { EventStore, NewEvent, StoredEvent } from "@lethe/core"
+import type { AppendRequest, AppendResult, EventStore, NewEvent, StoredEvent } from "@lethe/core"
 import {
   ConcurrencyConflict,
   checkPageLimit,
@@ -89,8 +90,19 @@ const sealedColumn = (keyIds: ReadonlyArray<string>): string | null =>
 const holdsAny = (column: string, wanted: ReadonlySet<string>): boolean =>
   column.split(" ").some((keyId) => wanted.has(keyId))
 
+/** An event's columns, as `encode` gives them. */
+interface EncodedEvent {
+  readonly type: string
+  readonly data: string
+  readonly sealedKeys: string | null
+  readonly metadata: string
+  readonly recordedAt: number
+  readonly hash: string
+  readonly prevHash: string
+}
+
 /** An event's columns; throws `StoreError` for a value that cannot be stored. */
-const encode = (operation: string, event: NewEvent) => ({
+const encode = (operation: string, event: NewEvent): EncodedEvent => ({
   type: event.type,
   data: toStoredJson(operation, event.data, "data"),
   // After toStoredJson, which refuses cycles and values that would not read back.
@@ -104,7 +116,7 @@ const encode = (operation: string, event: NewEvent) => ({
 /**
  * The event store over `connection`, writing the directory update and the
  * new keys of each append through `directory` and `keys` in the same
- * transaction.
+ * transaction; `appendBatch` runs every request's append in one transaction.
  *
  * @example
  * ```ts
@@ -120,44 +132,61 @@ export const sqliteEventStore = (
   const currentVersion = (streamId: string): number =>
     connection.statement<[string], { version: number }>(sql.currentVersion).get(streamId)?.version ?? 0
 
+  /**
+   * Appends `request`, whose events `encoded` holds, inside the caller's
+   * write transaction: checks the version, then writes the directory update
+   * (which checks the e-mail key) and the keys (which checks each is new),
+   * then the events. Any throw leaves the transaction to be rolled back.
+   */
+  const appendIn = (request: AppendRequest, encoded: ReadonlyArray<EncodedEvent>): AppendResult => {
+    const { streamId, expectedVersion } = request
+    const current = currentVersion(streamId)
+    const conflict = () => new ConcurrencyConflict({ streamId, expected: expectedVersion, actual: current })
+    if (!matchesExpectedVersion(current, expectedVersion)) throw conflict()
+    if (request.directory !== undefined) directory.write(request.directory)
+    keys.write(request.keys ?? [])
+    const insert = connection.statement(sql.insert)
+    let position = 0
+    for (const [i, event] of encoded.entries()) {
+      try {
+        const { lastInsertRowid } = insert.run(
+          streamId,
+          current + i + 1,
+          event.type,
+          event.data,
+          event.metadata,
+          event.recordedAt,
+          event.hash,
+          event.prevHash,
+          event.sealedKeys,
+        )
+        position = Number(lastInsertRowid)
+      } catch (error) {
+        // Cannot happen while every writer checks the version under the write lock, as this
+        // one does; if a foreign writer broke that rule, the stream moved all the same.
+        throw isUniqueViolation(error) ? conflict() : error
+      }
+    }
+    return { version: current + encoded.length, position }
+  }
+
   return {
     append: async (request) => {
       const operation = "events.append"
-      const { streamId, expectedVersion } = request
-      return connection.write(operation, () => {
-        const current = currentVersion(streamId)
-        const conflict = () =>
-          new ConcurrencyConflict({ streamId, expected: expectedVersion, actual: current })
-        if (!matchesExpectedVersion(current, expectedVersion)) throw conflict()
-        // A value that cannot be stored throws here, before any row is written.
-        const encoded = request.events.map((event) => encode(operation, event))
-        // Any throw from here on rolls the whole transaction back.
-        if (request.directory !== undefined) directory.write(request.directory)
-        keys.write(request.keys ?? [])
-        const insert = connection.statement(sql.insert)
-        let position = 0
-        for (const [i, event] of encoded.entries()) {
-          try {
-            const { lastInsertRowid } = insert.run(
-              streamId,
-              current + i + 1,
-              event.type,
-              event.data,
-              event.metadata,
-              event.recordedAt,
-              event.hash,
-              event.prevHash,
-              event.sealedKeys,
-            )
-            position = Number(lastInsertRowid)
-          } catch (error) {
-            // Cannot happen while every writer checks the version under the write lock, as this
-            // one does; if a foreign writer broke that rule, the stream moved all the same.
-            throw isUniqueViolation(error) ? conflict() : error
-          }
-        }
-        return { version: current + encoded.length, position }
-      })
+      // A value that cannot be stored throws here, before the write lock is taken.
+      const encoded = request.events.map((event) => encode(operation, event))
+      return connection.write(operation, () => appendIn(request, encoded))
+    },
+
+    // One transaction, so one commit (one sync of the WAL) for the whole batch; the requests
+    // see each other's writes, and a refusal of any rolls them all back.
+    appendBatch: async (requests) => {
+      const operation = "events.appendBatch"
+      const encoded = requests.map((request) => request.events.map((event) => encode(operation, event)))
+      if (requests.length === 0) return connection.run(operation, () => [])
+      return connection.write(operation, () =>
+        requests.map((request, r) => appendIn(request, encoded[r] ?? [])),
+      )
     },
 
     readStream: async (streamId, options = {}) => {

@@ -24,6 +24,7 @@ export type { PropertySettings } from "./conformance/case.js"
 export type { AdapterConformanceOptions, ConformanceCaseName } from "./conformance/index.js"
 export {
   conformanceCaseNames,
+  noAppendBatchReason,
   noReopenReason,
   noSnapshotsReason,
   runAdapterConformance,

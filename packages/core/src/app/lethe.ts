@@ -15,6 +15,7 @@ import {
   MessageNotFound,
   NotErased,
   RetentionBlocked,
+  StoreError,
 } from "../errors.js"
 import { defaultExportLinkValidity, openExportLink, signExportLink } from "../export/link.js"
 import { ExportFormat, memberExport } from "../export/member-export.js"
@@ -1196,11 +1197,16 @@ export const makeLethe = (options: LetheOptions): LetheService => {
         fromStore("appendBatch", () => appendBatch(batch.map(({ prepared }) => prepared.request))),
       )
       if (Either.isLeft(results)) return none
+      if (results.right.length !== batch.length)
+        return yield* Effect.fail(
+          new StoreError({
+            operation: "appendBatch",
+            detail: `the store returned ${results.right.length} results for ${batch.length} requests`,
+          }),
+        )
       const imported = new Map<number, string>()
       for (const [i, { row, prepared }] of batch.entries()) {
-        const result = results.right[i]
-        if (result === undefined) continue
-        yield* landed(prepared, result)
+        yield* landed(prepared, results.right[i] as AppendResult)
         imported.set(row, prepared.memberId)
       }
       return imported

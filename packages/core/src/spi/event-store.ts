@@ -121,12 +121,16 @@ export interface EventStore {
   append(request: AppendRequest): Promise<AppendResult>
   /**
    * Appends to several streams in one transaction (an import of many new
-   * members): all of them or nothing. The requests are checked in order, each
-   * as `append` checks it and seeing the ones before it: a stream, e-mail key
-   * or data key taken by an earlier request of the batch is taken. The first
-   * refusal rejects the whole batch with that request's error, and nothing is
-   * written. Results are in request order; positions increase in request
-   * order. Optional: without it, Lethe appends one request at a time.
+   * members): all of them or nothing. A value of any request that cannot be
+   * stored is refused first (`StoreError`), before any check. Then the
+   * requests are checked in order, each as `append` checks it and seeing the
+   * ones before it: a stream, e-mail key or data key taken by an earlier
+   * request of the batch is taken. The first refusal rejects the whole batch
+   * with that request's error; nothing is written and no position is used
+   * up. Results are in request order, one per request; positions increase in
+   * request order, and `readAll` never pages past a batch's position before
+   * the batch is committed or gone (as for `append`). Optional: without it,
+   * Lethe appends one request at a time.
    */
   appendBatch?(requests: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<AppendResult>>
   /**

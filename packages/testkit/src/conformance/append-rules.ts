@@ -5,30 +5,18 @@
  *
  * @module
  */
-import type { AppendRequest, LetheStore, MemberRow, StoredKey } from "@lethe/core"
+import type { StoredKey } from "@lethe/core"
 import { expect } from "vitest"
 import type { CaseGroup } from "./case.js"
-import { expectRejection, forgottenRow, memberRow, newEvent, rejection, storedKey } from "./fixtures.js"
-
-/** An append of one event to member `row`'s stream, writing its row and bringing `keys`. */
-const appendFor = (
-  row: MemberRow,
-  keys: ReadonlyArray<StoredKey> = [],
-  expectedVersion: AppendRequest["expectedVersion"] = "any",
-): AppendRequest => ({
-  streamId: `member-${row.memberId}`,
-  expectedVersion,
-  events: [newEvent({ member: row.memberId })],
-  directory: { member: row },
-  keys,
-})
-
-/** Asserts that member `memberId` has no event, no row and none of `keyIds`. */
-const expectNothingOf = async (store: LetheStore, memberId: string, keyIds: ReadonlyArray<string>) => {
-  expect(await store.events.readStream(`member-${memberId}`)).toEqual([])
-  expect(await store.directory.get(memberId)).toBeUndefined()
-  for (const keyId of keyIds) expect(await store.keys.get(keyId)).toBeUndefined()
-}
+import {
+  appendFor,
+  expectNothingOf,
+  expectRejection,
+  forgottenRow,
+  memberRow,
+  rejection,
+  storedKey,
+} from "./fixtures.js"
 
 /** Append-rule cases, by stable name. */
 export const appendRuleCases = {

@@ -6,6 +6,7 @@
  * @module
  */
 import type {
+  AppendRequest,
   ErasedSealedValue,
   EventMetadata,
   ExpectedVersion,
@@ -145,6 +146,30 @@ export const storedKey = (keyId: string, overrides: Partial<StoredKey> = {}): St
   createdAt: 100,
   ...overrides,
 })
+
+/** An append of one event to member `row`'s stream, writing its row and bringing `keys`. */
+export const appendFor = (
+  row: MemberRow,
+  keys: ReadonlyArray<StoredKey> = [],
+  expectedVersion: ExpectedVersion = "any",
+): AppendRequest => ({
+  streamId: `member-${row.memberId}`,
+  expectedVersion,
+  events: [newEvent({ member: row.memberId })],
+  directory: { member: row },
+  keys,
+})
+
+/** Asserts that member `memberId` has no event, no row and none of `keyIds`. */
+export const expectNothingOf = async (
+  store: LetheStore,
+  memberId: string,
+  keyIds: ReadonlyArray<string>,
+): Promise<void> => {
+  expect(await store.events.readStream(`member-${memberId}`)).toEqual([])
+  expect(await store.directory.get(memberId)).toBeUndefined()
+  for (const keyId of keyIds) expect(await store.keys.get(keyId)).toBeUndefined()
+}
 
 /** An append of `events` to `streamId` at `expectedVersion`. */
 export const append = (

@@ -8,6 +8,7 @@
  */
 import type { LetheStore } from "@lethe/core"
 import { describe, it } from "vitest"
+import { appendBatchCases } from "./append-batch.js"
 import { appendRuleCases } from "./append-rules.js"
 import type { CaseGroup, ConformanceCase, PropertySettings } from "./case.js"
 import { makeCaseContext } from "./case.js"
@@ -21,12 +22,14 @@ import { lifecycleCases } from "./lifecycle.js"
 import { modelCases } from "./model.js"
 import { snapshotCases } from "./snapshots.js"
 
+export { noAppendBatchReason } from "./append-batch.js"
 export { noSnapshotsReason } from "./snapshots.js"
 
 /** The cases by concern, in the order they are registered. */
 const groups = {
   "event store": eventStoreCases,
   "append rules": appendRuleCases,
+  "append batches (optional)": appendBatchCases,
   "optimistic concurrency": concurrencyCases,
   "key store": keyStoreCases,
   directory: directoryCases,
@@ -41,6 +44,7 @@ const groups = {
 export type ConformanceCaseName =
   | keyof typeof eventStoreCases
   | keyof typeof appendRuleCases
+  | keyof typeof appendBatchCases
   | keyof typeof concurrencyCases
   | keyof typeof keyStoreCases
   | keyof typeof directoryCases
@@ -123,7 +127,9 @@ const checkSkipList = (skip: Readonly<Record<string, string | undefined>>): void
  * Directory query with its exact comparisons and keyset paging, `close`,
  * durability across `reopen`, model-based runs of random command sequences
  * through the facade compared with the memory reference, erasure (no
- * personal string left after forget and purge), and member snapshots (the
+ * personal string left after forget and purge), batches of appends (the
+ * `append-batch/*` cases, each skipped with `noAppendBatchReason` when the
+ * event store has no `appendBatch`), and member snapshots (the
  * `snapshots/*` cases, each skipped with `noSnapshotsReason` when the store
  * has no `snapshots`).
  *
