@@ -333,10 +333,14 @@ export const migrations: ReadonlyArray<Migration> = [
   },
   {
     version: 3,
-    name: "no second index on the e-mail key",
-    // members_one_email (migration 2) finds a member by e-mail key as well: the older index only
-    // cost every registration one more b-tree insert.
-    statements: (schema) => [`DROP INDEX ${schema.sql}.members_by_email_key`],
+    name: "e-mail look-ups keep their own index",
+    // Unlike SQLite's (whose migration 3 drops it), PostgreSQL's planner may read members_one_email
+    // (partial, unique) as no better than members_by_tenant_status and filter a whole tenant for
+    // one e-mail: findByEmail keeps its covering index. IF NOT EXISTS restores it where an earlier
+    // draft of this migration, which dropped it, ran.
+    statements: (schema) => [
+      `CREATE INDEX IF NOT EXISTS members_by_email_key ON ${schema.sql}.members (tenant_id, email_key, status, member_id) WHERE email_key IS NOT NULL`,
+    ],
   },
   {
     version: 4,

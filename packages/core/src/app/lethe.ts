@@ -1135,8 +1135,8 @@ export const makeLethe = (options: LetheOptions): LetheService => {
 
   /**
    * A row whose e-mail nobody holds, decided and prepared as a new member's
-   * append; `undefined` when someone holds it or a command is refused (the
-   * row is then imported alone, which reports why).
+   * append; `undefined` when a command is refused (the row is then imported
+   * alone, which reports why).
    */
   const prepareNewContact = (
     row: ContactRow,
@@ -1144,8 +1144,6 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     at: number,
   ): Effect.Effect<PreparedAppend | undefined, LetheError> =>
     Effect.gen(function* () {
-      const owner = yield* ownerOfEmail(input.tenantId, row.email)
-      if (owner._tag !== "Nobody") return undefined
       const { call, consent } = yield* importCommands(row, input)
       const memberId = newId()
       const register = yield* contactRegistration(memberId, row, input)
@@ -1180,13 +1178,26 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       const none = new Map<number, string>()
       if (appendBatch === undefined || rows.length < 2) return none
       const at = yield* now
+      // A later row with an e-mail met before must find the member the earlier one creates: only
+      // each e-mail's first row is a candidate.
       const met = new Set<string>()
-      const batch: Array<{ readonly row: number; readonly prepared: PreparedAppend }> = []
+      const firsts: Array<ContactRow> = []
       for (const row of rows) {
-        // A later row with an e-mail met before must find the member the earlier one creates.
         const emailKey = yield* lookupKey(input.tenantId, row.email)
         if (met.has(emailKey)) continue
         met.add(emailKey)
+        firsts.push(row)
+      }
+      // The look-ups side by side: on a pooled database, a few round trips instead of one per row.
+      const owners = yield* Effect.forEach(
+        firsts,
+        (row) => Effect.either(ownerOfEmail(input.tenantId, row.email)),
+        { concurrency: 8 },
+      )
+      const batch: Array<{ readonly row: number; readonly prepared: PreparedAppend }> = []
+      for (const [i, row] of firsts.entries()) {
+        const owner = owners[i]
+        if (owner === undefined || Either.isLeft(owner) || owner.right._tag !== "Nobody") continue
         const prepared = yield* Effect.either(prepareNewContact(row, input, at))
         if (Either.isRight(prepared) && prepared.right !== undefined)
           batch.push({ row: row.row, prepared: prepared.right })
