@@ -1117,21 +1117,18 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     })
 
   /** The registration of a row's contact as a new member. */
-  const contactRegistration = (memberId: string, row: ContactRow, input: ImportCsvInput) =>
-    Effect.gen(function* () {
-      const { source } = yield* importCommands(row, input)
-      return yield* validate(() =>
-        registerCommand(memberId, {
-          tenantId: input.tenantId,
-          personal: {
-            email: row.email,
-            ...(row.name === null ? {} : { name: row.name }),
-            ...(row.phone === null ? {} : { phone: row.phone }),
-          },
-          source,
-        }),
-      )
-    })
+  const contactRegistration = (memberId: string, row: ContactRow, input: ImportCsvInput, source: Source) =>
+    validate(() =>
+      registerCommand(memberId, {
+        tenantId: input.tenantId,
+        personal: {
+          email: row.email,
+          ...(row.name === null ? {} : { name: row.name }),
+          ...(row.phone === null ? {} : { phone: row.phone }),
+        },
+        source,
+      }),
+    )
 
   /**
    * A row whose e-mail nobody holds, decided and prepared as a new member's
@@ -1144,9 +1141,9 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     at: number,
   ): Effect.Effect<PreparedAppend | undefined, LetheError> =>
     Effect.gen(function* () {
-      const { call, consent } = yield* importCommands(row, input)
+      const { source, call, consent } = yield* importCommands(row, input)
       const memberId = newId()
-      const register = yield* contactRegistration(memberId, row, input)
+      const register = yield* contactRegistration(memberId, row, input, source)
       const loaded: Loaded = { state: initialState, version: 0, head: "", snapshotAt: 0 }
       const decided = decideAll(loaded, [register, consent], { now: at, actor: call.actor, config })
       if (Either.isLeft(decided)) return undefined
@@ -1231,7 +1228,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     LetheError
   > =>
     Effect.gen(function* () {
-      const { call, consent } = yield* importCommands(row, input)
+      const { source, call, consent } = yield* importCommands(row, input)
       const owner = yield* ownerOfEmail(input.tenantId, row.email)
       if (owner._tag === "Restorable" && !input.restoreForgotten)
         return {
@@ -1265,7 +1262,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
         }
         case "Nobody": {
           const memberId = newId()
-          const register = yield* contactRegistration(memberId, row, input)
+          const register = yield* contactRegistration(memberId, row, input, source)
           yield* execute(memberId, () => Effect.succeed([register, consent]), call, { create: true })
           return { memberId, outcome: "created" }
         }
