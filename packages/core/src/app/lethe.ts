@@ -701,21 +701,11 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     )
   }
 
-  /** Encodes, chains and appends the events with the member's new directory row; returns them as stored. */
-  const append = (
-    memberId: string,
-    loaded: Loaded,
-    state: MemberState,
-    events: ReadonlyArray<MemberEvent>,
-    call: Call,
-    at: number,
-    codec: EventCodec,
-  ): Effect.Effect<ReadonlyArray<RecordedEvent>, LetheError> =>
-    Effect.gen(function* () {
-      const prepared = yield* prepareAppend(memberId, loaded, state, events, call, at, codec)
-      const result = yield* fromStore("append", () => store.events.append(prepared.request))
-      return yield* landed(prepared, result)
-    })
+  /** Appends a prepared append and keeps the member's state; returns the events as stored. */
+  const append = (prepared: PreparedAppend): Effect.Effect<ReadonlyArray<RecordedEvent>, LetheError> =>
+    fromStore("append", () => store.events.append(prepared.request)).pipe(
+      Effect.flatMap((result) => landed(prepared, result)),
+    )
 
   /**
    * Runs commands on one member: load, decide, append; again from a fresh read
@@ -772,7 +762,11 @@ export const makeLethe = (options: LetheOptions): LetheService => {
           erasure: null,
         }
       const appended =
-        events.length === 0 ? [] : yield* append(memberId, loaded, state, events, call, at, codec)
+        events.length === 0
+          ? []
+          : yield* prepareAppend(memberId, loaded, state, events, call, at, codec).pipe(
+              Effect.flatMap(append),
+            )
       const erasure = yield* shredAfter(memberId, state, batch, events, at, loaded.version + appended.length)
       return {
         ...unchanged,
