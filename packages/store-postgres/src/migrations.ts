@@ -69,6 +69,151 @@ export const toSchema = (name: string): Schema => {
 /** Advisory lock class of the per-stream append locks of `schema`. */
 export const streamLockClass = (schema: Schema): number => int4Hash(`lethe-streams:${schema.name}`)
 
+const fail = (code: string, message: string, detail: string) =>
+  `RAISE EXCEPTION USING ERRCODE = '${code}', MESSAGE = ${message}, DETAIL = ${detail}`
+
+/** Migration 2's statement reading the stream's version into v_current (superseded by `lastVersion`). */
+const maxVersion = (schema: Schema): string =>
+  `SELECT coalesce(max(version), 0) INTO v_current FROM ${schema.sql}.events WHERE stream_id = p_stream_id;`
+
+/**
+ * Migration 5's: the stream's last entry of `events_stream_version`, read
+ * backwards. PL/pgSQL keeps one generic plan per statement for the session,
+ * planned for no stream in particular; for `max(version)` that plan may
+ * aggregate every entry of the stream (cheapest when the average stream is
+ * short), so appends to a long stream grew with its history. An ordered
+ * `LIMIT 1` has no plan cheaper than reading the index backwards, for any
+ * stream.
+ */
+const lastVersion = (schema: Schema): string =>
+  `v_current := coalesce((SELECT version FROM ${schema.sql}.events WHERE stream_id = p_stream_id
+              ORDER BY version DESC LIMIT 1), 0);`
+
+/**
+ * The whole append in one statement, so one round trip and one commit.
+ * Checks first, all read-only: the stream lock and the version (LE001, read
+ * by `currentVersion`), the e-mail (LE002), the keys (LE003 taken, LE004
+ * destroyed). Then the transaction id is assigned and positions drawn under
+ * the short mutex before anything is written, so transaction ids and
+ * positions stay in the same order (readAll relies on it); then events, keys
+ * and the directory row. `create` is "CREATE" or "CREATE OR REPLACE".
+ */
+const appendFunction = (schema: Schema, create: string, currentVersion: string): string => {
+  const s = schema.sql
+  return `${create} FUNCTION ${s}.append(
+        p_stream_id text, p_expected text, p_events jsonb, p_member jsonb, p_messages jsonb, p_keys jsonb,
+        OUT o_version bigint, OUT o_position bigint)
+      LANGUAGE plpgsql VOLATILE AS $fn$
+      DECLARE
+        n integer := jsonb_array_length(p_events);
+        n_keys integer := coalesce(jsonb_array_length(p_keys), 0);
+        v_current bigint;
+        v_first bigint;
+        v_holder text;
+        v_destroyed boolean;
+        v_inserted integer;
+        k record;
+      BEGIN
+        PERFORM pg_advisory_xact_lock(${streamLockClass(schema)}, hashtext(p_stream_id));
+        ${currentVersion}
+        -- In parentheses: IF would end its condition at the CASE's first THEN.
+        IF NOT (CASE p_expected
+            WHEN 'any' THEN true
+            WHEN 'no_stream' THEN v_current = 0
+            WHEN 'stream_exists' THEN v_current > 0
+            ELSE v_current = p_expected::bigint END) THEN
+          ${fail("LE001", "format('stream %s is at version %s', p_stream_id, v_current)", "v_current::text")};
+        END IF;
+        IF p_member IS NOT NULL AND p_member->>'emailKey' IS NOT NULL THEN
+          SELECT member_id INTO v_holder FROM ${s}.members
+            WHERE tenant_id = p_member->>'tenantId' AND email_key = p_member->>'emailKey'
+              AND member_id <> p_member->>'memberId'
+            LIMIT 1;
+          IF FOUND THEN
+            ${fail("LE002", "'e-mail key taken'", "v_holder")};
+          END IF;
+        END IF;
+        FOR k IN SELECT e.value->>'keyId' AS key_id, e.ord FROM jsonb_array_elements(coalesce(p_keys, '[]')) WITH ORDINALITY AS e(value, ord) ORDER BY e.ord LOOP
+          SELECT destroyed_at IS NOT NULL INTO v_destroyed FROM ${s}.keys WHERE key_id = k.key_id;
+          IF FOUND AND v_destroyed THEN
+            ${fail("LE004", "'key destroyed'", "k.key_id")};
+          END IF;
+          IF FOUND OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_keys) WITH ORDINALITY AS o(value, ord)
+                              WHERE o.ord < k.ord AND o.value->>'keyId' = k.key_id) THEN
+            ${fail("LE003", "'key exists'", "k.key_id")};
+          END IF;
+        END LOOP;
+
+        o_position := 0;
+        IF n > 0 THEN
+          PERFORM pg_advisory_lock(${schema.lockClass}, ${lockKeys.positions});
+          PERFORM pg_current_xact_id();
+          SELECT min(p) INTO v_first
+            FROM (SELECT nextval('${s}.positions') AS p FROM generate_series(1, n)) AS drawn;
+          PERFORM pg_advisory_unlock(${schema.lockClass}, ${lockKeys.positions});
+          INSERT INTO ${s}.events (position, stream_id, version, type, data, metadata, recorded_at, hash, prev_hash, sealed_keys)
+            SELECT v_first + e.ord - 1, p_stream_id, v_current + e.ord,
+                   e.value->>'type', e.value->'data', e.value->'metadata',
+                   (e.value->>'recordedAt')::bigint, e.value->>'hash', e.value->>'prevHash',
+                   NULLIF(ARRAY(SELECT jsonb_array_elements_text(e.value->'sealedKeys')), '{}')
+            FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(value, ord);
+          o_position := v_first + n - 1;
+        END IF;
+        o_version := v_current + n;
+
+        IF n_keys > 0 THEN
+          INSERT INTO ${s}.keys (key_id, tenant_id, member_id, category, wrapped_key, kek_id, created_at)
+            SELECT e.value->>'keyId', e.value->>'tenantId', e.value->>'memberId', e.value->>'category',
+                   e.value->>'wrappedKey', e.value->>'kekId', (e.value->>'createdAt')::bigint
+            FROM jsonb_array_elements(p_keys) AS e(value)
+            ON CONFLICT (key_id) DO NOTHING;
+          GET DIAGNOSTICS v_inserted = ROW_COUNT;
+          -- A keys.put of the same id committed since the check: rare, and refused all the same.
+          IF v_inserted < n_keys THEN
+            ${fail("LE003", "'key exists'", "''")};
+          END IF;
+        END IF;
+
+        IF p_member IS NOT NULL THEN
+          INSERT INTO ${s}.members (member_id, tenant_id, status, name, email, email_key, restore_key,
+              search_text, restricted, customer, registered_at, last_activity_at, last_contact_at,
+              contracts_ended_at, forgotten_at, restorable_until, anonymized_at, purged_at,
+              holds_invoice_data, version)
+            VALUES (p_member->>'memberId', p_member->>'tenantId', p_member->>'status', p_member->>'name',
+              p_member->>'email', p_member->>'emailKey', p_member->>'restoreKey', p_member->>'searchText',
+              (p_member->>'restricted')::boolean, (p_member->>'customer')::boolean,
+              (p_member->>'registeredAt')::bigint, (p_member->>'lastActivityAt')::bigint,
+              (p_member->>'lastContactAt')::bigint, (p_member->>'contractsEndedAt')::bigint,
+              (p_member->>'forgottenAt')::bigint, (p_member->>'restorableUntil')::bigint,
+              (p_member->>'anonymizedAt')::bigint, (p_member->>'purgedAt')::bigint,
+              (p_member->>'holdsInvoiceData')::boolean, (p_member->>'version')::bigint)
+            ON CONFLICT (member_id) DO UPDATE SET tenant_id = excluded.tenant_id, status = excluded.status,
+              name = excluded.name, email = excluded.email, email_key = excluded.email_key,
+              restore_key = excluded.restore_key, search_text = excluded.search_text,
+              restricted = excluded.restricted, customer = excluded.customer,
+              registered_at = excluded.registered_at, last_activity_at = excluded.last_activity_at,
+              last_contact_at = excluded.last_contact_at, contracts_ended_at = excluded.contracts_ended_at,
+              forgotten_at = excluded.forgotten_at, restorable_until = excluded.restorable_until,
+              anonymized_at = excluded.anonymized_at, purged_at = excluded.purged_at,
+              holds_invoice_data = excluded.holds_invoice_data, version = excluded.version;
+          DELETE FROM ${s}.member_requests
+            WHERE member_id = p_member->>'memberId' AND ordinal >= jsonb_array_length(p_member->'openRequests');
+          INSERT INTO ${s}.member_requests (member_id, ordinal, request_id, kind, received_at, due_by)
+            SELECT p_member->>'memberId', r.ord - 1, r.value->>'requestId', r.value->>'kind',
+                   (r.value->>'receivedAt')::bigint, (r.value->>'dueBy')::bigint
+            FROM jsonb_array_elements(p_member->'openRequests') WITH ORDINALITY AS r(value, ord)
+            ON CONFLICT (member_id, ordinal) DO UPDATE SET request_id = excluded.request_id,
+              kind = excluded.kind, received_at = excluded.received_at, due_by = excluded.due_by;
+          -- The first owner recorded for a message id stays.
+          INSERT INTO ${s}.messages (message_id, member_id, tenant_id, sent_at)
+            SELECT e.value->>'messageId', e.value->>'memberId', e.value->>'tenantId', (e.value->>'sentAt')::bigint
+            FROM jsonb_array_elements(coalesce(p_messages, '[]')) WITH ORDINALITY AS e(value, ord) ORDER BY e.ord
+            ON CONFLICT (message_id) DO NOTHING;
+        END IF;
+      END
+      $fn$`
+}
+
 /**
  * Every migration, in order. Indexes follow the Directory's queries (see
  * `directory.ts`), as in the SQLite adapter.
@@ -192,8 +337,6 @@ export const migrations: ReadonlyArray<Migration> = [
     name: "one-statement append, sealed key ids per event, one e-mail per tenant",
     statements: (schema) => {
       const s = schema.sql
-      const fail = (code: string, message: string, detail: string) =>
-        `RAISE EXCEPTION USING ERRCODE = '${code}', MESSAGE = ${message}, DETAIL = ${detail}`
       return [
         // The key ids of the sealed values an event holds, NULL when none: an erasure reads and
         // rewrites only these rows (through events_sealed), however long the activity history.
@@ -211,123 +354,8 @@ export const migrations: ReadonlyArray<Migration> = [
         // write events without their sealed key ids.
         `DROP FUNCTION ${s}.append_events(text, bigint, jsonb)`,
         `DROP FUNCTION ${s}.lock_stream(text)`,
-        // The whole append in one statement, so one round trip and one commit. Checks first, all
-        // read-only: the stream lock and the version (LE001), the e-mail (LE002), the keys (LE003
-        // taken, LE004 destroyed). Then, as before, the transaction id is assigned and positions
-        // drawn under the short mutex before anything is written, so transaction ids and positions
-        // stay in the same order (readAll relies on it); then events, keys and the directory row.
-        `CREATE FUNCTION ${s}.append(
-            p_stream_id text, p_expected text, p_events jsonb, p_member jsonb, p_messages jsonb, p_keys jsonb,
-            OUT o_version bigint, OUT o_position bigint)
-          LANGUAGE plpgsql VOLATILE AS $fn$
-          DECLARE
-            n integer := jsonb_array_length(p_events);
-            n_keys integer := coalesce(jsonb_array_length(p_keys), 0);
-            v_current bigint;
-            v_first bigint;
-            v_holder text;
-            v_destroyed boolean;
-            v_inserted integer;
-            k record;
-          BEGIN
-            PERFORM pg_advisory_xact_lock(${streamLockClass(schema)}, hashtext(p_stream_id));
-            SELECT coalesce(max(version), 0) INTO v_current FROM ${s}.events WHERE stream_id = p_stream_id;
-            -- In parentheses: IF would end its condition at the CASE's first THEN.
-            IF NOT (CASE p_expected
-                WHEN 'any' THEN true
-                WHEN 'no_stream' THEN v_current = 0
-                WHEN 'stream_exists' THEN v_current > 0
-                ELSE v_current = p_expected::bigint END) THEN
-              ${fail("LE001", "format('stream %s is at version %s', p_stream_id, v_current)", "v_current::text")};
-            END IF;
-            IF p_member IS NOT NULL AND p_member->>'emailKey' IS NOT NULL THEN
-              SELECT member_id INTO v_holder FROM ${s}.members
-                WHERE tenant_id = p_member->>'tenantId' AND email_key = p_member->>'emailKey'
-                  AND member_id <> p_member->>'memberId'
-                LIMIT 1;
-              IF FOUND THEN
-                ${fail("LE002", "'e-mail key taken'", "v_holder")};
-              END IF;
-            END IF;
-            FOR k IN SELECT e.value->>'keyId' AS key_id, e.ord FROM jsonb_array_elements(coalesce(p_keys, '[]')) WITH ORDINALITY AS e(value, ord) ORDER BY e.ord LOOP
-              SELECT destroyed_at IS NOT NULL INTO v_destroyed FROM ${s}.keys WHERE key_id = k.key_id;
-              IF FOUND AND v_destroyed THEN
-                ${fail("LE004", "'key destroyed'", "k.key_id")};
-              END IF;
-              IF FOUND OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_keys) WITH ORDINALITY AS o(value, ord)
-                                  WHERE o.ord < k.ord AND o.value->>'keyId' = k.key_id) THEN
-                ${fail("LE003", "'key exists'", "k.key_id")};
-              END IF;
-            END LOOP;
-
-            o_position := 0;
-            IF n > 0 THEN
-              PERFORM pg_advisory_lock(${schema.lockClass}, ${lockKeys.positions});
-              PERFORM pg_current_xact_id();
-              SELECT min(p) INTO v_first
-                FROM (SELECT nextval('${s}.positions') AS p FROM generate_series(1, n)) AS drawn;
-              PERFORM pg_advisory_unlock(${schema.lockClass}, ${lockKeys.positions});
-              INSERT INTO ${s}.events (position, stream_id, version, type, data, metadata, recorded_at, hash, prev_hash, sealed_keys)
-                SELECT v_first + e.ord - 1, p_stream_id, v_current + e.ord,
-                       e.value->>'type', e.value->'data', e.value->'metadata',
-                       (e.value->>'recordedAt')::bigint, e.value->>'hash', e.value->>'prevHash',
-                       NULLIF(ARRAY(SELECT jsonb_array_elements_text(e.value->'sealedKeys')), '{}')
-                FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(value, ord);
-              o_position := v_first + n - 1;
-            END IF;
-            o_version := v_current + n;
-
-            IF n_keys > 0 THEN
-              INSERT INTO ${s}.keys (key_id, tenant_id, member_id, category, wrapped_key, kek_id, created_at)
-                SELECT e.value->>'keyId', e.value->>'tenantId', e.value->>'memberId', e.value->>'category',
-                       e.value->>'wrappedKey', e.value->>'kekId', (e.value->>'createdAt')::bigint
-                FROM jsonb_array_elements(p_keys) AS e(value)
-                ON CONFLICT (key_id) DO NOTHING;
-              GET DIAGNOSTICS v_inserted = ROW_COUNT;
-              -- A keys.put of the same id committed since the check: rare, and refused all the same.
-              IF v_inserted < n_keys THEN
-                ${fail("LE003", "'key exists'", "''")};
-              END IF;
-            END IF;
-
-            IF p_member IS NOT NULL THEN
-              INSERT INTO ${s}.members (member_id, tenant_id, status, name, email, email_key, restore_key,
-                  search_text, restricted, customer, registered_at, last_activity_at, last_contact_at,
-                  contracts_ended_at, forgotten_at, restorable_until, anonymized_at, purged_at,
-                  holds_invoice_data, version)
-                VALUES (p_member->>'memberId', p_member->>'tenantId', p_member->>'status', p_member->>'name',
-                  p_member->>'email', p_member->>'emailKey', p_member->>'restoreKey', p_member->>'searchText',
-                  (p_member->>'restricted')::boolean, (p_member->>'customer')::boolean,
-                  (p_member->>'registeredAt')::bigint, (p_member->>'lastActivityAt')::bigint,
-                  (p_member->>'lastContactAt')::bigint, (p_member->>'contractsEndedAt')::bigint,
-                  (p_member->>'forgottenAt')::bigint, (p_member->>'restorableUntil')::bigint,
-                  (p_member->>'anonymizedAt')::bigint, (p_member->>'purgedAt')::bigint,
-                  (p_member->>'holdsInvoiceData')::boolean, (p_member->>'version')::bigint)
-                ON CONFLICT (member_id) DO UPDATE SET tenant_id = excluded.tenant_id, status = excluded.status,
-                  name = excluded.name, email = excluded.email, email_key = excluded.email_key,
-                  restore_key = excluded.restore_key, search_text = excluded.search_text,
-                  restricted = excluded.restricted, customer = excluded.customer,
-                  registered_at = excluded.registered_at, last_activity_at = excluded.last_activity_at,
-                  last_contact_at = excluded.last_contact_at, contracts_ended_at = excluded.contracts_ended_at,
-                  forgotten_at = excluded.forgotten_at, restorable_until = excluded.restorable_until,
-                  anonymized_at = excluded.anonymized_at, purged_at = excluded.purged_at,
-                  holds_invoice_data = excluded.holds_invoice_data, version = excluded.version;
-              DELETE FROM ${s}.member_requests
-                WHERE member_id = p_member->>'memberId' AND ordinal >= jsonb_array_length(p_member->'openRequests');
-              INSERT INTO ${s}.member_requests (member_id, ordinal, request_id, kind, received_at, due_by)
-                SELECT p_member->>'memberId', r.ord - 1, r.value->>'requestId', r.value->>'kind',
-                       (r.value->>'receivedAt')::bigint, (r.value->>'dueBy')::bigint
-                FROM jsonb_array_elements(p_member->'openRequests') WITH ORDINALITY AS r(value, ord)
-                ON CONFLICT (member_id, ordinal) DO UPDATE SET request_id = excluded.request_id,
-                  kind = excluded.kind, received_at = excluded.received_at, due_by = excluded.due_by;
-              -- The first owner recorded for a message id stays.
-              INSERT INTO ${s}.messages (message_id, member_id, tenant_id, sent_at)
-                SELECT e.value->>'messageId', e.value->>'memberId', e.value->>'tenantId', (e.value->>'sentAt')::bigint
-                FROM jsonb_array_elements(coalesce(p_messages, '[]')) WITH ORDINALITY AS e(value, ord) ORDER BY e.ord
-                ON CONFLICT (message_id) DO NOTHING;
-            END IF;
-          END
-          $fn$`,
+        // The whole append in one statement (see appendFunction).
+        appendFunction(schema, "CREATE", maxVersion(schema)),
       ]
     },
   },
@@ -359,6 +387,12 @@ export const migrations: ReadonlyArray<Migration> = [
         taken_at bigint NOT NULL
       )`,
     ],
+  },
+  {
+    version: 5,
+    name: "append reads the stream's version from its last index entry",
+    // The same function, but for the statement reading the stream's version (see lastVersion).
+    statements: (schema) => [appendFunction(schema, "CREATE OR REPLACE", lastVersion(schema))],
   },
 ]
 
