@@ -101,7 +101,7 @@ for (const database of databases) {
         return new Map(
           rows.map((row) => [
             String(row.relname),
-            { ...row, scans: Number(row.scans), read: Number(row.read) },
+            { kind: String(row.relkind), scans: Number(row.scans), read: Number(row.read) },
           ]),
         )
       }
@@ -112,7 +112,7 @@ for (const database of databases) {
         const after = await reads()
         const delta = [...after].map(([name, row]) => ({
           name,
-          kind: row.relkind,
+          kind: row.kind,
           scans: row.scans - (before.get(name)?.scans ?? 0),
           read: row.read - (before.get(name)?.read ?? 0),
         }))
