@@ -5,7 +5,7 @@
  * values it holds in `sealed_keys`.
  *
  * Appends: one statement, so one round trip and one commit per append. The
- * server-side function `append` (migration 2) takes the stream's advisory
+ * server-side function `append` (migrations 2 and 5) takes the stream's advisory
  * lock (held to the end of the transaction, so appends to one stream take
  * turns while appends to different streams run in parallel), checks the
  * expected version, the e-mail key and the new keys without writing, then
@@ -29,33 +29,34 @@
  * short, `readAll` waits a few milliseconds for the running transactions to
  * end (up to `settleTimeoutMs`), so a writer reads its own appends.
  *
- * Batches: `appendBatch` sends the same statement once per request, in one
- * transaction, so each request sees the ones before it and a refusal rolls
- * them all back. Sent as plainly as that, it would break both promises
- * above: between two requests another transaction, with a higher transaction
- * id, could draw positions and commit after the batch, which readers would
- * then skip; and a refused request would lose the positions the requests
- * before it drew (a sequence is not transactional). So a batch first takes
- * the stream locks of all its requests, in hash order (a single append holds
- * its stream lock while it waits for the mutex, so a batch must never wait
- * for one while holding the mutex; the order keeps two batches from
- * deadlocking), then takes the position mutex and holds it until its last
- * request has run: its transaction id and all its positions come under one
- * hold, as a single append's do. When a request fails, the batch rolls back
- * to a savepoint taken before the first, sets the sequence back to where it
- * was (nobody else drew meanwhile: the mutex is still held) and releases the
- * mutex. A refused batch therefore leaves no gap, even when it is refused
- * after drawing. The price: while a batch runs, other appends of the schema
- * wait to draw their positions, so batches should stay short (the core's
- * import sends at most 200 rows per batch).
+ * Batches: `appendBatch` is one statement too, the server-side function
+ * `append_batch` (migration 6), which runs `append` for each request in
+ * order, so each request sees the ones before it and a refusal undoes them
+ * all. Run one after the other as they stand, the appends would break both
+ * promises above: between two of them another transaction, with a higher
+ * transaction id, could draw positions and commit before the batch, which
+ * readers would then skip; and a refused request would lose the positions
+ * the requests before it drew (a sequence is not transactional). So the
+ * function first takes the stream locks of all its requests, in hash order
+ * (a single append holds its stream lock while it waits for the mutex, so a
+ * batch must never wait for one while holding the mutex; the order keeps two
+ * batches from deadlocking), then takes the position mutex and holds it
+ * until its last request has run: its transaction id and all its positions
+ * come under one hold, as a single append's do. When a request fails, the
+ * function undoes the requests' work, sets the sequence back to where it was
+ * (nobody else drew meanwhile: the mutex is still held), releases the mutex
+ * and raises the error again with the request's index in its HINT, which
+ * `appendBatch` turns into the Lethe error of that request. A refused batch
+ * therefore leaves no gap, even when it is refused after drawing. The price:
+ * while a batch runs, other appends of the schema wait to draw their
+ * positions, so batches should stay short (the core's import sends at most
+ * 200 rows per batch).
  *
  * Costs (N events in the log, k returned, n appended, s events holding
- * sealed values): `append` one round trip, O(n log N); `appendBatch` of r
- * requests r + 7 round trips (BEGIN, the locks, the savepoint, the unlock,
- * COMMIT), r + 3 of them holding the position mutex; `readStream` and
- * `readAll` O(log N + k) through (stream_id, version) and the primary key;
- * `readStream` with `sealedUnder` and `redact` O(log N + s) through the
- * partial index events_sealed.
+ * sealed values): `append` and `appendBatch` one round trip each, O(n log N);
+ * `readStream` and `readAll` O(log N + k) through (stream_id, version) and
+ * the primary key; `readStream` with `sealedUnder` and `redact` O(log N + s)
+ * through the partial index events_sealed.
  *
  * @module
  */
@@ -78,11 +79,10 @@ import {
   sealedKeyIds,
   toStoredJson,
 } from "@lethe/core"
-import type { SqlClient, SqlResult } from "./client.js"
+import type { SqlClient } from "./client.js"
 import { checkNoNul, constraintOf, isRetryableConflict, sqlState, toNumber } from "./client.js"
 import type { Connection } from "./connection.js"
 import type { Schema } from "./migrations.js"
-import { lockKeys, streamLockClass } from "./migrations.js"
 import { integerBound } from "./paging.js"
 
 const defaultPageSize = 1000
@@ -100,15 +100,7 @@ const sqlFor = (schema: Schema) => {
   const s = schema.sql
   return {
     append: `SELECT o_version, o_position FROM ${s}.append($1, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6::jsonb)`,
-    // The stream locks append takes, in one order for every batch, so two batches never deadlock.
-    lockStreams: `SELECT pg_advisory_xact_lock(${streamLockClass(schema)}, h)
-      FROM (SELECT DISTINCT hashtext(id) AS h FROM unnest($1::text[]) AS id ORDER BY h) AS streams`,
-    lockPositions: `SELECT pg_advisory_lock(${schema.lockClass}, ${lockKeys.positions})`,
-    unlockPositions: `SELECT pg_advisory_unlock(${schema.lockClass}, ${lockKeys.positions})`,
-    nextPosition: `SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS next FROM ${s}.positions`,
-    resetPositions: `SELECT setval('${s}.positions', $1::bigint, false)`,
-    savepoint: "SAVEPOINT lethe_batch",
-    rollbackToSavepoint: "ROLLBACK TO SAVEPOINT lethe_batch",
+    appendBatch: `SELECT o_version, o_position FROM ${s}.append_batch($1::jsonb)`,
     emailHolder: `SELECT member_id FROM ${s}.members WHERE tenant_id = $1 AND email_key = $2 AND member_id <> $3 LIMIT 1`,
     readStream: `SELECT ${columns} FROM ${s}.events WHERE stream_id = $1 AND version >= $2::bigint ORDER BY version`,
     readSealed: `SELECT ${columns} FROM ${s}.events WHERE stream_id = $1 AND version >= $2::bigint
@@ -166,30 +158,75 @@ const encodeBatch = (operation: string, events: ReadonlyArray<NewEvent>): string
 const expectedText = (expected: ExpectedVersion): string =>
   typeof expected === "number" ? (Number.isSafeInteger(expected) ? String(expected) : "-1") : expected
 
-/**
- * The parameters of the `append` statement for `request`; throws `StoreError`
- * for a value that cannot be stored, before anything is sent.
- */
-const appendParameters = (operation: string, request: AppendRequest): ReadonlyArray<unknown> => {
-  const keys = request.keys ?? []
-  const member = request.directory?.member
-  return [
-    request.streamId,
-    expectedText(request.expectedVersion),
-    encodeBatch(operation, request.events),
-    member === undefined
-      ? null
-      : checkNoNul(operation, toStoredJson(operation, member, "directory.member"), "the directory row"),
-    request.directory === undefined ? null : JSON.stringify(request.directory.messages ?? []),
-    keys.length === 0 ? null : JSON.stringify(keys),
-  ]
+/** The arguments of `append` for one request: the stream, the expected version, and JSON texts. */
+interface AppendArguments {
+  readonly streamId: string
+  readonly expected: string
+  readonly events: string
+  readonly member: string | null
+  readonly messages: string | null
+  readonly keys: string | null
 }
 
-/** Where the `append` statement left the stream. */
-const resultOf = ({ rows }: SqlResult): AppendResult => ({
-  version: toNumber(rows[0]?.o_version),
-  position: toNumber(rows[0]?.o_position),
+/**
+ * The arguments of `append` for `request`; throws `StoreError` for a value
+ * that cannot be stored, before anything is sent.
+ */
+const appendArguments = (operation: string, request: AppendRequest): AppendArguments => {
+  const keys = request.keys ?? []
+  const member = request.directory?.member
+  return {
+    streamId: request.streamId,
+    expected: expectedText(request.expectedVersion),
+    events: encodeBatch(operation, request.events),
+    member:
+      member === undefined
+        ? null
+        : checkNoNul(operation, toStoredJson(operation, member, "directory.member"), "the directory row"),
+    messages: request.directory === undefined ? null : JSON.stringify(request.directory.messages ?? []),
+    keys: keys.length === 0 ? null : JSON.stringify(keys),
+  }
+}
+
+/** The parameters of the `append` statement. */
+const appendParameters = (a: AppendArguments): ReadonlyArray<unknown> => [
+  a.streamId,
+  a.expected,
+  a.events,
+  a.member,
+  a.messages,
+  a.keys,
+]
+
+/**
+ * The requests of a batch as one JSON array for `append_batch`, built from
+ * the checked JSON texts; an absent part is left out (`->` then gives SQL
+ * NULL, as `append` expects, where a JSON null would be a value).
+ */
+const batchJson = (batch: ReadonlyArray<AppendArguments>): string =>
+  `[${batch
+    .map((a) => {
+      const parts = [`"streamId":${JSON.stringify(a.streamId)}`, `"expected":${JSON.stringify(a.expected)}`]
+      parts.push(`"events":${a.events}`)
+      if (a.member !== null) parts.push(`"member":${a.member}`)
+      if (a.messages !== null) parts.push(`"messages":${a.messages}`)
+      if (a.keys !== null) parts.push(`"keys":${a.keys}`)
+      return `{${parts.join(",")}}`
+    })
+    .join(",")}]`
+
+/** Where an append left its stream, from a row of `append` or `append_batch`. */
+const resultOf = (row: Readonly<Record<string, unknown>> | undefined): AppendResult => ({
+  version: toNumber(row?.o_version),
+  position: toNumber(row?.o_position),
 })
+
+/** The index of the request `append_batch` names in its error's HINT ("request 3"), if any. */
+const failedRequest = (error: unknown): number | undefined => {
+  const hint = (error as { readonly hint?: unknown } | null)?.hint
+  const match = typeof hint === "string" ? /^request (\d+)$/.exec(hint) : null
+  return match === null ? undefined : Number(match[1])
+}
 
 /** The DETAIL of a PostgreSQL error, if any. */
 const detailOf = (error: unknown): string => {
@@ -253,43 +290,31 @@ export const postgresEventStore = (connection: Connection): EventStore => {
     append: async (request): Promise<AppendResult> => {
       const operation = "events.append"
       // A value that cannot be stored throws here, before anything is sent.
-      const parameters = appendParameters(operation, request)
+      const parameters = appendParameters(appendArguments(operation, request))
       return connection.run(operation, async (db) => {
         try {
-          return resultOf(await db.query(sql.append, parameters))
+          return resultOf((await db.query(sql.append, parameters)).rows[0])
         } catch (error) {
           throw await refusal(db, request, error)
         }
       })
     },
 
-    // One transaction, calling `append` once per request (see the module comment: the stream
-    // locks first, then the position mutex held for the whole batch).
+    // One statement: `append_batch` (see the module comment and migrations.ts).
     appendBatch: async (requests) => {
       const operation = "events.appendBatch"
       // Every value that cannot be stored throws here, before anything is sent.
-      const parameters = requests.map((request) => appendParameters(operation, request))
-      if (requests.length === 0) return connection.run(operation, async () => [])
-      return connection.transaction(operation, async (tx) => {
-        await tx.query(sql.lockStreams, [requests.map((request) => request.streamId)])
-        await tx.query(sql.lockPositions)
-        const next = toNumber((await tx.query(sql.nextPosition)).rows[0]?.next)
-        await tx.query(sql.savepoint)
-        const results: Array<AppendResult> = []
-        for (const [r, request] of requests.entries()) {
-          try {
-            results.push(resultOf(await tx.query(sql.append, parameters[r])))
-          } catch (error) {
-            // The transaction is aborted until it is back at the savepoint; then the positions the
-            // batch drew are handed back (nobody else drew since: the mutex is still held).
-            await tx.query(sql.rollbackToSavepoint)
-            await tx.query(sql.resetPositions, [next])
-            await tx.query(sql.unlockPositions)
-            throw await refusal(tx, request, error)
-          }
+      const batch = requests.map((request) => appendArguments(operation, request))
+      return connection.run(operation, async (db) => {
+        if (batch.length === 0) return []
+        try {
+          const { rows } = await db.query(sql.appendBatch, [batchJson(batch)])
+          return rows.map(resultOf)
+        } catch (error) {
+          const failed = failedRequest(error)
+          const request = failed === undefined ? undefined : requests[failed]
+          throw request === undefined ? error : await refusal(db, request, error)
         }
-        await tx.query(sql.unlockPositions)
-        return results
       })
     },
 

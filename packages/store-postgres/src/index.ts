@@ -42,7 +42,7 @@ export interface PostgresStoreOptions {
  *   update and its new keys) is one statement, so one transaction and one
  *   round trip; appends to one stream take turns on an
  *   advisory lock, appends to different streams run in parallel.
- *   `appendBatch` appends to many streams in one transaction, all or
+ *   `appendBatch` appends to many streams in one statement, all or
  *   nothing; while it runs, other appends wait to draw their positions.
  * - Order: positions are 1, 2, 3... without gaps from refused appends or
  *   batches (a single append that loses a race for an e-mail or key id after

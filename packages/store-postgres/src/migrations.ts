@@ -215,6 +215,61 @@ const appendFunction = (schema: Schema, create: string, currentVersion: string):
 }
 
 /**
+ * A batch of appends in one statement (migration 6), so one round trip and
+ * one commit: the stream locks of all its requests in hash order (two batches
+ * never deadlock), then the position mutex, held while `append` runs for each
+ * request in order (the mutex is a session lock, taken again and released by
+ * each `append`: the batch's hold outlasts theirs), so the batch's
+ * transaction id and all its positions come under one hold. If a request
+ * fails, the block's work is undone, the positions drawn are handed back (the
+ * mutex is still held: nobody drew since), the mutex is released and the
+ * error raised again as it was (SQLSTATE, message, detail, constraint), with
+ * the failing request's index in its HINT ("request 3"). A cancelled
+ * statement skips the handler; the client then releases the session's
+ * advisory locks, and the positions drawn are lost, as a single append's.
+ */
+const appendBatchFunction = (schema: Schema): string => {
+  const s = schema.sql
+  return `CREATE FUNCTION ${s}.append_batch(p_requests jsonb)
+    RETURNS TABLE (o_version bigint, o_position bigint)
+    LANGUAGE plpgsql VOLATILE AS $fn$
+    DECLARE
+      v_next bigint;
+      v_request integer := -1;
+      r record;
+      v_state text;
+      v_message text;
+      v_detail text;
+      v_constraint text;
+    BEGIN
+      PERFORM pg_advisory_xact_lock(${streamLockClass(schema)}, streams.h)
+        FROM (SELECT DISTINCT hashtext(e.value->>'streamId') AS h
+              FROM jsonb_array_elements(p_requests) AS e(value) ORDER BY 1) AS streams;
+      PERFORM pg_advisory_lock(${schema.lockClass}, ${lockKeys.positions});
+      SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END INTO v_next FROM ${s}.positions;
+      BEGIN
+        FOR r IN SELECT e.value, e.ord FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS e(value, ord)
+                 ORDER BY e.ord LOOP
+          v_request := r.ord - 1;
+          SELECT a.o_version, a.o_position INTO o_version, o_position
+            FROM ${s}.append(r.value->>'streamId', r.value->>'expected', r.value->'events',
+                             r.value->'member', r.value->'messages', r.value->'keys') AS a;
+          RETURN NEXT;
+        END LOOP;
+      EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+          v_detail = PG_EXCEPTION_DETAIL, v_constraint = CONSTRAINT_NAME;
+        PERFORM setval('${s}.positions', v_next, false);
+        PERFORM pg_advisory_unlock(${schema.lockClass}, ${lockKeys.positions});
+        RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_message, DETAIL = v_detail,
+          CONSTRAINT = v_constraint, HINT = format('request %s', v_request);
+      END;
+      PERFORM pg_advisory_unlock(${schema.lockClass}, ${lockKeys.positions});
+    END
+    $fn$`
+}
+
+/**
  * Every migration, in order. Indexes follow the Directory's queries (see
  * `directory.ts`), as in the SQLite adapter.
  */
@@ -393,6 +448,11 @@ export const migrations: ReadonlyArray<Migration> = [
     name: "append reads the stream's version from its last index entry",
     // The same function, but for the statement reading the stream's version (see lastVersion).
     statements: (schema) => [appendFunction(schema, "CREATE OR REPLACE", lastVersion(schema))],
+  },
+  {
+    version: 6,
+    name: "one-statement batch append",
+    statements: (schema) => [appendBatchFunction(schema)],
   },
 ]
 
