@@ -348,7 +348,14 @@ export { emailIndex } from "./sealing/blind-index.js"
 export { type Keyring, keyringFromSecret, minimumSecretBytes, type WrappedKey } from "./sealing/keyring.js"
 export { dataKeyId, digestOf, type SealPlace, seal, unseal } from "./sealing/seal.js"
 export { sealingCodec } from "./sealing/sealing-codec.js"
-export { checkPageLimit, checkSnapshotFloor, snapshotStateJson, toStoredJson } from "./spi/adapter-helpers.js"
+export {
+  checkLookupKeys,
+  checkPageLimit,
+  checkSnapshotFloor,
+  maxLookupKeys,
+  snapshotStateJson,
+  toStoredJson,
+} from "./spi/adapter-helpers.js"
 export type {
   BeforeQuery,
   Directory,

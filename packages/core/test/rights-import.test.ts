@@ -25,15 +25,19 @@ const fixture = readFileSync(new URL("./fixtures/contacts-import.csv", import.me
 const importing = { tenantId: "shop", restoreForgotten: false, actor: admin }
 
 /**
- * A store that counts append requests (one per row written) and the
- * transactions they came in (a batch of new contacts is one); `batches: false`
- * takes `appendBatch` away, so every row is appended alone.
+ * A store that counts append requests (one per row written), the
+ * transactions they came in (a batch of new contacts is one) and the
+ * directory look-ups by e-mail key (one per key, however many a call takes).
+ * `batches: false` takes `appendBatch` away, so every row is appended alone;
+ * `manyLookups: false` takes `findManyByEmail` and `findManyRestorable` away,
+ * so each key is looked up alone.
  */
-const countingAppends = (options: { readonly batches?: boolean } = {}) => {
+const countingAppends = (options: { readonly batches?: boolean; readonly manyLookups?: boolean } = {}) => {
   const inner = memoryStore()
-  const counter = { appends: 0, transactions: 0 }
+  const counter = { appends: 0, transactions: 0, lookupCalls: 0 }
   const { appendBatch: innerBatch, ...events } = inner.events
   const appendBatch = innerBatch?.bind(inner.events)
+  const { findManyByEmail, findManyRestorable, ...directory } = inner.directory
   const store: LetheStore = {
     ...inner,
     events: {
@@ -53,6 +57,29 @@ const countingAppends = (options: { readonly batches?: boolean } = {}) => {
             },
           }),
     },
+    directory: {
+      ...directory,
+      findByEmail: (tenantId, key) => {
+        counter.lookupCalls++
+        return inner.directory.findByEmail(tenantId, key)
+      },
+      findRestorable: (tenantId, key) => {
+        counter.lookupCalls++
+        return inner.directory.findRestorable(tenantId, key)
+      },
+      ...(options.manyLookups === false || findManyByEmail === undefined || findManyRestorable === undefined
+        ? {}
+        : {
+            findManyByEmail: (tenantId: string, keys: ReadonlyArray<string>) => {
+              counter.lookupCalls++
+              return findManyByEmail.call(inner.directory, tenantId, keys)
+            },
+            findManyRestorable: (tenantId: string, keys: ReadonlyArray<string>) => {
+              counter.lookupCalls++
+              return findManyRestorable.call(inner.directory, tenantId, keys)
+            },
+          }),
+    },
   }
   return { store, counter }
 }
@@ -61,6 +88,46 @@ const countingAppends = (options: { readonly batches?: boolean } = {}) => {
 const counterIds = () => {
   let n = 0
   return () => `id-${++n}`
+}
+
+/**
+ * Runs `before`, then imports `csv` on a counting store, and returns what a
+ * reader sees: the report, the applied members' views and every stream, with
+ * ids named by the first row that reports them (ids are minted in another
+ * order when rows are batched), and the counts.
+ */
+const importRun = async (
+  options: Parameters<typeof countingAppends>[0],
+  csv: string,
+  input: typeof importing,
+  before: (context: Awaited<ReturnType<typeof setup>>) => Promise<void> = async () => {},
+) => {
+  const { store, counter } = countingAppends(options)
+  const context = await setup({ store, newId: counterIds() })
+  await before(context)
+  const counted = { ...counter }
+  const { lethe } = context
+  const report = await lethe.importCsv(csv, input)
+  const views = await Promise.all(report.applied.map((a) => lethe.get(a.memberId)))
+  const log = (await wholeLog(store)).map(({ type, streamId, version, metadata }) => ({
+    type,
+    streamId,
+    version,
+    source: metadata.source,
+  }))
+  const names = new Map<string, string>()
+  for (const a of report.applied) if (!names.has(a.memberId)) names.set(a.memberId, `member of row ${a.row}`)
+  const named = (value: unknown) =>
+    JSON.parse(JSON.stringify(value).replace(/id-\d+/g, (id) => names.get(id) ?? "another id")) as unknown
+  // Each stream the same; the global order differs (the batch lands before the rows after it).
+  const streams = (named(log) as Array<{ streamId: string; version: number }>).sort(
+    (a, b) => a.streamId.localeCompare(b.streamId) || a.version - b.version,
+  )
+  return {
+    seen: { ...(named({ report, views }) as object), streams },
+    transactions: counter.transactions - counted.transactions,
+    lookupCalls: counter.lookupCalls - counted.lookupCalls,
+  }
 }
 
 describe("importCsv with the real-world fixture", () => {
@@ -171,38 +238,13 @@ describe("importCsv with the real-world fixture", () => {
   })
 
   it("R6: new contacts imported in one transaction report and store exactly what one row at a time does", async () => {
-    const runs = await Promise.all(
-      [true, false].map(async (batches) => {
-        const { store, counter } = countingAppends({ batches })
-        const { lethe } = await setup({ store, newId: counterIds() })
-        const report = await lethe.importCsv(fixture, importing)
-        const views = await Promise.all(report.applied.map((a) => lethe.get(a.memberId)))
-        const log = (await wholeLog(store)).map(({ type, streamId, version, metadata }) => ({
-          type,
-          streamId,
-          version,
-          source: metadata.source,
-        }))
-        // Ids are minted in another order when rows are batched: each member is named by its first row.
-        const names = new Map(report.applied.map((a) => [a.memberId, `member of row ${a.row}`] as const))
-        const named = (value: unknown) =>
-          JSON.parse(
-            JSON.stringify(value).replace(/id-\d+/g, (id) => names.get(id) ?? "another id"),
-          ) as unknown
-        // Each stream the same; the global order differs (the batch lands before the rows after it).
-        const streams = (named(log) as Array<{ streamId: string; version: number }>).sort(
-          (a, b) => a.streamId.localeCompare(b.streamId) || a.version - b.version,
-        )
-        return { ...(named({ report, views }) as object), streams, transactions: counter.transactions }
-      }),
+    const [batched, alone] = await Promise.all(
+      [true, false].map((batches) => importRun({ batches }, fixture, importing)),
     )
-    const [batched, alone] = runs
-    const { transactions: batchedTransactions, ...batchedResult } = batched ?? { transactions: 0 }
-    const { transactions: aloneTransactions, ...aloneResult } = alone ?? { transactions: 0 }
-    expect(batchedResult).toEqual(aloneResult)
-    expect(JSON.stringify(batchedResult)).not.toContain("another id")
-    expect(batchedTransactions).toBe(2)
-    expect(aloneTransactions).toBe(14)
+    expect(batched?.seen).toEqual(alone?.seen)
+    expect(JSON.stringify(batched?.seen)).not.toContain("another id")
+    expect(batched?.transactions).toBe(2)
+    expect(alone?.transactions).toBe(14)
   })
 
   it("R6: importing the same file again changes nothing", async () => {
@@ -263,6 +305,66 @@ describe("importCsv: forgotten members (R5, R6)", () => {
     expect(report.applied).toMatchObject([{ outcome: "created" }])
     expect(report.applied[0]?.memberId).not.toBe(memberId)
     expect((await lethe.get(report.applied[0]?.memberId ?? "")).personal.name).toBe("Someone New")
+  })
+
+  it("R1, R5, R6: a chunk's e-mails looked up in two queries are told apart as one look-up per row tells them: active, restorable, forgotten for good, new", async () => {
+    const csv = [
+      "email,name,purpose,given_at",
+      "new.one@example.org,New One,newsletter,2026-03-01",
+      "active@example.org,Active Again,newsletter,2026-03-01",
+      "restorable@example.org,Restorable Again,newsletter,2026-03-01",
+      "gone@example.org,Gone Again,newsletter,2026-03-01",
+      "NEW.ONE@example.org,New One Twice,sms,2026-03-02",
+      "new.two@example.org,New Two,newsletter,2026-03-01",
+    ].join("\r\n")
+    // Active, forgotten 8 days ago (window over), forgotten a day ago (still restorable).
+    const before = async ({ lethe, clock }: Awaited<ReturnType<typeof setup>>) => {
+      const register = (name: string, email: string) =>
+        lethe.register({ tenantId: "shop", personal: { name, email }, source: "form" })
+      await register("Active", "active@example.org")
+      const gone = await register("Gone", "gone@example.org")
+      const restorable = await register("Restorable", "restorable@example.org")
+      await lethe.forget(gone.memberId, { actor: admin })
+      clock.advance(7 * day)
+      await lethe.forget(restorable.memberId, { actor: admin })
+      clock.advance(day)
+    }
+    for (const restoreForgotten of [false, true]) {
+      const input = { ...importing, restoreForgotten }
+      const [many, single, alone] = await Promise.all([
+        importRun({}, csv, input, before),
+        importRun({ manyLookups: false }, csv, input, before),
+        importRun({ batches: false }, csv, input, before),
+      ])
+      expect(many.seen, `restoreForgotten: ${restoreForgotten}`).toEqual(alone.seen)
+      expect(single.seen, `restoreForgotten: ${restoreForgotten}`).toEqual(alone.seen)
+      // The three new contacts (new.one, gone, new.two) in one batch; the others alone (a refused
+      // restore writes nothing).
+      expect(many.transactions).toBe(restoreForgotten ? 4 : 3)
+      // Two queries for the chunk, then the rows not batched look their owner up again.
+      expect(many.lookupCalls).toBeLessThan(single.lookupCalls)
+      const outcomes = (
+        many.seen as unknown as { report: { applied: Array<{ row: number; outcome: string }> } }
+      ).report
+      expect(outcomes.applied.map((a) => [a.row, a.outcome])).toEqual(
+        restoreForgotten
+          ? [
+              [2, "created"],
+              [3, "subscribed"],
+              [4, "restored"],
+              [5, "created"],
+              [6, "subscribed"],
+              [7, "created"],
+            ]
+          : [
+              [2, "created"],
+              [3, "subscribed"],
+              [5, "created"],
+              [6, "subscribed"],
+              [7, "created"],
+            ],
+      )
+    }
   })
 
   it("R8: restoring needs member:restore; the row is refused, nothing written", async () => {

@@ -7,6 +7,7 @@
  *   id lists (an array shift, fast in practice); replacing a row is O(log n);
  * - `get`, `messageOwner`: O(1);
  * - `findByEmail`, `findRestorable`: O(k log k) through the key indexes;
+ *   `findManyByEmail`, `findManyRestorable`: the same for the keys together;
  * - `search` and the retention queries: O(log n + s), a scan in memberId order
  *   from `after` that stops at `limit` matches; s is the whole tenant (or the
  *   whole directory) when few rows match. Fine for a reference adapter; a
@@ -15,7 +16,7 @@
  * @module
  */
 import type { BeforeQuery, Directory, DirectoryUpdate, MemberRow, MessageEntry, Page } from "@lethe/core"
-import { checkPageLimit, EmailTaken } from "@lethe/core"
+import { checkLookupKeys, checkPageLimit, EmailTaken } from "@lethe/core"
 import type { Lifecycle } from "./lifecycle.js"
 import { firstAfter, firstAtLeast } from "./paging.js"
 import { copy } from "./snapshot.js"
@@ -78,7 +79,14 @@ class KeyIndex {
 
   /** Member ids under the key, ascending. */
   find(tenantId: string, key: string): ReadonlyArray<string> {
-    return [...(this.#ids.get(lookupKey(tenantId, key)) ?? [])].sort()
+    return this.findMany(tenantId, [key])
+  }
+
+  /** Member ids under any of the keys, each once, ascending. */
+  findMany(tenantId: string, keys: ReadonlyArray<string>): ReadonlyArray<string> {
+    const found = new Set<string>()
+    for (const key of keys) for (const id of this.#ids.get(lookupKey(tenantId, key)) ?? []) found.add(id)
+    return [...found].sort()
   }
 }
 
@@ -183,6 +191,24 @@ export const memoryDirectory = (lifecycle: Lifecycle): MemoryDirectory => {
       return lookup(
         "directory.findRestorable",
         byRestoreKey.find(tenantId, restoreKey),
+        (row) => row.status === "forgotten",
+      )
+    },
+    findManyByEmail: async (tenantId, emailKeys) => {
+      lifecycle.ensureOpen("directory.findManyByEmail")
+      checkLookupKeys("directory.findManyByEmail", emailKeys)
+      return lookup(
+        "directory.findManyByEmail",
+        byEmail.findMany(tenantId, emailKeys),
+        (row) => row.status === "active",
+      )
+    },
+    findManyRestorable: async (tenantId, restoreKeys) => {
+      lifecycle.ensureOpen("directory.findManyRestorable")
+      checkLookupKeys("directory.findManyRestorable", restoreKeys)
+      return lookup(
+        "directory.findManyRestorable",
+        byRestoreKey.findMany(tenantId, restoreKeys),
         (row) => row.status === "forgotten",
       )
     },

@@ -11,7 +11,7 @@
  * @module
  */
 import type { BeforeQuery, Directory, MemberRow, MemberStatus, MessageEntry, OpenRequest } from "@lethe/core"
-import { checkPageLimit } from "@lethe/core"
+import { checkLookupKeys, checkPageLimit } from "@lethe/core"
 import { toNumber, toNumberOrNull } from "./client.js"
 import type { Connection } from "./connection.js"
 import { integerBound } from "./paging.js"
@@ -98,6 +98,36 @@ const toMemberRow = (row: Readonly<Record<string, unknown>>): MemberRow => ({
   version: toNumber(row.version),
 })
 
+/** Rows as member rows in member_id order, by bytes (as COLLATE "C" orders them). */
+const inMemberIdOrder = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>): Array<MemberRow> =>
+  rows.map(toMemberRow).sort((a, b) => Buffer.compare(Buffer.from(a.memberId), Buffer.from(b.memberId)))
+
+/** The columns of a member row `m` with its open requests, for schema `s`. */
+const memberFields = (s: string): string => {
+  const requests = `SELECT coalesce(jsonb_agg(jsonb_build_object('requestId', r.request_id, 'kind', r.kind,
+      'receivedAt', r.received_at, 'dueBy', r.due_by) ORDER BY r.ordinal), '[]'::jsonb)
+    FROM ${s}.member_requests AS r WHERE r.member_id = m.member_id`
+  return `SELECT ${memberColumns.map((column) => `m.${column}`).join(", ")}, (${requests}) AS open_requests`
+}
+
+/**
+ * The look-up of many keys in schema `s`: the members of tenant $1 holding
+ * `column` equal to one of the keys $2 (an array: no limit on bound
+ * parameters applies), each key once, with `status`. Internal: exported for
+ * the test of its query plan, not from the package.
+ */
+export const selectByKeys = (s: string, column: "email_key" | "restore_key", status: MemberStatus): string =>
+  // `= ANY($2)` would leave the plan to the table's statistics: unanalyzed, the planner takes each
+  // key to match 0.5% of the rows, so 200 keys the whole tenant, and walks the tenant's
+  // (tenant_id, status) index; analyzed, it may read the whole table. One index search per key
+  // instead: OFFSET 0 keeps the per-key query whole (not merged into a join the planner could turn
+  // into a scan), and the status is tested outside it, so (tenant_id, status) offers one column
+  // where the key's index offers two.
+  `${memberFields(s)}
+    FROM (SELECT DISTINCT key FROM unnest($2::text[]) AS key) AS k,
+      LATERAL (SELECT * FROM ${s}.members WHERE tenant_id = $1 AND ${column} = k.key OFFSET 0) AS m
+    WHERE m.status = '${status}'`
+
 const toMessageEntry = (row: Readonly<Record<string, unknown>>): MessageEntry => ({
   messageId: row.message_id as string,
   memberId: row.member_id as string,
@@ -117,11 +147,7 @@ const toMessageEntry = (row: Readonly<Record<string, unknown>>): MessageEntry =>
 export const postgresDirectory = (connection: Connection): Directory => {
   const s = connection.schema.sql
   const filters = retentionFilters(s)
-  const selectMembers = `SELECT ${memberColumns.map((column) => `m.${column}`).join(", ")},
-    (SELECT coalesce(jsonb_agg(jsonb_build_object('requestId', r.request_id, 'kind', r.kind,
-        'receivedAt', r.received_at, 'dueBy', r.due_by) ORDER BY r.ordinal), '[]'::jsonb)
-      FROM ${s}.member_requests AS r WHERE r.member_id = m.member_id) AS open_requests
-    FROM ${s}.members AS m`
+  const selectMembers = `${memberFields(s)} FROM ${s}.members AS m`
   const sql = {
     get: `${selectMembers} WHERE m.member_id = $1`,
     // No ORDER BY in the look-ups by key: it would let the planner prefer the tenant's index (its
@@ -129,15 +155,20 @@ export const postgresDirectory = (connection: Connection): Directory => {
     // analyzed. They return a row or few, put in member_id order (bytes, as COLLATE "C") below.
     findByEmail: `${selectMembers} WHERE m.tenant_id = $1 AND m.email_key = $2 AND m.status = 'active'`,
     findRestorable: `${selectMembers} WHERE m.tenant_id = $1 AND m.restore_key = $2 AND m.status = 'forgotten'`,
+    findManyByEmail: selectByKeys(s, "email_key", "active"),
+    findManyRestorable: selectByKeys(s, "restore_key", "forgotten"),
     messageOwner: `SELECT message_id, member_id, tenant_id, sent_at FROM ${s}.messages WHERE message_id = $1`,
   } as const
 
   const members = async (operation: string, text: string, values: ReadonlyArray<unknown>) =>
-    connection.run(operation, async (db) =>
-      (await db.query(text, values)).rows
-        .map(toMemberRow)
-        .sort((a, b) => Buffer.compare(Buffer.from(a.memberId), Buffer.from(b.memberId))),
-    )
+    connection.run(operation, async (db) => inMemberIdOrder((await db.query(text, values)).rows))
+
+  /** A look-up of many keys, bound as one array; the keys are checked before the statement runs. */
+  const lookupMany = async (operation: string, text: string, tenantId: string, keys: ReadonlyArray<string>) =>
+    connection.run(operation, async (db) => {
+      checkLookupKeys(operation, keys)
+      return keys.length === 0 ? [] : inMemberIdOrder((await db.query(text, [tenantId, [...keys]])).rows)
+    })
 
   /** A paged query: `filter`, then the tenant and `after` conditions when given, in member_id order. */
   const paged = async (
@@ -178,6 +209,10 @@ export const postgresDirectory = (connection: Connection): Directory => {
       members("directory.findByEmail", sql.findByEmail, [tenantId, emailKey]),
     findRestorable: async (tenantId, restoreKey) =>
       members("directory.findRestorable", sql.findRestorable, [tenantId, restoreKey]),
+    findManyByEmail: async (tenantId, emailKeys) =>
+      lookupMany("directory.findManyByEmail", sql.findManyByEmail, tenantId, emailKeys),
+    findManyRestorable: async (tenantId, restoreKeys) =>
+      lookupMany("directory.findManyRestorable", sql.findManyRestorable, tenantId, restoreKeys),
     search: async (tenantId, text, page) =>
       paged(
         "directory.search",

@@ -1,10 +1,11 @@
 import net from "node:net"
-import type { LetheStore } from "@lethe/core"
+import type { LetheStore, MemberStatus } from "@lethe/core"
 import { ConcurrencyConflict, StoreError } from "@lethe/core"
 import { postgresStore } from "@lethe/store-postgres"
 import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
 import { toDatabase } from "../src/client.js"
+import { selectByKeys } from "../src/directory.js"
 import { migrate, migrations, toSchema } from "../src/migrations.js"
 import type { TestDatabase } from "./fixtures.js"
 import {
@@ -132,6 +133,63 @@ for (const database of databases) {
         expect(await plan("email_key", "active"), when).toMatch(/members_by_email_key|members_one_email/)
         expect(await plan("restore_key", "forgotten"), when).toContain("members_by_restore_key")
       }
+    })
+
+    it("SPI: a look-up of 200 keys in a tenant of thousands searches the key's index once per key, not the tenant's members", async () => {
+      const schema = database.freshSchema()
+      const store = await open(database, schema)
+      // Two tenants of 3,000 members each, holding the same keys: two in three active with an
+      // e-mail key, one in three forgotten with a restore key.
+      await database.query(
+        `INSERT INTO "${schema}".members (member_id, tenant_id, status, email_key, restore_key, restricted,
+           customer, registered_at, last_activity_at, last_contact_at, holds_invoice_data, version)
+         SELECT t || '-m' || i, t, CASE WHEN i % 3 = 0 THEN 'forgotten' ELSE 'active' END,
+           CASE WHEN i % 3 = 0 THEN NULL ELSE 'key-' || i END, CASE WHEN i % 3 = 0 THEN 'key-' || i END,
+           false, false, 0, 0, 0, false, 1
+         FROM generate_series(1, 3000) AS i, unnest(ARRAY['club', 'other']) AS t`,
+      )
+      const keys = Array.from({ length: 200 }, (_, i) => `key-${i * 7}`)
+      /** Each node of the look-up's plan on the members table: how it reads them, through which index. */
+      const membersRead = async (column: "email_key" | "restore_key", status: MemberStatus) => {
+        const [row] = await database.query(
+          `EXPLAIN (FORMAT JSON) ${selectByKeys(toSchema(schema).sql, column, status)}`,
+          ["club", keys],
+        )
+        const reads: Array<string> = []
+        const walk = (node: Record<string, unknown>): void => {
+          if (node["Relation Name"] === "members")
+            reads.push(`${node["Node Type"]} ${String(node["Index Name"] ?? "")}`.trim())
+          for (const child of (node.Plans as Array<Record<string, unknown>> | undefined) ?? []) walk(child)
+        }
+        const explained = row?.["QUERY PLAN"]
+        walk((typeof explained === "string" ? JSON.parse(explained) : explained)[0].Plan)
+        return reads
+      }
+      // Before the table's statistics are gathered (a table just filled) and after.
+      for (const when of ["fresh", "analyzed"]) {
+        if (when === "analyzed") await database.query(`ANALYZE "${schema}".members`)
+        const byEmail = await membersRead("email_key", "active")
+        expect(byEmail, when).toHaveLength(1)
+        expect(byEmail[0], when).toMatch(/^Index (Only )?Scan (members_by_email_key|members_one_email)$/)
+        expect(await membersRead("restore_key", "forgotten"), when).toEqual([
+          expect.stringMatching(/^Index (Only )?Scan members_by_restore_key$/),
+        ])
+      }
+      // And it finds what it should: the club's active members under the keys, then its forgotten ones.
+      const expected = (remainder: (i: number) => boolean) =>
+        keys
+          .map((key) => Number(key.slice(4)))
+          .filter((i) => i >= 1 && i <= 3000 && remainder(i))
+          .map((i) => `club-m${i}`)
+          .sort()
+      const email = store.directory.findManyByEmail ?? expect.fail("the postgres store has findManyByEmail")
+      const restorable =
+        store.directory.findManyRestorable ?? expect.fail("the postgres store has findManyRestorable")
+      const found = (rows: ReadonlyArray<{ readonly memberId: string }>) => rows.map((row) => row.memberId)
+      expect(found(await email.call(store.directory, "club", keys))).toEqual(expected((i) => i % 3 !== 0))
+      expect(found(await restorable.call(store.directory, "club", keys))).toEqual(
+        expected((i) => i % 3 === 0),
+      )
     })
 
     it("migrations: migration 4 adds the snapshots table to a schema of migrations 1-3, whose data stays; its state is text, kept byte for byte", async () => {

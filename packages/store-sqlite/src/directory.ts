@@ -3,7 +3,7 @@
  * requests in `member_requests`, and the `messages` ownership table.
  *
  * Every query reads through an index (see `migrations.ts`; a test checks the
- * query plans): the look-ups through (tenant_id, email_key) and
+ * query plans): the look-ups, of one key or many, through (tenant_id, email_key) and
  * (tenant_id, restore_key); `search` and a tenant's retention queries walk
  * (tenant_id, status, member_id) from `after`; the retention queries over all
  * tenants range over (status, date column) or (status, holds_invoice_data, anonymized_at); `requestsDueBefore` ranges over
@@ -21,7 +21,7 @@ import type {
   MessageEntry,
   OpenRequest,
 } from "@lethe/core"
-import { checkPageLimit, EmailTaken } from "@lethe/core"
+import { checkLookupKeys, checkPageLimit, EmailTaken } from "@lethe/core"
 import type { Connection } from "./connection.js"
 
 /** The write side, used by the event store inside its append transaction. */
@@ -128,6 +128,11 @@ const sql = {
   emailHolder:
     "SELECT member_id FROM members WHERE tenant_id = ? AND email_key = ? AND member_id <> ? LIMIT 1",
   findRestorable: `${selectMembers} WHERE tenant_id = ? AND restore_key = ? AND status = 'forgotten' ORDER BY member_id`,
+  // The keys come as one JSON array (no limit on bound parameters applies). `+member_id` keeps
+  // the planner from walking the tenant's (tenant_id, status, member_id) index for its order and
+  // filtering every member of the tenant: the rows of a look-up are few, sorted after the search.
+  findManyByEmail: `${selectMembers} WHERE tenant_id = ? AND email_key IN (SELECT value FROM json_each(?)) AND status = 'active' ORDER BY +member_id`,
+  findManyRestorable: `${selectMembers} WHERE tenant_id = ? AND restore_key IN (SELECT value FROM json_each(?)) AND status = 'forgotten' ORDER BY +member_id`,
   searchFilter: "status = 'active' AND instr(search_text, @text) > 0",
   requests:
     "SELECT request_id, kind, received_at, due_by FROM member_requests WHERE member_id = ? ORDER BY ordinal",
@@ -170,6 +175,13 @@ export const directoryQueries = (): ReadonlyArray<string> => {
     ...paged,
   ]
 }
+
+/**
+ * The look-ups of many keys, for checking their query plans: they search the
+ * members' key indexes and scan only the keys' JSON array (`json_each`).
+ * Internal: not exported from the package.
+ */
+export const directoryManyQueries = (): ReadonlyArray<string> => [sql.findManyByEmail, sql.findManyRestorable]
 
 const toColumns = (row: MemberRow): MemberColumns => ({
   member_id: row.memberId,
@@ -258,6 +270,15 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
       withRequests(connection.statement<[string, string], MemberColumns>(query).all(tenantId, key)),
     )
 
+  const lookupMany = (operation: string, query: string, tenantId: string, keys: ReadonlyArray<string>) =>
+    connection.read(operation, () => {
+      checkLookupKeys(operation, keys)
+      if (keys.length === 0) return []
+      return withRequests(
+        connection.statement<[string, string], MemberColumns>(query).all(tenantId, JSON.stringify(keys)),
+      )
+    })
+
   /** A paged query: `filter` with the page's and the query's parameters. */
   const paged = (
     operation: string,
@@ -292,6 +313,10 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
       lookup("directory.findByEmail", sql.findByEmail, tenantId, emailKey),
     findRestorable: async (tenantId, restoreKey) =>
       lookup("directory.findRestorable", sql.findRestorable, tenantId, restoreKey),
+    findManyByEmail: async (tenantId, emailKeys) =>
+      lookupMany("directory.findManyByEmail", sql.findManyByEmail, tenantId, emailKeys),
+    findManyRestorable: async (tenantId, restoreKeys) =>
+      lookupMany("directory.findManyRestorable", sql.findManyRestorable, tenantId, restoreKeys),
     search: async (tenantId, text, page) =>
       paged("directory.search", sql.searchFilter, { ...page, tenantId }, { text }),
     contractsEndedBefore: retention("contractsEndedBefore"),

@@ -1,7 +1,7 @@
 import { StoreError } from "@lethe/core"
 import Database from "better-sqlite3"
 import { describe, expect, it } from "vitest"
-import { directoryQueries } from "../src/directory.js"
+import { directoryManyQueries, directoryQueries } from "../src/directory.js"
 import { eventQueries } from "../src/event-store.js"
 import { keyQueries } from "../src/key-store.js"
 import type { Migration } from "../src/migrations.js"
@@ -181,6 +181,46 @@ describe("sqlite store: schema and migrations", () => {
       expect(planOf(findByEmail ?? "")).toContain("members_one_email")
       expect(planOf(emailHolder ?? "")).toContain("members_one_email")
       expect(planOf(findRestorable ?? "")).toContain("members_by_restore_key")
+    } finally {
+      db.close()
+    }
+  })
+
+  it("SPI: look-ups of many keys search the key's index once per key and scan nothing but the keys' array", () => {
+    const filename = freshFile()
+    open(filename)
+    const db = new Database(filename)
+    try {
+      // Two tenants of 3,000 members, before and after their statistics are gathered.
+      db.exec(`INSERT INTO members (member_id, tenant_id, status, email_key, restore_key, restricted, customer,
+          registered_at, last_activity_at, last_contact_at, holds_invoice_data, version)
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
+        SELECT 'm' || i, 't' || (i % 2), CASE WHEN i % 3 = 0 THEN 'forgotten' ELSE 'active' END,
+          CASE WHEN i % 3 = 0 THEN NULL ELSE 'ek' || i END, CASE WHEN i % 3 = 0 THEN 'rk' || i END,
+          0, 0, 0, 0, 0, 0, 1 FROM n`)
+      const keys = JSON.stringify(Array.from({ length: 200 }, (_, i) => `ek${i}`))
+      const [byEmail, restorable] = directoryManyQueries()
+      for (const when of ["fresh", "analyzed"]) {
+        if (when === "analyzed") db.exec("ANALYZE")
+        for (const [query, index] of [
+          [byEmail, "members_one_email"],
+          [restorable, "members_by_restore_key"],
+        ] as const) {
+          const plan = db
+            .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${query}`)
+            .all("t1", keys)
+            .map((row) => row.detail)
+          const described = `${when}: ${query}\n${plan.join("\n")}`
+          expect(
+            plan.some((step) => step.startsWith("SEARCH members USING") && step.includes(index)),
+            described,
+          ).toBe(true)
+          expect(
+            plan.filter((step) => step.startsWith("SCAN") && !step.startsWith("SCAN json_each")),
+            described,
+          ).toEqual([])
+        }
+      }
     } finally {
       db.close()
     }

@@ -25,6 +25,7 @@ export type { AdapterConformanceOptions, ConformanceCaseName } from "./conforman
 export {
   conformanceCaseNames,
   noAppendBatchReason,
+  noManyLookupsReason,
   noReopenReason,
   noSnapshotsReason,
   runAdapterConformance,

@@ -21,6 +21,7 @@ describe("runAdapterConformance", () => {
         "append-batch",
         "concurrency",
         "directory",
+        "directory-many",
         "durability",
         "erasure",
         "events",

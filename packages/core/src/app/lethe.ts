@@ -1154,6 +1154,46 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     })
 
   /**
+   * Which of `rows`' e-mail keys someone holds in `tenantId` at `at`: an active
+   * member, or a forgotten one still restorable (as `ownerOfEmail` decides).
+   * Two queries when the directory has the many-key look-ups; otherwise one
+   * `ownerOfEmail` per key, side by side, a key whose look-up failed counting
+   * as held (its row then goes alone and reports the failure).
+   */
+  const heldEmails = (
+    tenantId: string,
+    rows: ReadonlyMap<string, ContactRow>,
+    at: number,
+  ): Effect.Effect<ReadonlySet<string>, LetheError> =>
+    Effect.gen(function* () {
+      const keys = [...rows.keys()]
+      const byEmail = store.directory.findManyByEmail?.bind(store.directory)
+      const restorable = store.directory.findManyRestorable?.bind(store.directory)
+      if (byEmail === undefined || restorable === undefined) {
+        const owners = yield* Effect.forEach(
+          rows.values(),
+          (row) => Effect.either(ownerOfEmail(tenantId, row.email)),
+          { concurrency: 8 },
+        )
+        return new Set(
+          keys.filter((_, i) => {
+            const owner = owners[i]
+            return owner === undefined || Either.isLeft(owner) || owner.right._tag !== "Nobody"
+          }),
+        )
+      }
+      const held = new Set<string>()
+      for (const row of yield* fromStore("findManyByEmail", () => byEmail(tenantId, keys)))
+        if (row.emailKey !== null) held.add(row.emailKey)
+      const rest = keys.filter((key) => !held.has(key))
+      if (rest.length === 0) return held
+      for (const row of yield* fromStore("findManyRestorable", () => restorable(tenantId, rest)))
+        if (row.restoreKey !== null && row.restorableUntil !== null && at < row.restorableUntil)
+          held.add(row.restoreKey)
+      return held
+    })
+
+  /**
    * The rows of a batch whose e-mail nobody holds, registered together by one
    * `appendBatch` (one transaction): the imported rows' member ids, by row
    * number. Rows it does not take (an owner, an e-mail met earlier in the
@@ -1171,24 +1211,16 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       const at = yield* now
       // A later row with an e-mail met before must find the member the earlier one creates: only
       // each e-mail's first row is a candidate.
-      const met = new Set<string>()
-      const firsts: Array<ContactRow> = []
+      const firsts = new Map<string, ContactRow>()
       for (const row of rows) {
         const emailKey = yield* lookupKey(input.tenantId, row.email)
-        if (met.has(emailKey)) continue
-        met.add(emailKey)
-        firsts.push(row)
+        if (!firsts.has(emailKey)) firsts.set(emailKey, row)
       }
-      // The look-ups side by side: on a pooled database, a few round trips instead of one per row.
-      const owners = yield* Effect.forEach(
-        firsts,
-        (row) => Effect.either(ownerOfEmail(input.tenantId, row.email)),
-        { concurrency: 8 },
-      )
+      const held = yield* Effect.either(heldEmails(input.tenantId, firsts, at))
+      if (Either.isLeft(held)) return none
       const batch: Array<{ readonly row: number; readonly prepared: PreparedAppend }> = []
-      for (const [i, row] of firsts.entries()) {
-        const owner = owners[i]
-        if (owner === undefined || Either.isLeft(owner) || owner.right._tag !== "Nobody") continue
+      for (const [emailKey, row] of firsts) {
+        if (held.right.has(emailKey)) continue
         const prepared = yield* Effect.either(prepareNewContact(row, input, at))
         if (Either.isRight(prepared) && prepared.right !== undefined)
           batch.push({ row: row.row, prepared: prepared.right })

@@ -74,6 +74,33 @@ export const checkPageLimit = (operation: string, limit: number): void => {
     throw new StoreError({ operation, detail: `limit must be a positive integer, got ${limit}` })
 }
 
+/** The most keys one `findManyByEmail` or `findManyRestorable` call takes. */
+export const maxLookupKeys = 1_000
+
+/**
+ * Checks the keys of a `findManyByEmail` or `findManyRestorable` call before
+ * any statement runs, as every adapter must: an array of at most
+ * `maxLookupKeys` strings. Throws `StoreError` for `operation` otherwise.
+ *
+ * @example
+ * ```ts
+ * checkLookupKeys("directory.findManyByEmail", ["k1", "k2"]) // passes
+ * checkLookupKeys("directory.findManyByEmail", [42]) // throws StoreError
+ * ```
+ */
+export const checkLookupKeys = (operation: string, keys: ReadonlyArray<unknown>): void => {
+  if (!Array.isArray(keys))
+    throw new StoreError({ operation, detail: "the keys must be an array of strings" })
+  if (keys.length > maxLookupKeys)
+    throw new StoreError({
+      operation,
+      detail: `at most ${maxLookupKeys} keys per call, got ${keys.length}`,
+    })
+  const bad = keys.findIndex((key) => typeof key !== "string")
+  if (bad >= 0)
+    throw new StoreError({ operation, detail: `key ${bad} is not a string: ${String(keys[bad])}` })
+}
+
 /**
  * Checks a snapshot before any statement runs, as every adapter must (see
  * `SnapshotStore`), and returns its state as JSON text; throws `StoreError`

@@ -92,6 +92,18 @@ export interface Directory {
   findByEmail(tenantId: string, emailKey: string): Promise<ReadonlyArray<MemberRow>>
   /** Forgotten members still restorable under this key (R5). */
   findRestorable(tenantId: string, restoreKey: string): Promise<ReadonlyArray<MemberRow>>
+  /**
+   * Optional: `findByEmail` for many keys in one query. The rows of every
+   * active member of `tenantId` whose `emailKey` is one of `emailKeys`, each
+   * once, in `memberId` order. An import looks up a chunk's e-mails with it
+   * (one round trip instead of one per row); without it, the core calls
+   * `findByEmail` per key. At most `maxLookupKeys` keys (repeats allowed);
+   * more, or a key that is not a string, rejects with `StoreError` (see
+   * `checkLookupKeys`).
+   */
+  findManyByEmail?(tenantId: string, emailKeys: ReadonlyArray<string>): Promise<ReadonlyArray<MemberRow>>
+  /** Optional: `findRestorable` for many keys in one query, as `findManyByEmail`. */
+  findManyRestorable?(tenantId: string, restoreKeys: ReadonlyArray<string>): Promise<ReadonlyArray<MemberRow>>
   /** Active members whose `searchText` contains `text` as a literal substring (`%`, `_` match themselves; the caller lower-cases). */
   search(tenantId: string, text: string, page: Page): Promise<ReadonlyArray<MemberRow>>
   /** Active members with `contractsEndedAt` before `before` (R20). */

@@ -14,6 +14,7 @@ import type { CaseGroup, ConformanceCase, PropertySettings } from "./case.js"
 import { makeCaseContext } from "./case.js"
 import { concurrencyCases } from "./concurrency.js"
 import { directoryCases } from "./directory.js"
+import { directoryManyCases } from "./directory-many.js"
 import { durabilityCases } from "./durability.js"
 import { erasureCases } from "./erasure.js"
 import { eventStoreCases } from "./event-store.js"
@@ -23,6 +24,7 @@ import { modelCases } from "./model.js"
 import { snapshotCases } from "./snapshots.js"
 
 export { noAppendBatchReason } from "./append-batch.js"
+export { noManyLookupsReason } from "./directory-many.js"
 export { noSnapshotsReason } from "./snapshots.js"
 
 /** The cases by concern, in the order they are registered. */
@@ -33,6 +35,7 @@ const groups = {
   "optimistic concurrency": concurrencyCases,
   "key store": keyStoreCases,
   directory: directoryCases,
+  "look-ups of many keys (optional)": directoryManyCases,
   "store lifecycle": lifecycleCases,
   durability: durabilityCases,
   "model-based, through the facade": modelCases,
@@ -48,6 +51,7 @@ export type ConformanceCaseName =
   | keyof typeof concurrencyCases
   | keyof typeof keyStoreCases
   | keyof typeof directoryCases
+  | keyof typeof directoryManyCases
   | keyof typeof lifecycleCases
   | keyof typeof durabilityCases
   | keyof typeof modelCases
@@ -129,7 +133,9 @@ const checkSkipList = (skip: Readonly<Record<string, string | undefined>>): void
  * through the facade compared with the memory reference, erasure (no
  * personal string left after forget and purge), batches of appends (the
  * `append-batch/*` cases, each skipped with `noAppendBatchReason` when the
- * event store has no `appendBatch`), and member snapshots (the
+ * event store has no `appendBatch`), look-ups of many keys (the
+ * `directory-many/*` cases, each skipped with `noManyLookupsReason` when the
+ * directory has neither `findManyByEmail` nor `findManyRestorable`), and member snapshots (the
  * `snapshots/*` cases, each skipped with `noSnapshotsReason` when the store
  * has no `snapshots`).
  *
