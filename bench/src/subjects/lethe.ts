@@ -21,9 +21,13 @@ export interface OpenedLethe {
   /** A new instance on a newly opened store over the same database (cold: nothing cached); close it after use. */
   reopen(): Promise<LetheClient>
   /**
-   * Lets the database settle after seeding: on SQLite, the WAL checkpointed
-   * into the file, so that a measured erasure (which checkpoints, R29) does
-   * not also copy the seeding's pages. Nothing to do on PostgreSQL.
+   * Lets the database settle after seeding, as it would have by the time a
+   * member has a long history: on SQLite, the WAL checkpointed into the file,
+   * so that a measured erasure (which checkpoints, R29) does not also copy
+   * the seeding's pages; on PostgreSQL, the tables analyzed, as autovacuum
+   * does once a table has grown (without statistics the planner takes
+   * `sealed_keys IS NOT NULL` to hold for nearly every event, and an erasure
+   * would walk the member's whole stream instead of its sealed events).
    */
   settle(): Promise<void>
   close(): Promise<void>
@@ -69,4 +73,10 @@ export const letheOnSqlite = (
 
 /** Lethe on PostgreSQL, its tables in `schema`; `pool` stays the caller's. */
 export const letheOnPostgres = (pool: pg.Pool, schema: string, clock?: () => Date): Promise<OpenedLethe> =>
-  opened(() => postgresStore({ pool, schema }), clock)
+  opened(
+    () => postgresStore({ pool, schema }),
+    clock,
+    async () => {
+      await pool.query(`ANALYZE "${schema}".events, "${schema}".keys, "${schema}".members`)
+    },
+  )
