@@ -247,6 +247,22 @@ describe("importCsv with the real-world fixture", () => {
     expect(alone?.transactions).toBe(14)
   })
 
+  it("R6: importing a known list again looks its e-mails up once per chunk, not once per row, with the same outcome", async () => {
+    const again = (manyLookups: boolean) =>
+      importRun({ manyLookups }, fixture, importing, async ({ lethe }) => {
+        await lethe.importCsv(fixture, importing)
+      })
+    const [many, single] = await Promise.all([again(true), again(false)])
+    expect(many.seen).toEqual(single.seen)
+    const { report } = many.seen as unknown as { report: { applied: ReadonlyArray<{ outcome: string }> } }
+    expect(new Set(report.applied.map((a) => a.outcome))).toEqual(new Set(["unchanged"]))
+    // One query for the chunk's e-mails (all held by active members, so no restorable look-up),
+    // and one for the row whose e-mail an earlier row of the file already named.
+    expect(many.lookupCalls).toBe(2)
+    expect(single.lookupCalls).toBe(report.applied.length)
+    expect(many.transactions).toBe(0)
+  })
+
   it("R6: importing the same file again changes nothing", async () => {
     const { lethe, store } = await setup()
     const first = await lethe.importCsv(fixture, importing)

@@ -370,6 +370,11 @@ interface PreparedAppend {
   readonly codec: EventCodec
 }
 
+/** Who holds an e-mail in a tenant: an active member, a forgotten one still restorable, or nobody (R1, R5). */
+type EmailOwner =
+  | { readonly _tag: "Active" | "Restorable"; readonly memberId: string }
+  | { readonly _tag: "Nobody" }
+
 /** What one execution appended, and erased. */
 interface Executed {
   readonly memberId: string
@@ -972,13 +977,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     )
 
   /** Who an e-mail belongs to in a tenant: an active member, a forgotten one still restorable, or nobody (R1, R5). */
-  const ownerOfEmail = (
-    tenantId: string,
-    email: string,
-  ): Effect.Effect<
-    { readonly _tag: "Active" | "Restorable"; readonly memberId: string } | { readonly _tag: "Nobody" },
-    LetheError
-  > =>
+  const ownerOfEmail = (tenantId: string, email: string): Effect.Effect<EmailOwner, LetheError> =>
     Effect.gen(function* () {
       const key = yield* lookupKey(tenantId, email)
       const [active] = yield* fromStore("findByEmail", () => store.directory.findByEmail(tenantId, key))
@@ -1154,60 +1153,75 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     })
 
   /**
-   * Which of `rows`' e-mail keys someone holds in `tenantId` at `at`: an active
-   * member, or a forgotten one still restorable (as `ownerOfEmail` decides).
-   * Two queries when the directory has the many-key look-ups; otherwise one
-   * `ownerOfEmail` per key, side by side, a key whose look-up failed counting
-   * as held (its row then goes alone and reports the failure).
+   * Who holds each of `rows`' e-mail keys in `tenantId` at `at`, as
+   * `ownerOfEmail` decides: an active member, a forgotten one still
+   * restorable, or nobody. Two queries when the directory has the many-key
+   * look-ups; otherwise one `ownerOfEmail` per key, side by side, a key whose
+   * look-up failed left out (its row then goes alone and reports the failure).
    */
-  const heldEmails = (
+  const emailOwners = (
     tenantId: string,
     rows: ReadonlyMap<string, ContactRow>,
     at: number,
-  ): Effect.Effect<ReadonlySet<string>, LetheError> =>
+  ): Effect.Effect<ReadonlyMap<string, EmailOwner>, LetheError> =>
     Effect.gen(function* () {
       const keys = [...rows.keys()]
+      const owners = new Map<string, EmailOwner>()
       const byEmail = store.directory.findManyByEmail?.bind(store.directory)
       const restorable = store.directory.findManyRestorable?.bind(store.directory)
       if (byEmail === undefined || restorable === undefined) {
-        const owners = yield* Effect.forEach(
+        const found = yield* Effect.forEach(
           rows.values(),
           (row) => Effect.either(ownerOfEmail(tenantId, row.email)),
           { concurrency: 8 },
         )
-        return new Set(
-          keys.filter((_, i) => {
-            const owner = owners[i]
-            return owner === undefined || Either.isLeft(owner) || owner.right._tag !== "Nobody"
-          }),
-        )
+        for (const [i, key] of keys.entries()) {
+          const owner = found[i]
+          if (owner !== undefined && Either.isRight(owner)) owners.set(key, owner.right)
+        }
+        return owners
       }
-      const held = new Set<string>()
+      // Rows come in memberId order: the first of a key is the one `ownerOfEmail` would take.
       for (const row of yield* fromStore("findManyByEmail", () => byEmail(tenantId, keys)))
-        if (row.emailKey !== null) held.add(row.emailKey)
-      const rest = keys.filter((key) => !held.has(key))
-      if (rest.length === 0) return held
-      for (const row of yield* fromStore("findManyRestorable", () => restorable(tenantId, rest)))
-        if (row.restoreKey !== null && row.restorableUntil !== null && at < row.restorableUntil)
-          held.add(row.restoreKey)
-      return held
+        if (row.emailKey !== null && !owners.has(row.emailKey))
+          owners.set(row.emailKey, { _tag: "Active", memberId: row.memberId })
+      const rest = keys.filter((key) => !owners.has(key))
+      if (rest.length > 0)
+        for (const row of yield* fromStore("findManyRestorable", () => restorable(tenantId, rest)))
+          if (
+            row.restoreKey !== null &&
+            !owners.has(row.restoreKey) &&
+            row.restorableUntil !== null &&
+            at < row.restorableUntil
+          )
+            owners.set(row.restoreKey, { _tag: "Restorable", memberId: row.memberId })
+      for (const key of rest) if (!owners.has(key)) owners.set(key, { _tag: "Nobody" })
+      return owners
     })
 
   /**
-   * The rows of a batch whose e-mail nobody holds, registered together by one
+   * The rows of a chunk whose e-mail nobody holds, registered together by one
    * `appendBatch` (one transaction): the imported rows' member ids, by row
-   * number. Rows it does not take (an owner, an e-mail met earlier in the
-   * batch, a refused command) and every row of a refused batch are left to
-   * `importRow`, one by one, which reports them exactly as without batching.
+   * number (`created`). Rows it does not take (an owner, an e-mail met earlier
+   * in the chunk, a refused command) and every row of a refused batch are left
+   * to `importRow`, one by one, which reports them exactly as without
+   * batching; for the first row of an e-mail an active member holds, it
+   * passes that member on (`active`), so the row is not looked up again. No
+   * earlier row of the chunk can change who holds that e-mail: each row
+   * touches only the holder of its own e-mail.
    */
   const importNewContacts = (
     rows: ReadonlyArray<ContactRow>,
     input: ImportCsvInput,
-  ): Effect.Effect<ReadonlyMap<number, string>, LetheError> =>
+  ): Effect.Effect<
+    { readonly created: ReadonlyMap<number, string>; readonly active: ReadonlyMap<number, string> },
+    LetheError
+  > =>
     Effect.gen(function* () {
       const appendBatch = store.events.appendBatch?.bind(store.events)
-      const none = new Map<number, string>()
-      if (appendBatch === undefined || rows.length < 2) return none
+      const created = new Map<number, string>()
+      const active = new Map<number, string>()
+      if (appendBatch === undefined || rows.length < 2) return { created, active }
       const at = yield* now
       // A later row with an e-mail met before must find the member the earlier one creates: only
       // each e-mail's first row is a candidate.
@@ -1216,21 +1230,24 @@ export const makeLethe = (options: LetheOptions): LetheService => {
         const emailKey = yield* lookupKey(input.tenantId, row.email)
         if (!firsts.has(emailKey)) firsts.set(emailKey, row)
       }
-      const held = yield* Effect.either(heldEmails(input.tenantId, firsts, at))
-      if (Either.isLeft(held)) return none
+      const owners = yield* Effect.either(emailOwners(input.tenantId, firsts, at))
+      if (Either.isLeft(owners)) return { created, active }
       const batch: Array<{ readonly row: number; readonly prepared: PreparedAppend }> = []
       for (const [emailKey, row] of firsts) {
-        if (held.right.has(emailKey)) continue
+        const owner = owners.right.get(emailKey)
+        if (owner?._tag === "Active") active.set(row.row, owner.memberId)
+        if (owner?._tag !== "Nobody") continue
         const prepared = yield* Effect.either(prepareNewContact(row, input, at))
         if (Either.isRight(prepared) && prepared.right !== undefined)
           batch.push({ row: row.row, prepared: prepared.right })
       }
-      if (batch.length < 2) return none
-      // Refused as a whole (another writer took an e-mail meanwhile, say): every row goes alone.
+      if (batch.length < 2) return { created, active }
+      // Refused as a whole (another writer took an e-mail meanwhile, say): every row goes alone and
+      // looks its e-mail up again.
       const results = yield* Effect.either(
         fromStore("appendBatch", () => appendBatch(batch.map(({ prepared }) => prepared.request))),
       )
-      if (Either.isLeft(results)) return none
+      if (Either.isLeft(results)) return { created, active: new Map() }
       if (results.right.length !== batch.length)
         return yield* Effect.fail(
           new StoreError({
@@ -1238,24 +1255,28 @@ export const makeLethe = (options: LetheOptions): LetheService => {
             detail: `the store returned ${results.right.length} results for ${batch.length} requests`,
           }),
         )
-      const imported = new Map<number, string>()
       for (const [i, { row, prepared }] of batch.entries()) {
         yield* landed(prepared, results.right[i] as AppendResult)
-        imported.set(row, prepared.memberId)
+        created.set(row, prepared.memberId)
       }
-      return imported
+      return { created, active }
     })
 
+  /** Applies one row; `activeOwner`, when given, is the active member known to hold its e-mail. */
   const importRow = (
     row: ContactRow,
     input: ImportCsvInput,
+    activeOwner?: string,
   ): Effect.Effect<
     { readonly memberId: string; readonly outcome: ImportOutcome } | Omit<RejectedRow, "row" | "line">,
     LetheError
   > =>
     Effect.gen(function* () {
       const { source, call, consent } = yield* importCommands(row, input)
-      const owner = yield* ownerOfEmail(input.tenantId, row.email)
+      const owner: EmailOwner =
+        activeOwner === undefined
+          ? yield* ownerOfEmail(input.tenantId, row.email)
+          : { _tag: "Active", memberId: activeOwner }
       if (owner._tag === "Restorable" && !input.restoreForgotten)
         return {
           reason: "ForgottenMember",
@@ -1647,7 +1668,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
           const chunk = rows.slice(from, from + importBatchRows)
           // New contacts of the chunk in one transaction, when the store can; the rest one row after
           // the other: a later row with the same e-mail finds the member an earlier one created.
-          const created = yield* importNewContacts(chunk, input)
+          const { created, active } = yield* importNewContacts(chunk, input)
           for (const row of chunk) {
             const at = { row: row.row, line: row.line }
             const memberId = created.get(row.row)
@@ -1655,7 +1676,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
               applied.push({ ...at, memberId, outcome: "created" })
               continue
             }
-            const outcome = yield* Effect.either(importRow(row, input))
+            const outcome = yield* Effect.either(importRow(row, input, active.get(row.row)))
             if (Either.isLeft(outcome))
               rejected.push({ ...at, reason: outcome.left._tag, detail: outcome.left.message })
             else if ("reason" in outcome.right) rejected.push({ ...at, ...outcome.right })
