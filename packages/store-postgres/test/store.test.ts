@@ -109,6 +109,49 @@ for (const database of databases) {
       expect(tables).toEqual([{ table_name: "orders" }])
     })
 
+    it("SPI: each retention query ranges over its own index, which leaves out the members without its date (migration 7)", async () => {
+      const schema = database.freshSchema()
+      await open(database, schema)
+      // 6,000 members of every status; a fifth with a contract end, the forgotten with a restore
+      // window, the anonymized with an anonymization date.
+      await database.query(
+        `INSERT INTO "${schema}".members (member_id, tenant_id, status, email_key, restricted, customer,
+           registered_at, last_activity_at, last_contact_at, holds_invoice_data, version,
+           contracts_ended_at, restorable_until, anonymized_at)
+         SELECT 'm' || i, 'club', (ARRAY['active', 'forgotten', 'anonymized'])[i % 3 + 1], 'k' || i, false, false,
+           0, 0, 0, i % 2 = 0, 1, CASE WHEN i % 5 = 0 THEN i END, CASE WHEN i % 3 = 1 THEN i END,
+           CASE WHEN i % 3 = 2 THEN i END
+         FROM generate_series(1, 6000) AS i`,
+      )
+      const retention = {
+        members_by_contracts_ended: "status = 'active' AND contracts_ended_at < 100::bigint",
+        members_by_restorable_until: "status = 'forgotten' AND restorable_until <= 100::bigint",
+        members_by_invoices_held:
+          "status = 'anonymized' AND holds_invoice_data = true AND anonymized_at < 100::bigint",
+      }
+      for (const when of ["fresh", "analyzed"]) {
+        if (when === "analyzed") await database.query(`ANALYZE "${schema}".members`)
+        for (const [index, filter] of Object.entries(retention)) {
+          const plan = JSON.stringify(
+            await database.query(
+              `EXPLAIN (FORMAT JSON) SELECT member_id FROM "${schema}".members AS m WHERE ${filter}
+               ORDER BY m.member_id LIMIT 100`,
+            ),
+          )
+          expect(plan, `${when}: ${filter}`).toContain(index)
+        }
+      }
+      const definitions = await database.query(
+        `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2) ORDER BY indexname`,
+        [schema, Object.keys(retention)],
+      )
+      expect(definitions.map((row) => String(row.indexdef).replace(/^.* WHERE /, ""))).toEqual([
+        "(contracts_ended_at IS NOT NULL)",
+        "(anonymized_at IS NOT NULL)",
+        "(restorable_until IS NOT NULL)",
+      ])
+    })
+
     it("SPI: a look-up by e-mail in a tenant of thousands reads the e-mail's index entry, not the tenant's members", async () => {
       const schema = database.freshSchema()
       await open(database, schema)

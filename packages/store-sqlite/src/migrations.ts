@@ -163,6 +163,25 @@ export const migrations: ReadonlyArray<Migration> = [
       );
     `,
   },
+  {
+    version: 5,
+    name: "retention indexes leave out members without the date",
+    sql: `
+      -- A member who never had a contract, was never forgotten or anonymized has none of these
+      -- dates, and no retention query can find it by them (every one compares the date, which
+      -- implies it is not NULL): a registration writes three b-tree entries fewer, three pages
+      -- fewer to the WAL (of about 23).
+      DROP INDEX members_by_contracts_ended;
+      CREATE INDEX members_by_contracts_ended ON members (status, contracts_ended_at)
+        WHERE contracts_ended_at IS NOT NULL;
+      DROP INDEX members_by_restorable_until;
+      CREATE INDEX members_by_restorable_until ON members (status, restorable_until)
+        WHERE restorable_until IS NOT NULL;
+      DROP INDEX members_by_invoices_held;
+      CREATE INDEX members_by_invoices_held ON members (status, holds_invoice_data, anonymized_at)
+        WHERE anonymized_at IS NOT NULL;
+    `,
+  },
 ]
 
 const createLedger = `

@@ -166,6 +166,41 @@ describe("sqlite store: schema and migrations", () => {
     }
   })
 
+  it("SPI: the retention indexes leave out the members without their date (migration 5); the queries still search them", () => {
+    const filename = freshFile()
+    open(filename)
+    const db = new Database(filename, { readonly: true })
+    try {
+      const definitions = db
+        .prepare<[], { name: string; sql: string }>(
+          `SELECT name, sql FROM sqlite_schema WHERE name IN
+             ('members_by_contracts_ended', 'members_by_restorable_until', 'members_by_invoices_held') ORDER BY name`,
+        )
+        .all()
+        .map((row) => [row.name, row.sql.replace(/^[^]*WHERE /, "").trim()])
+      expect(definitions).toEqual([
+        ["members_by_contracts_ended", "contracts_ended_at IS NOT NULL"],
+        ["members_by_invoices_held", "anonymized_at IS NOT NULL"],
+        ["members_by_restorable_until", "restorable_until IS NOT NULL"],
+      ])
+      const planOf = (filter: string) =>
+        db
+          .prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN SELECT member_id FROM members WHERE ${filter}`)
+          .all()
+          .map((row) => row.detail)
+          .join("\n")
+      expect(planOf("status = 'active' AND contracts_ended_at < 100")).toContain("members_by_contracts_ended")
+      expect(planOf("status = 'forgotten' AND restorable_until <= 100")).toContain(
+        "members_by_restorable_until",
+      )
+      expect(planOf("status = 'anonymized' AND holds_invoice_data = 1 AND anonymized_at < 100")).toContain(
+        "members_by_invoices_held",
+      )
+    } finally {
+      db.close()
+    }
+  })
+
   it("SPI: look-ups by e-mail and restore key use their own indexes", () => {
     const filename = freshFile()
     open(filename)
