@@ -2,7 +2,8 @@
  * The SQLite schema as numbered migrations, applied on open inside one
  * `BEGIN IMMEDIATE` transaction: two processes opening a new file at once
  * take turns (the second waits for the write lock, then finds the schema
- * applied), and a failed migration leaves the file as it was.
+ * applied), and a failed migration leaves the file as it was. A file already
+ * up to date is opened without taking the write lock.
  *
  * A migration, once released, never changes: a schema change is a new
  * migration at the end of the list.
@@ -10,7 +11,7 @@
  * @module
  */
 import { StoreError } from "@lethe/core"
-import type Database from "better-sqlite3"
+import Database from "better-sqlite3"
 
 /** One step of the schema. */
 export interface Migration {
@@ -258,30 +259,60 @@ export const migrate = (
   filename: string,
   list: ReadonlyArray<Migration>,
   now: number,
-): ReadonlyArray<number> =>
-  db
-    .transaction((): ReadonlyArray<number> => {
-      ensureLetheDatabase(db, filename)
-      db.exec(createLedger)
-      const applied = new Set(
-        db
-          .prepare<[], { version: number }>("SELECT version FROM lethe_migrations")
-          .all()
-          .map((row) => row.version),
-      )
-      const known = new Set(list.map((migration) => migration.version))
-      const unknown = [...applied].filter((version) => !known.has(version))
-      if (unknown.length > 0)
-        throw new StoreError({
-          operation: "open",
-          detail: `${filename} has schema version ${Math.max(...unknown)}, newer than this @lethe/store-sqlite knows (${Math.max(0, ...known)}): upgrade the package`,
-        })
-      const record = db.prepare("INSERT INTO lethe_migrations (version, name, applied_at) VALUES (?, ?, ?)")
-      const pending = list.filter((migration) => !applied.has(migration.version))
-      for (const migration of pending) {
-        db.exec(migration.sql)
-        record.run(migration.version, migration.name, now)
-      }
-      return pending.map((migration) => migration.version)
+): ReadonlyArray<number> => {
+  // An up-to-date file is opened without the write lock, so opening never queues behind the
+  // writers of a busy file (SQLite's busy handler is not fair: a waiter can starve).
+  if (checkedPending(db, filename, list).length === 0) return []
+  try {
+    return db
+      .transaction((): ReadonlyArray<number> => {
+        // Again under the lock (another process may have migrated meanwhile), before the ledger
+        // is created: a file of another program must be refused untouched.
+        const pending = new Set(checkedPending(db, filename, list))
+        db.exec(createLedger)
+        const record = db.prepare("INSERT INTO lethe_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+        const applying = list.filter((migration) => pending.has(migration.version))
+        for (const migration of applying) {
+          db.exec(migration.sql)
+          record.run(migration.version, migration.name, now)
+        }
+        return applying.map((migration) => migration.version)
+      })
+      .immediate()
+  } catch (error) {
+    // Still locked when the busy timeout ran out: by another process that was migrating and has
+    // finished, or by writers of a file that is up to date by now.
+    if (isBusy(error) && checkedPending(db, filename, list).length === 0) return []
+    throw error
+  }
+}
+
+const isBusy = (error: unknown): boolean =>
+  error instanceof Database.SqliteError && error.code.startsWith("SQLITE_BUSY")
+
+/**
+ * The versions of `list` the file has not applied, read without a write lock;
+ * throws `StoreError`, leaving the file unchanged, for a file of another
+ * program or one migrated by newer code (a version this code does not know).
+ */
+const checkedPending = (
+  db: Database.Database,
+  filename: string,
+  list: ReadonlyArray<Migration>,
+): ReadonlyArray<number> => {
+  ensureLetheDatabase(db, filename)
+  const pending = pendingMigrations(db, list)
+  if (!userTables(db).includes("lethe_migrations")) return pending
+  const known = new Set(list.map((migration) => migration.version))
+  const unknown = db
+    .prepare<[], { version: number }>("SELECT version FROM lethe_migrations")
+    .all()
+    .map((row) => row.version)
+    .filter((version) => !known.has(version))
+  if (unknown.length > 0)
+    throw new StoreError({
+      operation: "open",
+      detail: `${filename} has schema version ${Math.max(...unknown)}, newer than this @lethe/store-sqlite knows (${Math.max(0, ...known)}): upgrade the package`,
     })
-    .immediate()
+  return pending
+}

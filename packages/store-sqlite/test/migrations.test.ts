@@ -118,6 +118,27 @@ describe("sqlite store: schema and migrations", () => {
     }
   })
 
+  it("SPI: an up-to-date file opens while another connection holds the write lock: opening takes no write lock unless it migrates", async () => {
+    const filename = freshFile()
+    await open(filename).close()
+    const writer = new Database(filename)
+    writer.exec("BEGIN IMMEDIATE")
+    try {
+      const started = Date.now()
+      const store = open(filename)
+      expect(Date.now() - started).toBeLessThan(1_000)
+      expect((await store.events.readAll()).events).toEqual([])
+      // Its writes wait for the lock as any writer's do.
+      writer.exec("COMMIT")
+      expect(
+        await store.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] }),
+      ).toEqual({ version: 1, position: 1 })
+    } finally {
+      if (writer.inTransaction) writer.exec("ROLLBACK")
+      writer.close()
+    }
+  })
+
   it("SPI: a migration that fails leaves the file as it was: no table, no ledger row of the failed batch", () => {
     const filename = freshFile()
     const broken: Migration = {
