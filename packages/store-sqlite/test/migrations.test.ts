@@ -198,7 +198,7 @@ describe("sqlite store: schema and migrations", () => {
              ('members_by_contracts_ended', 'members_by_restorable_until', 'members_by_invoices_held') ORDER BY name`,
         )
         .all()
-        .map((row) => [row.name, row.sql.replace(/^[^]*WHERE /, "").trim()])
+        .map((row) => [row.name, row.sql.replace(/^[\s\S]*WHERE /, "").trim()])
       expect(definitions).toEqual([
         ["members_by_contracts_ended", "contracts_ended_at IS NOT NULL"],
         ["members_by_invoices_held", "anonymized_at IS NOT NULL"],
