@@ -29,10 +29,12 @@ export interface Settings {
   }
   /**
    * Read and decide: a member with `mixEvents` events (the first `variedEvents` from a cycle of real
-   * commands, then visits), and members with `small` and `large` activity events.
+   * commands, then visits), and members with `small` and `large` activity events; each run is the
+   * mean of `perRun` commands (one command takes a few milliseconds: alone, a sample is mostly noise).
    */
   readonly decide: {
     readonly runs: number
+    readonly perRun: number
     readonly mixEvents: number
     readonly variedEvents: number
     readonly small: number
@@ -51,7 +53,7 @@ const full: Settings = {
   append: { runs: 5, sqlite: 400, postgres: 200, warmup: 20 },
   concurrent: { runs: 5, writers: 8, appends: 400 },
   bulk: { runs: 3, events: 100_000, batch: 100, capSeconds: 20 },
-  decide: { runs: 5, mixEvents: 2_000, variedEvents: 500, small: 10, large: 10_000 },
+  decide: { runs: 5, perRun: 10, mixEvents: 2_000, variedEvents: 500, small: 10, large: 10_000 },
   purge: { runs: 5, small: 10, large: 10_000 },
   audit: { runs: 3, events: 1_000_000, smallEvents: 250_000 },
   retention: { runs: 5, members: 100_000 },
@@ -62,7 +64,7 @@ const quick: Settings = {
   append: { runs: 3, sqlite: 60, postgres: 40, warmup: 5 },
   concurrent: { runs: 3, writers: 8, appends: 80 },
   bulk: { runs: 2, events: 5_000, batch: 100, capSeconds: 6 },
-  decide: { runs: 3, mixEvents: 400, variedEvents: 100, small: 10, large: 1_000 },
+  decide: { runs: 3, perRun: 3, mixEvents: 400, variedEvents: 100, small: 10, large: 1_000 },
   purge: { runs: 3, small: 10, large: 1_000 },
   audit: { runs: 1, events: 100_000, smallEvents: 25_000 },
   retention: { runs: 3, members: 5_000 },

@@ -1,6 +1,7 @@
 /**
  * Read and decide: on a member with a mixed history, and on members with
- * few and with many club visits, the time of one read and one command. Lethe:
+ * few and with many club visits, the time of one read and one command (each
+ * run the mean of a few). Lethe:
  * `get` then `recordActivity`, warm (the same instance, after a first
  * command) and cold (the first command of an instance just opened on the
  * database). The raw driver and Emmett: read the stream, fold it, append one
@@ -53,13 +54,22 @@ const seedStream = async (log: EventLog, events: number): Promise<string> => {
 const fold = (events: ReadonlyArray<PlainEvent>): number =>
   events.filter((event) => event.type === "ActivityRecorded").length
 
-const logDecider = (log: EventLog, streamId: string): Sampler => ({
+/** The mean time of `times` runs of `timed` (each returns its own time in ms). */
+const meanOf = async (times: number, timed: () => Promise<number>): Promise<number> => {
+  let total = 0
+  for (let i = 0; i < times; i++) total += await timed()
+  return total / times
+}
+
+const logDecider = (log: EventLog, streamId: string, perRun: number): Sampler => ({
   sample: () =>
-    timeMs(async () => {
-      const events = await log.read(streamId)
-      fold(events)
-      await log.append(streamId, events.length, [visited()])
-    }),
+    meanOf(perRun, () =>
+      timeMs(async () => {
+        const events = await log.read(streamId)
+        fold(events)
+        await log.append(streamId, events.length, [visited()])
+      }),
+    ),
   close: async () => {},
 })
 
@@ -68,20 +78,24 @@ const decideOnce = (lethe: OpenedLethe["lethe"], memberId: string) => async () =
   await lethe.recordActivity(memberId, visit)
 }
 
-const warmDecider = async (opened: OpenedLethe, memberId: string): Promise<Sampler> => {
+const warmDecider = async (opened: OpenedLethe, memberId: string, perRun: number): Promise<Sampler> => {
   await decideOnce(opened.lethe, memberId)()
-  return { sample: () => timeMs(decideOnce(opened.lethe, memberId)), close: async () => {} }
+  return {
+    sample: () => meanOf(perRun, () => timeMs(decideOnce(opened.lethe, memberId))),
+    close: async () => {},
+  }
 }
 
-const coldDecider = (opened: OpenedLethe, memberId: string): Sampler => ({
-  sample: async () => {
-    const lethe = await opened.reopen()
-    try {
-      return await timeMs(decideOnce(lethe, memberId))
-    } finally {
-      await lethe.close()
-    }
-  },
+const coldDecider = (opened: OpenedLethe, memberId: string, perRun: number): Sampler => ({
+  sample: () =>
+    meanOf(perRun, async () => {
+      const lethe = await opened.reopen()
+      try {
+        return await timeMs(decideOnce(lethe, memberId))
+      } finally {
+        await lethe.close()
+      }
+    }),
   close: async () => {},
 })
 
@@ -150,10 +164,11 @@ const starter =
 
 const decideOn = async (context: BenchContext, backend: Backend): Promise<ReadonlyArray<Figure>> => {
   const seeded = backend.unavailable === undefined ? await seedContenders(context, backend) : undefined
-  const raw = starter(seeded?.raw, logDecider)
-  const emmett = starter(seeded?.emmett, logDecider)
-  const warm = starter(seeded?.lethe, warmDecider)
-  const cold = starter(seeded?.lethe, coldDecider)
+  const { perRun } = context.settings.decide
+  const raw = starter(seeded?.raw, (log: EventLog, id) => logDecider(log, id, perRun))
+  const emmett = starter(seeded?.emmett, (log: EventLog, id) => logDecider(log, id, perRun))
+  const warm = starter(seeded?.lethe, (opened: OpenedLethe, id) => warmDecider(opened, id, perRun))
+  const cold = starter(seeded?.lethe, (opened: OpenedLethe, id) => coldDecider(opened, id, perRun))
   try {
     const figures: Array<Figure> = []
     for (const history of histories)
