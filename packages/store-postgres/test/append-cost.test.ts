@@ -109,7 +109,7 @@ for (const database of databases) {
       }
     }
 
-    it("R35: an append reads a few index entries and scans no table, however long its stream and however large the tables since its plans were cached", async () => {
+    it("C2: an append reads a few index entries and scans no table, however long its stream and however large the tables since its plans were cached", async () => {
       const schema = database.freshSchema()
       const s = `"${schema}"`
       const store = await postgresStore({ pool: session, schema })
@@ -144,7 +144,7 @@ for (const database of databases) {
       expect(indexEntries, described).toBeLessThanOrEqual(10)
     })
 
-    it("R29, R35: reading a stream's sealed events reads their index entries, not the stream's, however long the stream, once the table has statistics", async () => {
+    it("R29, C2: reading a stream's sealed events reads their index entries, not the stream's, however long the stream, once the table has statistics", async () => {
       const schema = database.freshSchema()
       const s = `"${schema}"`
       const store = await postgresStore({ pool: session, schema })
