@@ -30,7 +30,7 @@ import { defaultDomainConfig, systemRole } from "../member/config.js"
 import { decide } from "../member/decide.js"
 import type { MemberEvent, PersonalCategory, Source } from "../member/events.js"
 import { PersonalCategory as PersonalCategorySchema, retainedOnAnonymization } from "../member/events.js"
-import { storedEmail } from "../member/guards.js"
+import { isRestorable, storedEmail } from "../member/guards.js"
 import type { MemberState } from "../member/state.js"
 import { absurd, evolve, fold, initialState } from "../member/state.js"
 import type { MemberView } from "../member/view.js"
@@ -985,7 +985,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       const at = yield* now
       const restorable = (yield* fromStore("findRestorable", () =>
         store.directory.findRestorable(tenantId, key),
-      )).find((row) => row.restorableUntil !== null && at < row.restorableUntil)
+      )).find((row) => isRestorable(row, at))
       return restorable === undefined
         ? ({ _tag: "Nobody" } as const)
         : ({ _tag: "Restorable", memberId: restorable.memberId } as const)
@@ -1188,12 +1188,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
       const rest = keys.filter((key) => !owners.has(key))
       if (rest.length > 0)
         for (const row of yield* fromStore("findManyRestorable", () => restorable(tenantId, rest)))
-          if (
-            row.restoreKey !== null &&
-            !owners.has(row.restoreKey) &&
-            row.restorableUntil !== null &&
-            at < row.restorableUntil
-          )
+          if (row.restoreKey !== null && !owners.has(row.restoreKey) && isRestorable(row, at))
             owners.set(row.restoreKey, { _tag: "Restorable", memberId: row.memberId })
       for (const key of rest) if (!owners.has(key)) owners.set(key, { _tag: "Nobody" })
       return owners

@@ -121,8 +121,11 @@ export const messagingBlockers = (
 /** Whether the member was forgotten, purged or anonymized: nothing more is recorded or sent (R2). */
 export const isErased = (state: MemberState): boolean => state.status !== "active"
 
-/** Whether `Restored` may follow: forgotten and still within the window (R5, R22). */
-export const isRestorable = (state: MemberState, now: number): boolean =>
+/**
+ * Whether `Restored` may follow: forgotten and still within the window (R5,
+ * R22). Takes a member's state or its directory row.
+ */
+export const isRestorable = (state: Pick<MemberState, "status" | "restorableUntil">, now: number): boolean =>
   state.status === "forgotten" && state.restorableUntil !== null && now < state.restorableUntil
 
 /** Whether the window is over and the member can be purged. */
