@@ -196,6 +196,14 @@ const expectedScenario = (format: "esm" | "cjs"): ReadonlyArray<string> => {
     ...["@lethe/core", "@lethe/store-memory", "@lethe/store-sqlite", "@lethe/store-postgres"].map(
       (name) => `${format} ${name} -> dist/${file}`,
     ),
+    ...Object.entries({
+      spi: ["checkPageLimit", "ConcurrencyConflict"],
+      audit: ["auditLog", "verifyReceipt"],
+      domain: ["decide", "InvalidCommand"],
+    }).map(
+      ([entry, [name, common]]) =>
+        `${format} @lethe/core/${entry} -> dist/${file.replace("index", entry)}: function ${name}, one copy of ${common}: true`,
+    ),
     ...stores.map(
       (store) =>
         `${format} ${store}: active -> forgotten -> purged; findByEmail after forget: nobody; ` +

@@ -11,4 +11,18 @@ for (const name of ["@lethe/core", "@lethe/store-memory", "@lethe/store-sqlite",
   const file = fileURLToPath(import.meta.resolve(name))
   process.stdout.write(`esm ${name} -> ${file.slice(file.lastIndexOf("dist/"))}\n`)
 }
+// Each user's entry loads, holds its users' names, and shares one copy of what the root entry also exports.
+const entries = {
+  spi: ["checkPageLimit", "ConcurrencyConflict"],
+  audit: ["auditLog", "verifyReceipt"],
+  domain: ["decide", "InvalidCommand"],
+}
+for (const [entry, [name, common]] of Object.entries(entries)) {
+  const module = await import(`@lethe/core/${entry}`)
+  const file = fileURLToPath(import.meta.resolve(`@lethe/core/${entry}`))
+  const shared = module[common] !== undefined && module[common] === core[common]
+  process.stdout.write(
+    `esm @lethe/core/${entry} -> ${file.slice(file.lastIndexOf("dist/"))}: ${typeof module[name]} ${name}, one copy of ${common}: ${shared}\n`,
+  )
+}
 await run({ format: "esm", core, memoryStore, sqliteStore, postgresStore, PGlite, dbFile: "esm.db" })

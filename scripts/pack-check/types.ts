@@ -6,7 +6,6 @@
 import { PGlite } from "@electric-sql/pglite"
 import { openLogFile, renderText } from "@lethe/cli"
 import {
-  type AuditReport,
   createLethe,
   keyringFromSecret,
   type LetheClient,
@@ -14,6 +13,7 @@ import {
   type MemberView,
   verifyReceipt,
 } from "@lethe/core"
+import type { AuditReport } from "@lethe/core/audit"
 import { memoryStore } from "@lethe/store-memory"
 import { type PostgresStoreOptions, postgresStore } from "@lethe/store-postgres"
 import { type SqliteStoreOptions, sqliteStore } from "@lethe/store-sqlite"

@@ -10,7 +10,7 @@
 import { createReadStream } from "node:fs"
 import { createInterface } from "node:readline"
 import { openLogFile } from "@lethe/cli"
-import { auditLog } from "@lethe/core"
+import { auditLog } from "@lethe/core/audit"
 
 /** What a pass prints. */
 export interface PassResult {

@@ -1,5 +1,5 @@
 /**
- * A realistic `lethe export-log` file for the audit case (DESIGN §5): the
+ * A realistic `lethe export-log` file for the audit case (docs/design.md §5): the
  * events of 40,000 members, interleaved day by day, with sealed and erased
  * values and valid hash chains, and the members' key records at the end.
  * Ciphertexts come from a pool, as sealing a million values for real would
@@ -10,8 +10,10 @@
 import { createHash, randomBytes } from "node:crypto"
 import { once } from "node:events"
 import { createWriteStream } from "node:fs"
-import type { EventMetadata, StoredEvent } from "@lethe/core"
-import { dataKeyId, dayMs, hashEvent } from "@lethe/core"
+import { hashEvent } from "@lethe/core/audit"
+import { dayMs } from "@lethe/core/domain"
+import type { EventMetadata, StoredEvent } from "@lethe/core/spi"
+import { dataKeyId } from "../../../packages/core/src/sealing/seal.js"
 
 /** Members in every generated log, whatever its length: a longer log has more events per member. */
 export const members = 40_000

@@ -11,8 +11,10 @@
  *
  * @module
  */
-import type { LetheStore, MemberRow, NewEvent, StoredEvent } from "@lethe/core"
-import { hashEvent, memberStream, sealedKeyIds } from "@lethe/core"
+import type { LetheStore } from "@lethe/core"
+import { hashEvent } from "@lethe/core/audit"
+import type { MemberRow, NewEvent, StoredEvent } from "@lethe/core/spi"
+import { memberStream, sealedKeyIds } from "@lethe/core/spi"
 
 type Content = Pick<StoredEvent, "type" | "data" | "metadata" | "recordedAt">
 

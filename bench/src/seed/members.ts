@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { memberStream } from "@lethe/core"
+import { memberStream } from "@lethe/core/spi"
 import { nextKey, person, tenantId, visit } from "../fixtures.js"
 import type { OpenedLethe } from "../subjects/lethe.js"
 import { appendCopies } from "./copies.js"

@@ -18,6 +18,8 @@
  */
 import fs from "node:fs/promises"
 import path from "node:path"
+import type { LetheStore } from "@lethe/core"
+import { ConcurrencyConflict, EmailTaken, KeyDestroyed, KeyExists, StoreError } from "@lethe/core"
 import type {
   AppendRequest,
   AppendResult,
@@ -26,22 +28,11 @@ import type {
   EventStore,
   KeyEntry,
   KeyStore,
-  LetheStore,
   MemberRow,
   StoredEvent,
   StoredKey,
-} from "@lethe/core"
-import {
-  ConcurrencyConflict,
-  checkPageLimit,
-  EmailTaken,
-  KeyDestroyed,
-  KeyExists,
-  matchesExpectedVersion,
-  redactSealedValues,
-  StoreError,
-  toStoredJson,
-} from "@lethe/core"
+} from "@lethe/core/spi"
+import { checkPageLimit, matchesExpectedVersion, redactSealedValues, toStoredJson } from "@lethe/core/spi"
 import { FolderLock, Journal, writeFileAtomic } from "./durable-files.js"
 import type { JournalEntry } from "./state.js"
 import { StoreState } from "./state.js"

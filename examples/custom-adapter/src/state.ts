@@ -10,8 +10,8 @@
  *
  * @module
  */
-import type { KeyEntry, MemberRow, MessageEntry, StoredEvent, StoredKey } from "@lethe/core"
-import { sealedKeyIds } from "@lethe/core"
+import type { KeyEntry, MemberRow, MessageEntry, StoredEvent, StoredKey } from "@lethe/core/spi"
+import { sealedKeyIds } from "@lethe/core/spi"
 
 /** The snapshot file's format: every event, key, directory row and message owner. */
 export interface Snapshot {

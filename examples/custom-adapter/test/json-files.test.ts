@@ -3,8 +3,8 @@
 import fs from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import type { NewEvent, StoredKey } from "@lethe/core"
-import { digestOf } from "@lethe/core"
+import type { NewEvent, StoredKey } from "@lethe/core/spi"
+import { digestOf } from "@lethe/core/spi"
 import { afterAll, describe, expect, it } from "vitest"
 import { jsonFilesStore } from "../src/index.js"
 

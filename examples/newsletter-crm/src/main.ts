@@ -14,8 +14,9 @@
  * Run it with `npm start -w @lethe-examples/newsletter-crm`.
  */
 import { randomUUID } from "node:crypto"
-import type { Actor, ConsentCatalogue, MessageProof } from "@lethe/core"
+import type { Actor, MessageProof } from "@lethe/core"
 import { createLethe, keyringFromSecret, verifyReceipt } from "@lethe/core"
+import type { ConsentCatalogue } from "@lethe/core/domain"
 import { memoryStore } from "@lethe/store-memory"
 
 /** For the example only: a real deployment reads 32+ random bytes from its secret store. */

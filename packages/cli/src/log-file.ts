@@ -16,8 +16,10 @@
 import { once } from "node:events"
 import { createWriteStream, statSync } from "node:fs"
 import { open } from "node:fs/promises"
-import type { AuditSources, KeyEntry, LetheStore, StoredEvent } from "@lethe/core"
-import { readAllEvents } from "@lethe/core"
+import type { LetheStore } from "@lethe/core"
+import type { AuditSources } from "@lethe/core/audit"
+import type { KeyEntry, StoredEvent } from "@lethe/core/spi"
+import { readAllEvents } from "@lethe/core/spi"
 
 /** The format named in a log file's header. */
 export const logFormat = "lethe-log/1"

@@ -5,8 +5,10 @@
  * @module
  */
 import { existsSync, statSync } from "node:fs"
-import type { AuditSources, StoredEvent } from "@lethe/core"
-import { auditSourcesOf, readAllEvents } from "@lethe/core"
+import type { AuditSources } from "@lethe/core/audit"
+import { auditSourcesOf } from "@lethe/core/audit"
+import type { StoredEvent } from "@lethe/core/spi"
+import { readAllEvents } from "@lethe/core/spi"
 import { sqliteStore } from "@lethe/store-sqlite"
 import { CliError, reasonOf } from "./errors.js"
 import { openLogFile } from "./log-file.js"

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { LogFileError, logFormat, openLogFile } from "@lethe/cli"
-import type { StoredEvent } from "@lethe/core"
+import type { StoredEvent } from "@lethe/core/spi"
 import fc from "fast-check"
 import { afterAll, describe, expect, it } from "vitest"
 

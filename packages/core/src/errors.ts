@@ -32,7 +32,7 @@ export const MessagingBlocker = Schema.Literal(
 )
 export type MessagingBlocker = typeof MessagingBlocker.Type
 
-/** Member statuses (DESIGN §2). */
+/** Member statuses (docs/design.md §2). */
 export const MemberStatus = Schema.Literal("active", "forgotten", "purged", "anonymized")
 export type MemberStatus = typeof MemberStatus.Type
 

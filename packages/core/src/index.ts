@@ -1,26 +1,76 @@
 /**
- * `@lethe/core`: the pure member domain, the storage SPI, sealing, the audit,
- * and the Lethe application service with its Promise facade. This is the only
- * public entry: what is not exported here is internal and may change.
+ * `@lethe/core`, for applications that embed Lethe: the Promise facade
+ * (`createLethe`), the Effect service (`Lethe`, `Lethe.layer`), the inputs
+ * and results of every operation, the errors, the retention policies, the
+ * views, the keyring and the erasure receipts.
+ *
+ * The other users have their own entries: `@lethe/core/spi` for storage
+ * adapter authors, `@lethe/core/audit` for auditors' programs,
+ * `@lethe/core/domain` for the pure member domain (decide, evolve, guards).
+ * What no entry exports is internal and may change.
  *
  * @module
  */
 
-export type { EventCodec, EventPlace, RecordedEvent } from "./app/codec.js"
 export {
-  type DataMap,
-  type DataMapBuiltInRule,
-  type DataMapCategory,
-  type DataMapDirectoryColumn,
-  type DataMapInput,
-  type DataMapPolicy,
-  type DataMapPurpose,
-  type DataMapRetention,
-  type DataMapStorage,
-  dataMap,
-  dataMapVersion,
-} from "./app/data-map.js"
-export { createLethe, type LetheClient } from "./app/facade.js"
+  AnonymizationBlocked,
+  AnonymizationBlocker,
+  AnonymizationWarning,
+  BasisNotAllowed,
+  ConcurrencyConflict,
+  type DomainError,
+  DuplicateReference,
+  EmailTaken,
+  ErasureIncomplete,
+  ExplicitConsentRequired,
+  ExplicitFlagRequired,
+  ExportLinkInvalid,
+  ExportLinkProblem,
+  InsufficientFunds,
+  IntegrityError,
+  InvalidCommand,
+  KeyDestroyed,
+  KeyExists,
+  type LetheError,
+  MemberErased,
+  MemberNotFound,
+  MemberStatus,
+  MessageNotFound,
+  MessageRefused,
+  MessagingBlocker,
+  NotErased,
+  NothingToRestore,
+  NotPermitted,
+  NotPurgeable,
+  RestoreWindowExpired,
+  RetentionBlocked,
+  RetentionBlocker,
+  StoreError,
+  StoreUnavailable,
+  UnknownPurpose,
+  UnknownReference,
+  UnknownWordingVersion,
+} from "./errors.js"
+export type { ExportFormat, MemberExport } from "./export/member-export.js"
+export type { ExportResult } from "./export/render.js"
+export type { Actor, Permission } from "./member/config.js"
+export type { PersonalCategory } from "./member/events.js"
+export type { ConsentView, ContractView, MemberView } from "./member/view.js"
+export {
+  anonymizeAfterContractEnd,
+  anonymizeInactive,
+  forgetColdLeads,
+  RetentionPolicy,
+} from "./retention/policies.js"
+export type {
+  RetentionEntry,
+  RetentionOptions,
+  RetentionProgress,
+  RetentionReport,
+} from "./retention/run.js"
+export { type Keyring, keyringFromSecret, minimumSecretBytes } from "./sealing/keyring.js"
+export type { DataMap } from "./service/data-map.js"
+export { createLethe, type LetheClient } from "./service/facade.js"
 export type {
   Acting,
   ActivityInput,
@@ -66,325 +116,9 @@ export type {
   SubscribeResult,
   UnsubscribeInput,
   WithdrawConsentInput,
-} from "./app/inputs.js"
-export {
-  defaultConfig,
-  Lethe,
-  type LetheOptions,
-  type LetheService,
-  memberStream,
-  type ResultOf,
-  retentionActor,
-} from "./app/lethe.js"
-export { type ErasedKey, type ErasureReceipt, verifyReceipt } from "./app/receipt.js"
-export {
-  type AuditOptions,
-  type AuditProgress,
-  type AuditReport,
-  type AuditSources,
-  type AuditSummary,
-  auditLog,
-  auditSourcesOf,
-  type CheckStatus,
-  emptyTimelineCounts,
-  type RequestCounts,
-  type TimelineDay,
-  type TimelineKind,
-} from "./audit/audit.js"
-export type { MessageBlocker } from "./audit/checks.js"
-export type { AuditedEvent } from "./audit/decode.js"
-export {
-  type AuditRule,
-  type AuditRuleInfo,
-  auditRules,
-  type Evidence,
-  type Finding,
-  type FindingDraft,
-  type RequirementId,
-} from "./audit/findings.js"
-export {
-  type ChainCheck,
-  type ChainedFields,
-  type ChainHead,
-  type ChainProblem,
-  canonicalJson,
-  checkLink,
-  emptyChain,
-  hashEvent,
-  sealedDigestsMatch,
-  verifyStream,
-} from "./audit/hash-chain.js"
-export {
-  AnonymizationBlocked,
-  AnonymizationBlocker,
-  AnonymizationWarning,
-  BasisNotAllowed,
-  ConcurrencyConflict,
-  type DomainError,
-  DuplicateReference,
-  EmailTaken,
-  ErasureIncomplete,
-  ExplicitConsentRequired,
-  ExplicitFlagRequired,
-  ExportLinkInvalid,
-  ExportLinkProblem,
-  InsufficientFunds,
-  IntegrityError,
-  InvalidCommand,
-  KeyDestroyed,
-  KeyExists,
-  type LetheError,
-  MemberErased,
-  MemberNotFound,
-  MemberStatus,
-  MessageNotFound,
-  MessageRefused,
-  MessagingBlocker,
-  NotErased,
-  NothingToRestore,
-  NotPermitted,
-  NotPurgeable,
-  RestoreWindowExpired,
-  RetentionBlocked,
-  RetentionBlocker,
-  StoreError,
-  StoreUnavailable,
-  UnknownPurpose,
-  UnknownReference,
-  UnknownWordingVersion,
-} from "./errors.js"
-export { csvRecords, spreadsheetSafe, utf8Bom } from "./export/csv.js"
-export { escapeHtml } from "./export/html.js"
-export { defaultExportLinkValidity, type ExportLinkClaims } from "./export/link.js"
-export {
-  type ExportedActivity,
-  type ExportedConsent,
-  type ExportedConsentChange,
-  type ExportedContract,
-  type ExportedDebtCase,
-  type ExportedExport,
-  type ExportedInstalment,
-  type ExportedMessage,
-  type ExportedPurchase,
-  type ExportedRequest,
-  type ExportedSource,
-  type ExportedValue,
-  type ExportedWallet,
-  ExportFormat,
-  type MemberExport,
-  type MemberExportContext,
-  memberExport,
-  memberExportFormat,
-} from "./export/member-export.js"
-export type { ExportResult } from "./export/render.js"
-export type { ExportCell, ExportTable } from "./export/tables.js"
-export {
-  type ContactColumn,
-  type ContactRow,
-  contactColumns,
-  type ImportRefusal,
-  type ImportRowProblem,
-  type ParsedContacts,
-  parseContactsCsv,
-  parseIsoDate,
-  type RejectedRow,
-  type RowPosition,
-} from "./import/contacts-csv.js"
-export {
-  Anonymize,
-  CloseDebtCase,
-  type CommandOf,
-  CreditWallet,
-  DebitWallet,
-  DisableProfiling,
-  Email,
-  EnableProfiling,
-  EndContract,
-  ErasePersonalData,
-  Forget,
-  GiveConsent,
-  InputFields,
-  LiftRestriction,
-  MarkInstalmentPaid,
-  MarkPurchasePaid,
-  MemberCommand,
-  OpenDebtCase,
-  Purge,
-  RecordActivity,
-  RecordExport,
-  RecordMissedInstalment,
-  RecordPersonalData,
-  RecordPurchase,
-  Register,
-  RequestAccess,
-  RequestErasure,
-  Restore,
-  RestrictProcessing,
-  SendMessage,
-  SignContract,
-  Text,
-  Unsubscribe,
-  WithdrawConsent,
-} from "./member/commands.js"
-export {
-  type Actor,
-  allPermissions,
-  type ClubSettings,
-  type ConsentCatalogue,
-  type DecideContext,
-  type DomainConfig,
-  dayMs,
-  defaultConsentCatalogue,
-  defaultDomainConfig,
-  type Permission,
-  type PurposeDefinition,
-  systemRole,
-} from "./member/config.js"
-export { type Decision, decide } from "./member/decide.js"
-export {
-  AccessRequested,
-  ActivityKind,
-  ActivityRecorded,
-  Amount,
-  Anonymized,
-  BasisInForce,
-  Channel,
-  ConsentGiven,
-  ConsentMethod,
-  ConsentWithdrawn,
-  ContractEnded,
-  ContractSigned,
-  DataExported,
-  DebtCaseClosed,
-  DebtCaseOpened,
-  ErasedValue,
-  ErasureRequested,
-  type EventOf,
-  Forgotten,
-  Id,
-  InstalmentMissed,
-  InstalmentPaid,
-  LawfulBasis,
-  MemberEvent,
-  MemberRegistered,
-  MessageSent,
-  Millis,
-  PersonalCategory,
-  PersonalDataErased,
-  PersonalDataRecorded,
-  PersonalFields,
-  PersonalValue,
-  ProcessingRestricted,
-  ProcessingRestrictionLifted,
-  ProfilingDisabled,
-  ProfilingEnabled,
-  PurchasePaid,
-  PurchaseRecorded,
-  Purged,
-  Restored,
-  retainedOnAnonymization,
-  Source,
-  specialCategories,
-  Unsubscribed,
-  WalletCredited,
-  WalletDebited,
-} from "./member/events.js"
-export {
-  anonymizationBlockers,
-  anonymizationWarnings,
-  basisInForce,
-  isContractActive,
-  isContractFuture,
-  isCustomer,
-  isErased,
-  isPermitted,
-  isPurgeable,
-  isRestorable,
-  isSubjectConfirmed,
-  messagingBlockers,
-  missingExplicitConsent,
-  normalizeEmail,
-  storedEmail,
-} from "./member/guards.js"
-export {
-  type ActivityCounts,
-  type ConsentRecord,
-  type ContractState,
-  type DebtCaseState,
-  evolve,
-  fold,
-  type InstalmentState,
-  initialState,
-  type MemberState,
-  type PurchaseState,
-  type RequestState,
-} from "./member/state.js"
-export {
-  anonymizedName,
-  type ConsentView,
-  type ContractView,
-  type MemberView,
-  memberView,
-} from "./member/view.js"
-export type { RetentionAction, RetentionRule, RetentionStep } from "./retention/plan.js"
-export {
-  AnonymizeAfterContractEnd,
-  AnonymizeInactive,
-  anonymizeAfterContractEnd,
-  anonymizeInactive,
-  ForgetColdLeads,
-  forgetColdLeads,
-  monthsBefore,
-  RetentionPolicy,
-} from "./retention/policies.js"
-export type {
-  RetentionEntry,
-  RetentionOptions,
-  RetentionProgress,
-  RetentionReport,
-  RetentionRunner,
-} from "./retention/run.js"
-export { emailIndex } from "./sealing/blind-index.js"
-export { type Keyring, keyringFromSecret, minimumSecretBytes, type WrappedKey } from "./sealing/keyring.js"
-export { dataKeyId, digestOf, type SealPlace, seal, unseal } from "./sealing/seal.js"
-export { sealingCodec } from "./sealing/sealing-codec.js"
-export {
-  checkLookupKeys,
-  checkPageLimit,
-  checkSnapshotFloor,
-  maxLookupKeys,
-  snapshotStateJson,
-  toStoredJson,
-} from "./spi/adapter-helpers.js"
-export type {
-  BeforeQuery,
-  Directory,
-  DirectoryUpdate,
-  MemberRow,
-  MessageEntry,
-  OpenRequest,
-  Page,
-} from "./spi/directory.js"
-export {
-  type AppendRequest,
-  type AppendResult,
-  type EventMetadata,
-  type EventStore,
-  type ExpectedVersion,
-  matchesExpectedVersion,
-  type NewEvent,
-  type ReadAllPage,
-  type ReadStreamOptions,
-  readAllEvents,
-  type StoredEvent,
-} from "./spi/event-store.js"
-export type { KeyEntry, KeyStore, KeyTombstone, StoredKey } from "./spi/key-store.js"
-export {
-  type ErasedSealedValue,
-  isSealedValue,
-  redactSealedValues,
-  type SealedValue,
-  sealedKeyIds,
-} from "./spi/sealed-value.js"
-export type { SnapshotStore, StoredSnapshot } from "./spi/snapshot-store.js"
+} from "./service/inputs.js"
+export { Lethe } from "./service/lethe.js"
+export { defaultConfig, type LetheOptions } from "./service/options.js"
+export { type ErasedKey, type ErasureReceipt, verifyReceipt } from "./service/receipt.js"
+export type { LetheService, ResultOf } from "./service/service.js"
 export type { LetheStore } from "./spi/store.js"

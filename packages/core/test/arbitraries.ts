@@ -3,16 +3,9 @@
  * every type, with time moving forward, each run by some actor, naming ids
  * that exist sometimes and not other times (small pools make both likely).
  */
-import type {
-  Actor,
-  CommandOf,
-  DomainConfig,
-  LawfulBasis,
-  MemberCommand,
-  Permission,
-  PersonalCategory,
-} from "@lethe/core"
-import { allPermissions, dayMs, defaultConsentCatalogue, systemRole } from "@lethe/core"
+import type { Actor, Permission, PersonalCategory } from "@lethe/core"
+import type { CommandOf, DomainConfig, LawfulBasis, MemberCommand } from "@lethe/core/domain"
+import { allPermissions, dayMs, defaultConsentCatalogue, systemRole } from "@lethe/core/domain"
 import fc from "fast-check"
 
 const hourMs = 3_600_000

@@ -3,9 +3,10 @@
  * of a log: for any JSON value, the same text as the plain definition (so
  * every hash already stored still verifies), whatever the key order.
  */
-import { canonicalJson } from "@lethe/core"
+
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { canonicalJson } from "../src/audit/hash-chain.js"
 
 /** The plain definition (entries sorted by `<`, joined), as the chain was first written. */
 const reference = (value: unknown): string => {

@@ -1,6 +1,8 @@
-import type { StoredEvent } from "@lethe/core"
-import { auditLog, checkLink, emptyChain, memberStream, verifyStream } from "@lethe/core"
+import { auditLog, verifyStream } from "@lethe/core/audit"
+import type { StoredEvent } from "@lethe/core/spi"
+import { memberStream } from "@lethe/core/spi"
 import { describe, expect, it } from "vitest"
+import { checkLink, emptyChain } from "../src/audit/hash-chain.js"
 import { admin, anna, audit, auditWorld, brief, logOf, world } from "./audit-logs.js"
 
 /** A member with a few events, purged, so the log holds sealed and erased values. */

@@ -3,8 +3,10 @@
  * requests fulfilled by their due date, forgotten members purged by the end
  * of the window plus a grace period, and purged members' keys destroyed.
  */
-import { dataKeyId, memberStream } from "@lethe/core"
+
+import { memberStream } from "@lethe/core/spi"
 import { describe, expect, it } from "vitest"
+import { dataKeyId } from "../src/sealing/seal.js"
 import { admin, anna, audit, auditWorld, day, logOf, world } from "./audit-logs.js"
 
 const versionOf = async (w: Awaited<ReturnType<typeof world>>, memberId: string, type: string) =>

@@ -4,8 +4,8 @@
  * recomputed so that only the broken rule shows) yields exactly one finding,
  * naming the stream, the version and the requirement.
  */
-import type { StoredEvent } from "@lethe/core"
-import { memberStream } from "@lethe/core"
+import type { StoredEvent } from "@lethe/core/spi"
+import { memberStream } from "@lethe/core/spi"
 import { describe, expect, it } from "vitest"
 import type { World } from "./audit-logs.js"
 import { admin, anna, audit, auditWorld, day, forged, insert, logOf, world } from "./audit-logs.js"

@@ -4,16 +4,12 @@
  * hash (what a byte flip does), or forge an event and re-chain the stream so
  * that only the broken rule shows, never the chain.
  */
-import type { Actor, AuditOptions, AuditReport, LetheClient, LetheStore, StoredEvent } from "@lethe/core"
-import {
-  auditLog,
-  auditSourcesOf,
-  createLethe,
-  hashEvent,
-  keyringFromSecret,
-  memberStream,
-  readAllEvents,
-} from "@lethe/core"
+import type { Actor, LetheClient, LetheStore } from "@lethe/core"
+import { createLethe, keyringFromSecret } from "@lethe/core"
+import type { AuditOptions, AuditReport } from "@lethe/core/audit"
+import { auditLog, auditSourcesOf, hashEvent } from "@lethe/core/audit"
+import type { StoredEvent } from "@lethe/core/spi"
+import { memberStream, readAllEvents } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
 
 export const day = 86_400_000

@@ -8,15 +8,12 @@
  * state the audit keeps is the projection of the state it kept before.
  */
 import { createHash } from "node:crypto"
-import type {
-  AuditOptions,
-  DomainConfig,
-  KeyEntry,
-  MemberEvent as MemberEventType,
-  MemberState,
-  StoredEvent,
-} from "@lethe/core"
-import { auditLog, evolve, initialState, MemberEvent, memberStream } from "@lethe/core"
+import type { AuditOptions } from "@lethe/core/audit"
+import { auditLog } from "@lethe/core/audit"
+import type { DomainConfig, MemberEvent as MemberEventType, MemberState } from "@lethe/core/domain"
+import { evolve, initialState, MemberEvent } from "@lethe/core/domain"
+import type { KeyEntry, StoredEvent } from "@lethe/core/spi"
+import { memberStream } from "@lethe/core/spi"
 import { Schema, SchemaAST } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"

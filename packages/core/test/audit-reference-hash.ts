@@ -4,8 +4,10 @@
  * the auditor must find what it found.
  */
 import { createHash } from "node:crypto"
-import type { ChainedFields, ChainHead, ChainProblem, StoredEvent } from "@lethe/core"
-import { isSealedValue } from "@lethe/core"
+import type { ChainedFields, ChainProblem } from "@lethe/core/audit"
+import type { StoredEvent } from "@lethe/core/spi"
+import { isSealedValue } from "@lethe/core/spi"
+import type { ChainHead } from "../src/audit/hash-chain.js"
 
 const isDigested = (value: object): value is { readonly digest: string } =>
   "_tag" in value &&

@@ -6,44 +6,45 @@
  * differ; the per-event checks (`checks.ts`) are shared, as the optimization
  * left them as they were.
  */
+
+import type { MemberStatus } from "@lethe/core"
 import type {
   AuditOptions,
   AuditReport,
   AuditRule,
-  ChainHead,
   ChainProblem,
-  DomainConfig,
   Finding,
-  FindingDraft,
-  MemberEvent,
-  MemberState,
-  MemberStatus,
   RequestCounts,
-  StoredEvent,
   TimelineKind,
-} from "@lethe/core"
+} from "@lethe/core/audit"
+import { auditRules, emptyTimelineCounts } from "@lethe/core/audit"
+import type { DomainConfig, MemberEvent, MemberState } from "@lethe/core/domain"
 import {
-  auditRules,
   dayMs,
   defaultDomainConfig,
-  emptyChain,
-  emptyTimelineCounts,
   evolve,
   initialState,
   MemberEvent as MemberEventSchema,
-  memberStream,
   PersonalCategory,
   retainedOnAnonymization,
-} from "@lethe/core"
+} from "@lethe/core/domain"
+import type { StoredEvent } from "@lethe/core/spi"
+import { memberStream } from "@lethe/core/spi"
 import { Either, ParseResult, Schema } from "effect"
 import { checkEvent, latePurge, lateRequest, overdueRequest } from "../src/audit/checks.js"
+import type { FindingDraft } from "../src/audit/findings.js"
 import { isoOrNull } from "../src/audit/findings.js"
+import type { ChainHead } from "../src/audit/hash-chain.js"
+import { emptyChain } from "../src/audit/hash-chain.js"
 import { referenceCheckLink as checkLink } from "./audit-reference-hash.js"
 
 /** A stored event decoded for the audit. */
 interface AuditedEvent {
   readonly event: MemberEvent
-  /** Paths of personal values stored in clear (they should never be: DESIGN §3). Their values are not kept. */
+  /**
+   * Paths of personal values stored in clear (they should never be: docs/design.md §3). Their values
+   * are not kept.
+   */
   readonly clearValues: ReadonlyArray<string>
 }
 

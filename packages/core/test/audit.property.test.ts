@@ -4,7 +4,10 @@
  * every guard, chain and sealing rule; and the only deadline findings are
  * the requests the service itself reports as overdue.
  */
-import { auditLog, auditSourcesOf, createLethe, readAllEvents } from "@lethe/core"
+
+import { createLethe } from "@lethe/core"
+import { auditLog, auditSourcesOf } from "@lethe/core/audit"
+import { readAllEvents } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"

@@ -4,7 +4,7 @@
  */
 import { validate, version } from "uuid"
 import { describe, expect, it } from "vitest"
-import { newUuid } from "../src/app/ids.js"
+import { newUuid } from "../src/service/ids.js"
 
 const millisecondsOf = (id: string): number => Number.parseInt(id.replaceAll("-", "").slice(0, 12), 16)
 const randomBitsOf = (id: string): string => id.replaceAll("-", "").slice(13)

@@ -1,5 +1,7 @@
 import type { Actor, LetheClient, LetheOptions, LetheStore } from "@lethe/core"
-import { createLethe, keyringFromSecret, memberStream, readAllEvents, verifyStream } from "@lethe/core"
+import { createLethe, keyringFromSecret } from "@lethe/core"
+import { verifyStream } from "@lethe/core/audit"
+import { memberStream, readAllEvents } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
 import { afterEach, describe, expect, it } from "vitest"
 

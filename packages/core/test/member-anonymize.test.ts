@@ -1,4 +1,5 @@
-import type { AnonymizationBlocker, MemberEvent } from "@lethe/core"
+import type { AnonymizationBlocker } from "@lethe/core"
+import type { MemberEvent } from "@lethe/core/domain"
 import {
   activityRecorded,
   anonymize,

@@ -1,4 +1,4 @@
-import { MemberCommand } from "@lethe/core"
+import { MemberCommand } from "@lethe/core/domain"
 import { Either, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 

@@ -1,5 +1,6 @@
-import type { ConsentCatalogue, PersonalCategory } from "@lethe/core"
-import { defaultConsentCatalogue } from "@lethe/core"
+import type { PersonalCategory } from "@lethe/core"
+import type { ConsentCatalogue } from "@lethe/core/domain"
+import { defaultConsentCatalogue } from "@lethe/core/domain"
 import {
   anonymize,
   consentGiven,

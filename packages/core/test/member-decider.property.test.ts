@@ -9,27 +9,29 @@ import type {
   Actor,
   AnonymizationBlocker,
   AnonymizationWarning,
-  DecideContext,
-  Decision,
-  DomainConfig,
   DomainError,
-  LawfulBasis,
-  MemberCommand,
-  MemberEvent,
-  MemberState,
   MessagingBlocker,
   Permission,
   PersonalCategory,
 } from "@lethe/core"
+import { MemberStatus } from "@lethe/core"
+import type {
+  DecideContext,
+  Decision,
+  DomainConfig,
+  LawfulBasis,
+  MemberCommand,
+  MemberEvent,
+  MemberState,
+} from "@lethe/core/domain"
 import {
   dayMs,
   decide,
   evolve,
   initialState,
   MemberEvent as MemberEventSchema,
-  MemberStatus,
   systemRole,
-} from "@lethe/core"
+} from "@lethe/core/domain"
 import { Either, Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"

@@ -1,4 +1,5 @@
-import type { MemberCommand, MemberEvent, MemberStatus } from "@lethe/core"
+import type { MemberStatus } from "@lethe/core"
+import type { MemberCommand, MemberEvent } from "@lethe/core/domain"
 import {
   anonymize,
   anonymized,

@@ -1,5 +1,6 @@
-import type { Actor, MemberCommand, MemberEvent, Permission } from "@lethe/core"
-import { allPermissions } from "@lethe/core"
+import type { Actor, Permission } from "@lethe/core"
+import type { MemberCommand, MemberEvent } from "@lethe/core/domain"
+import { allPermissions } from "@lethe/core/domain"
 import {
   adminActor,
   anonymize,

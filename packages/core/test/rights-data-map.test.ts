@@ -2,17 +2,12 @@
  * The data map (R18, R34): categories held, purposes and lawful bases,
  * retention, storage and other systems, computed from the configuration.
  */
-import type { ConsentCatalogue } from "@lethe/core"
-import {
-  anonymizeAfterContractEnd,
-  dataMap,
-  defaultConfig,
-  defaultConsentCatalogue,
-  forgetColdLeads,
-  PersonalCategory,
-  specialCategories,
-} from "@lethe/core"
+
+import { anonymizeAfterContractEnd, defaultConfig, forgetColdLeads } from "@lethe/core"
+import type { ConsentCatalogue } from "@lethe/core/domain"
+import { defaultConsentCatalogue, PersonalCategory, specialCategories } from "@lethe/core/domain"
 import { describe, expect, it } from "vitest"
+import { dataMap } from "../src/service/data-map.js"
 import { countEvents, rejection, setup } from "./rights-setup.js"
 
 const catalogue: ConsentCatalogue = {

@@ -1,20 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { ExportResult, LetheClient, MemberExport } from "@lethe/core"
-import {
-  createLethe,
-  csvRecords,
-  escapeHtml,
-  keyringFromSecret,
-  Lethe,
-  memberExportFormat,
-  memberStream,
-  spreadsheetSafe,
-  utf8Bom,
-} from "@lethe/core"
+import { createLethe, keyringFromSecret, Lethe } from "@lethe/core"
+import { memberStream } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
 import { parse } from "csv-parse/sync"
 import { Duration, Effect, TestClock } from "effect"
 import fc from "fast-check"
+import { csvRecords, spreadsheetSafe, utf8Bom } from "../src/export/csv.js"
+import { escapeHtml } from "../src/export/html.js"
+import { memberExportFormat } from "../src/export/member-export.js"
 import { admin, clerk, countEvents, day, hour, keyring, rejection, setup } from "./rights-setup.js"
 
 const otherSystems = ["Accounting (invoices)", "Newsletter tool"]

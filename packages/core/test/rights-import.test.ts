@@ -1,16 +1,12 @@
 import { readFileSync } from "node:fs"
 import type { LetheStore } from "@lethe/core"
-import {
-  defaultConsentCatalogue,
-  memberStream,
-  parseContactsCsv,
-  parseIsoDate,
-  readAllEvents,
-} from "@lethe/core"
+import { defaultConsentCatalogue } from "@lethe/core/domain"
+import { memberStream, readAllEvents } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
 import { Either } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { parseContactsCsv, parseIsoDate } from "../src/import/contacts-csv.js"
 import { admin, clerk, countEvents, day, rejection, setup } from "./rights-setup.js"
 
 const wholeLog = async (store: LetheStore) => {

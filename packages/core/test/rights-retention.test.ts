@@ -1,15 +1,10 @@
 import type { LetheClient, LetheStore, RetentionPolicy } from "@lethe/core"
-import {
-  anonymizeAfterContractEnd,
-  anonymizeInactive,
-  forgetColdLeads,
-  memberStream,
-  monthsBefore,
-  readAllEvents,
-} from "@lethe/core"
+import { anonymizeAfterContractEnd, anonymizeInactive, forgetColdLeads } from "@lethe/core"
+import { memberStream, readAllEvents } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { monthsBefore } from "../src/retention/policies.js"
 import { admin, countEvents, day, rejection, setup } from "./rights-setup.js"
 
 const month = 30 * day

@@ -3,7 +3,8 @@
  * the test moves, the actors, and small helpers to look at what was written.
  */
 import type { Actor, LetheClient, LetheOptions, LetheStore } from "@lethe/core"
-import { createLethe, keyringFromSecret, readAllEvents } from "@lethe/core"
+import { createLethe, keyringFromSecret } from "@lethe/core"
+import { readAllEvents } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
 import { afterEach } from "vitest"
 

@@ -1,19 +1,12 @@
-import type { Actor, ErasureReceipt, LetheStore, SealedValue } from "@lethe/core"
-import {
-  createLethe,
-  dataKeyId,
-  digestOf,
-  keyringFromSecret,
-  memberStream,
-  readAllEvents,
-  seal,
-  unseal,
-  verifyReceipt,
-  verifyStream,
-} from "@lethe/core"
+import type { Actor, ErasureReceipt, LetheStore } from "@lethe/core"
+import { createLethe, keyringFromSecret, verifyReceipt } from "@lethe/core"
+import { verifyStream } from "@lethe/core/audit"
+import type { SealedValue } from "@lethe/core/spi"
+import { digestOf, memberStream, readAllEvents } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { dataKeyId, seal, unseal } from "../src/sealing/seal.js"
 
 const day = 86_400_000
 const keyring = keyringFromSecret("sealing test secret of at least 32 bytes")

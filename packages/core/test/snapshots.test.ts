@@ -5,12 +5,14 @@
  * that folds the whole stream; a snapshot it cannot trust (MAC, head, fold)
  * is not used; an erasure removes the member's snapshot (R29).
  */
-import type { Keyring, LetheClient, LetheStore, MemberState, StoredEvent } from "@lethe/core"
+import type { Keyring, LetheClient, LetheStore } from "@lethe/core"
 import { createLethe } from "@lethe/core"
+import type { MemberState } from "@lethe/core/domain"
+import type { StoredEvent } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { toEnvelope } from "../src/app/snapshots.js"
+import { toEnvelope } from "../src/service/snapshots.js"
 import { admin, keyring, start } from "./audit-logs.js"
 import type { Run } from "./facade-ops.js"
 import { arbOp, members, register } from "./facade-ops.js"

@@ -15,8 +15,10 @@
  *
  * @module
  */
-import type { BeforeQuery, Directory, DirectoryUpdate, MemberRow, MessageEntry, Page } from "@lethe/core"
-import { checkLookupKeys, checkPageLimit, EmailTaken } from "@lethe/core"
+
+import { EmailTaken } from "@lethe/core"
+import type { BeforeQuery, Directory, DirectoryUpdate, MemberRow, MessageEntry, Page } from "@lethe/core/spi"
+import { checkLookupKeys, checkPageLimit } from "@lethe/core/spi"
 import type { Lifecycle } from "./lifecycle.js"
 import { firstAfter, firstAtLeast } from "./paging.js"
 import { copy } from "./snapshot.js"

@@ -9,16 +9,16 @@
  *
  * @module
  */
-import type { AppendRequest, AppendResult, EventStore, NewEvent, StoredEvent } from "@lethe/core"
+
+import { ConcurrencyConflict, StoreError } from "@lethe/core"
+import type { AppendRequest, AppendResult, EventStore, NewEvent, StoredEvent } from "@lethe/core/spi"
 import {
-  ConcurrencyConflict,
   checkPageLimit,
   matchesExpectedVersion,
   redactSealedValues,
-  StoreError,
   sealedKeyIds,
   toStoredJson,
-} from "@lethe/core"
+} from "@lethe/core/spi"
 import type { MemoryDirectory } from "./directory.js"
 import type { MemoryKeyStore } from "./key-store.js"
 import type { Lifecycle } from "./lifecycle.js"

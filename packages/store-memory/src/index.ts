@@ -1,6 +1,6 @@
 /**
  * `@lethe/store-memory`: the in-memory storage adapter, the reference every
- * other adapter is checked against (DESIGN §4). Nothing survives the process;
+ * other adapter is checked against (docs/design.md §4). Nothing survives the process;
  * use it for tests, demos and as the model of the conformance suite.
  *
  * @module

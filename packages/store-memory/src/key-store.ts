@@ -6,8 +6,9 @@
  *
  * @module
  */
-import type { KeyEntry, KeyStore, StoredKey } from "@lethe/core"
+
 import { KeyDestroyed, KeyExists } from "@lethe/core"
+import type { KeyEntry, KeyStore, StoredKey } from "@lethe/core/spi"
 import type { Lifecycle } from "./lifecycle.js"
 
 /** The columns of a stored key, copied and frozen (every field is a primitive). */

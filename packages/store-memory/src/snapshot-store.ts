@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { SnapshotStore, StoredSnapshot } from "@lethe/core"
-import { checkSnapshotFloor, snapshotStateJson } from "@lethe/core"
+import type { SnapshotStore, StoredSnapshot } from "@lethe/core/spi"
+import { checkSnapshotFloor, snapshotStateJson } from "@lethe/core/spi"
 import type { Lifecycle } from "./lifecycle.js"
 import { frozenFromJson } from "./snapshot.js"
 

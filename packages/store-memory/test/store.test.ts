@@ -1,28 +1,17 @@
-import { StoreError } from "@lethe/core"
+/**
+ * What the memory store promises beyond the conformance suite that
+ * `conformance.test.ts` runs: its name, and refusals that are
+ * `@lethe/core`'s own error classes, a `StoreError` naming the operation
+ * refused.
+ */
+import { ConcurrencyConflict, KeyDestroyed, KeyExists, StoreError } from "@lethe/core"
 import { memoryStore } from "@lethe/store-memory"
+import { memberRow, newEvent, rejection, storedKey, writeRow } from "@lethe/testkit/fixtures"
 import { describe, expect, it } from "vitest"
-import { memberRow, newEvent, rejection } from "./fixtures.js"
 
 describe("memoryStore", () => {
-  it("SPI: a store is named 'memory' and starts empty", async () => {
-    const store = memoryStore()
-    expect(store.name).toBe("memory")
-    expect(await store.events.readAll()).toEqual({ events: [], next: 0, done: true })
-    expect(await store.directory.get("m1")).toBeUndefined()
-    expect(await store.keys.get("k1")).toBeUndefined()
-  })
-
-  it("SPI: two stores share nothing", async () => {
-    const a = memoryStore()
-    const b = memoryStore()
-    await a.events.append({
-      streamId: "s",
-      expectedVersion: "no_stream",
-      events: [newEvent()],
-      directory: { member: memberRow("m1") },
-    })
-    expect(await b.events.readStream("s")).toEqual([])
-    expect(await b.directory.get("m1")).toBeUndefined()
+  it("SPI: a store is named 'memory'", () => {
+    expect(memoryStore().name).toBe("memory")
   })
 
   it("SPI: after close every call rejects with StoreError naming the operation; closing twice is fine", async () => {
@@ -38,16 +27,7 @@ describe("memoryStore", () => {
       "events.readStream": () => store.events.readStream("s"),
       "events.readAll": () => store.events.readAll(),
       "events.redact": () => store.events.redact("s", ["k1"]),
-      "keys.put": () =>
-        store.keys.put({
-          keyId: "k1",
-          tenantId: "t1",
-          memberId: "m1",
-          category: "contact",
-          wrappedKey: "w",
-          kekId: "kek",
-          createdAt: 0,
-        }),
+      "keys.put": () => store.keys.put(storedKey("k1")),
       "keys.get": () => store.keys.get("k1"),
       "keys.destroy": () => store.keys.destroy("k1", 0),
       "keys.listForMember": () => store.keys.listForMember("m1"),
@@ -67,5 +47,37 @@ describe("memoryStore", () => {
       expect(error).toBeInstanceOf(StoreError)
       expect(error).toMatchObject({ _tag: "StoreError", operation, detail: "store is closed" })
     }
+  })
+
+  it("SPI: a refused append or key is @lethe/core's ConcurrencyConflict, KeyExists or KeyDestroyed", async () => {
+    const store = memoryStore()
+    await store.events.append({ streamId: "s", expectedVersion: "no_stream", events: [newEvent()] })
+    expect(
+      await rejection(store.events.append({ streamId: "s", expectedVersion: 0, events: [newEvent()] })),
+    ).toBeInstanceOf(ConcurrencyConflict)
+    await store.keys.put(storedKey("k1"))
+    expect(await rejection(store.keys.put(storedKey("k1", { wrappedKey: "other" })))).toBeInstanceOf(
+      KeyExists,
+    )
+    await store.keys.destroy("k1", 10)
+    expect(await rejection(store.keys.put(storedKey("k1")))).toBeInstanceOf(KeyDestroyed)
+  })
+
+  it("SPI: paged reads refuse a limit that is not a positive integer with StoreError naming the operation", async () => {
+    const store = memoryStore()
+    await writeRow(store, memberRow("m1"))
+    for (const limit of [0, -1, 1.5, Number.POSITIVE_INFINITY])
+      expect(await rejection(store.events.readAll({ limit }))).toMatchObject({
+        _tag: "StoreError",
+        operation: "events.readAll",
+      })
+    expect(await rejection(store.directory.search("t1", "m", { limit: 0 }))).toMatchObject({
+      _tag: "StoreError",
+      operation: "directory.search",
+    })
+    expect(await rejection(store.directory.inactiveSince({ before: 10, limit: -1 }))).toMatchObject({
+      _tag: "StoreError",
+      operation: "directory.inactiveSince",
+    })
   })
 })

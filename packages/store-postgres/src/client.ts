@@ -13,14 +13,8 @@
  *
  * @module
  */
-import {
-  ConcurrencyConflict,
-  EmailTaken,
-  KeyDestroyed,
-  KeyExists,
-  StoreError,
-  StoreUnavailable,
-} from "@lethe/core"
+import { StoreError, StoreUnavailable } from "@lethe/core"
+import { isLetheStoreError } from "@lethe/core/spi"
 
 /** What a query returns: its rows, as the driver parsed them. */
 export interface SqlResult {
@@ -262,15 +256,7 @@ const detailOf = (error: unknown): string => {
  * ```
  */
 export const translate = (operation: string, error: unknown): Error => {
-  if (
-    error instanceof StoreError ||
-    error instanceof StoreUnavailable ||
-    error instanceof ConcurrencyConflict ||
-    error instanceof EmailTaken ||
-    error instanceof KeyExists ||
-    error instanceof KeyDestroyed
-  )
-    return error
+  if (isLetheStoreError(error)) return error
   const detail = detailOf(error)
   return isUnavailable(error)
     ? new StoreUnavailable({ store: "postgres", operation, detail })

@@ -10,34 +10,20 @@
  *
  * @module
  */
-import type { BeforeQuery, Directory, MemberRow, MemberStatus, MessageEntry, OpenRequest } from "@lethe/core"
-import { checkLookupKeys, checkPageLimit } from "@lethe/core"
-import { toNumber, toNumberOrNull } from "./client.js"
+
+import type { MemberStatus } from "@lethe/core"
+import type {
+  BeforeQuery,
+  Directory,
+  MemberColumns,
+  MemberRow,
+  MessageEntry,
+  OpenRequest,
+} from "@lethe/core/spi"
+import { checkLookupKeys, checkPageLimit, memberColumns, memberRowFromColumns } from "@lethe/core/spi"
+import { toNumber } from "./client.js"
 import type { Connection } from "./connection.js"
 import { integerBound } from "./paging.js"
-
-const memberColumns = [
-  "member_id",
-  "tenant_id",
-  "status",
-  "name",
-  "email",
-  "email_key",
-  "restore_key",
-  "search_text",
-  "restricted",
-  "customer",
-  "registered_at",
-  "last_activity_at",
-  "last_contact_at",
-  "contracts_ended_at",
-  "forgotten_at",
-  "restorable_until",
-  "anonymized_at",
-  "purged_at",
-  "holds_invoice_data",
-  "version",
-] as const
 
 /** Binds values to `$1`, `$2`... in the order they are named. */
 class Parameters {
@@ -69,34 +55,22 @@ type RetentionQuery = keyof ReturnType<typeof retentionFilters>
 const roundingOf = (query: RetentionQuery): "floor" | "ceil" =>
   query === "restoreWindowEndedBefore" ? "floor" : "ceil"
 
-const toMemberRow = (row: Readonly<Record<string, unknown>>): MemberRow => ({
-  memberId: row.member_id as string,
-  tenantId: row.tenant_id as string,
-  status: row.status as MemberStatus,
-  name: row.name as string | null,
-  email: row.email as string | null,
-  emailKey: row.email_key as string | null,
-  restoreKey: row.restore_key as string | null,
-  searchText: row.search_text as string | null,
-  restricted: row.restricted === true,
-  customer: row.customer === true,
-  registeredAt: toNumber(row.registered_at),
-  lastActivityAt: toNumber(row.last_activity_at),
-  lastContactAt: toNumber(row.last_contact_at),
-  contractsEndedAt: toNumberOrNull(row.contracts_ended_at),
-  forgottenAt: toNumberOrNull(row.forgotten_at),
-  restorableUntil: toNumberOrNull(row.restorable_until),
-  anonymizedAt: toNumberOrNull(row.anonymized_at),
-  purgedAt: toNumberOrNull(row.purged_at),
-  holdsInvoiceData: row.holds_invoice_data === true,
-  openRequests: (row.open_requests as ReadonlyArray<OpenRequest>).map((request) => ({
-    requestId: request.requestId,
-    kind: request.kind,
-    receivedAt: toNumber(request.receivedAt),
-    dueBy: toNumber(request.dueBy),
-  })),
-  version: toNumber(row.version),
-})
+/**
+ * A row of `memberFields` as a member row: booleans come as booleans,
+ * `bigint` columns as text (`pg`) or as numbers or bigints (PGlite), the
+ * open requests as one JSON array.
+ */
+const toMemberRow = (row: Readonly<Record<string, unknown>>): MemberRow =>
+  memberRowFromColumns(
+    row as unknown as MemberColumns<unknown, unknown>,
+    (row.open_requests as ReadonlyArray<OpenRequest>).map((request) => ({
+      requestId: request.requestId,
+      kind: request.kind,
+      receivedAt: toNumber(request.receivedAt),
+      dueBy: toNumber(request.dueBy),
+    })),
+    { boolean: (stored) => stored === true, integer: toNumber },
+  )
 
 /** Rows as member rows in member_id order, by bytes (as COLLATE "C" orders them). */
 const inMemberIdOrder = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>): Array<MemberRow> =>

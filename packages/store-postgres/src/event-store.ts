@@ -60,6 +60,8 @@
  *
  * @module
  */
+
+import { ConcurrencyConflict, EmailTaken, KeyDestroyed, KeyExists, StoreError } from "@lethe/core"
 import type {
   AppendRequest,
   AppendResult,
@@ -67,18 +69,8 @@ import type {
   ExpectedVersion,
   NewEvent,
   StoredEvent,
-} from "@lethe/core"
-import {
-  ConcurrencyConflict,
-  checkPageLimit,
-  EmailTaken,
-  KeyDestroyed,
-  KeyExists,
-  redactSealedValues,
-  StoreError,
-  sealedKeyIds,
-  toStoredJson,
-} from "@lethe/core"
+} from "@lethe/core/spi"
+import { checkPageLimit, redactSealedValues, sealedKeyIds, toStoredJson } from "@lethe/core/spi"
 import type { SqlClient } from "./client.js"
 import { checkNoNul, constraintOf, isRetryableConflict, sqlState, toNumber } from "./client.js"
 import type { Connection } from "./connection.js"

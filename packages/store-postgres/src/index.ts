@@ -1,5 +1,5 @@
 /**
- * `@lethe/store-postgres`: the PostgreSQL storage adapter (DESIGN §4, §6),
+ * `@lethe/store-postgres`: the PostgreSQL storage adapter (docs/design.md §4, §6),
  * over a `pg` Pool (many processes appending to one database) or a PGlite
  * instance (PostgreSQL in-process, for tests and single-process apps). One
  * schema holds the event log, the data keys, the directory and the member

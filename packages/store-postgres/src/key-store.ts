@@ -9,8 +9,9 @@
  *
  * @module
  */
-import type { KeyEntry, KeyStore, StoredKey } from "@lethe/core"
+
 import { KeyDestroyed, KeyExists } from "@lethe/core"
+import type { KeyEntry, KeyStore, StoredKey } from "@lethe/core/spi"
 import { toNumber, toNumberOrNull } from "./client.js"
 import type { Connection } from "./connection.js"
 

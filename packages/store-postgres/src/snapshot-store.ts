@@ -15,8 +15,8 @@
  *
  * @module
  */
-import type { SnapshotStore, StoredSnapshot } from "@lethe/core"
-import { checkSnapshotFloor, snapshotStateJson } from "@lethe/core"
+import type { SnapshotStore, StoredSnapshot } from "@lethe/core/spi"
+import { checkSnapshotFloor, snapshotStateJson } from "@lethe/core/spi"
 import { checkNoNul, toNumber } from "./client.js"
 import type { Connection } from "./connection.js"
 

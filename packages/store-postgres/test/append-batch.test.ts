@@ -5,11 +5,14 @@
  * single append does leave a gap; and the position mutex the batch holds is
  * released whatever happens.
  */
-import type { AppendRequest, LetheStore } from "@lethe/core"
+
+import type { LetheStore } from "@lethe/core"
+import type { AppendRequest } from "@lethe/core/spi"
+import { eventsOf, memberRow, rejection } from "@lethe/testkit/fixtures"
 import { describe, expect, it } from "vitest"
 import { toSchema } from "../src/migrations.js"
 import type { TestDatabase } from "./fixtures.js"
-import { memberRow, newEvent, rejection, storeOpener, testDatabases } from "./fixtures.js"
+import { storeOpener, testDatabases } from "./fixtures.js"
 
 /** A store on a fresh schema of `database`, and the schema's name. */
 const open = async (database: TestDatabase) => {
@@ -28,7 +31,7 @@ const batchOf = (store: LetheStore) => {
 const eventsTo = (streamId: string, count: number): AppendRequest => ({
   streamId,
   expectedVersion: "any",
-  events: Array.from({ length: count }, (_, i) => newEvent({ streamId, i })),
+  events: eventsOf(streamId, count),
 })
 
 const positions = async (store: LetheStore) =>

@@ -13,13 +13,16 @@
  * server), so the cached plans and the statistics are those of the
  * connection the appends run on.
  */
-import type { AppendRequest, LetheStore } from "@lethe/core"
+
+import type { LetheStore } from "@lethe/core"
+import type { AppendRequest } from "@lethe/core/spi"
 import type { PGliteLike, PgPoolLike } from "@lethe/store-postgres"
 import { postgresStore } from "@lethe/store-postgres"
+import { memberRow, newEvent, storedKey } from "@lethe/testkit/fixtures"
 import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
 import type { TestDatabase } from "./fixtures.js"
-import { memberRow, newEvent, pgliteDatabase, serverDatabase, serverUrl } from "./fixtures.js"
+import { pgliteDatabase, serverDatabase, serverUrl } from "./fixtures.js"
 
 /** The database through one session: the test's statements and the store's run on the same connection. */
 const oneSession = (database: TestDatabase): PgPoolLike | PGliteLike => {
@@ -42,15 +45,14 @@ const memberAppend = (
   expectedVersion,
   events: [newEvent({ n: 1 }), newEvent({ n: 2 })],
   directory: { member: memberRow(memberId, { openRequests: [] }), messages: [] },
-  keys: ["identity", "contact"].map((category) => ({
-    keyId: `key-${memberId}-${category}`,
-    tenantId: "t1",
-    memberId,
-    category,
-    wrappedKey: "d3JhcHBlZA==",
-    kekId: "kek-1",
-    createdAt: 0,
-  })),
+  keys: ["identity", "contact"].map((category) =>
+    storedKey(`key-${memberId}-${category}`, {
+      memberId,
+      category,
+      wrappedKey: "d3JhcHBlZA==",
+      createdAt: 0,
+    }),
+  ),
 })
 
 for (const database of databases) {

@@ -13,10 +13,13 @@
  * commands to keep the run short.
  *
  * Throughput (commands per second through the facade, 1 writer and 8) is
- * printed, never asserted (DESIGN §5).
+ * printed, never asserted (docs/design.md §5).
  */
-import type { AppendRequest, LetheClient, LetheStore, StoredEvent } from "@lethe/core"
-import { createLethe, keyringFromSecret, readAllEvents } from "@lethe/core"
+
+import type { LetheClient, LetheStore } from "@lethe/core"
+import { createLethe, keyringFromSecret } from "@lethe/core"
+import type { AppendRequest, StoredEvent } from "@lethe/core/spi"
+import { readAllEvents } from "@lethe/core/spi"
 import { postgresStore } from "@lethe/store-postgres"
 import { describe, expect, it } from "vitest"
 import type { TestDatabase } from "./fixtures.js"

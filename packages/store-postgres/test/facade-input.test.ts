@@ -10,10 +10,12 @@
  * 200 KB values) are in store.test.ts.
  */
 import type { LetheClient } from "@lethe/core"
-import { createLethe, keyringFromSecret, readAllEvents } from "@lethe/core"
+import { createLethe, keyringFromSecret } from "@lethe/core"
+import { readAllEvents } from "@lethe/core/spi"
 import { postgresStore } from "@lethe/store-postgres"
+import { rejection } from "@lethe/testkit/fixtures"
 import { describe, expect, it } from "vitest"
-import { rejection, testDatabases } from "./fixtures.js"
+import { testDatabases } from "./fixtures.js"
 
 const keyring = keyringFromSecret("store-postgres facade input test secret, long enough")
 

@@ -8,12 +8,14 @@
  * The TCP-level outage (a proxy dropping every connection) is in store.test.ts.
  */
 import type { LetheStore } from "@lethe/core"
-import { createLethe, keyringFromSecret, readAllEvents } from "@lethe/core"
+import { createLethe, keyringFromSecret } from "@lethe/core"
+import { readAllEvents } from "@lethe/core/spi"
 import type { PgPoolClientLike, PgPoolLike } from "@lethe/store-postgres"
 import { postgresStore } from "@lethe/store-postgres"
+import { memberRow, newEvent, rejection } from "@lethe/testkit/fixtures"
 import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
-import { memberRow, newEvent, noServerReason, rejection, serverUrl } from "./fixtures.js"
+import { noServerReason, serverUrl } from "./fixtures.js"
 
 const keyring = keyringFromSecret("store-postgres faults test secret, long enough")
 const admin = { id: "staff:admin", roles: ["admin"] } as const

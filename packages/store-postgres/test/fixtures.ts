@@ -1,13 +1,14 @@
 /**
  * What the store-postgres tests share: databases to run on (one PGlite
  * instance per test file, and the real server when `LETHE_PG_URL` is set),
- * fresh schemas per store (dropped from the real server when the file ends),
- * and builders of what the core hands to an adapter.
+ * fresh schemas per store (dropped from the real server when the file ends).
+ * The builders of what the core hands to an adapter are
+ * `@lethe/testkit/fixtures`.
  *
  * @module
  */
 import { PGlite } from "@electric-sql/pglite"
-import type { EventMetadata, LetheStore, MemberRow, NewEvent } from "@lethe/core"
+import type { LetheStore } from "@lethe/core"
 import type { PGliteLike, PgPoolLike } from "@lethe/store-postgres"
 import { postgresStore } from "@lethe/store-postgres"
 import pg from "pg"
@@ -88,60 +89,4 @@ export const storeOpener = (database: TestDatabase) => {
     },
     schemaOf: (store: LetheStore) => schemas.get(store),
   }
-}
-
-/** Metadata of every test event. */
-export const metadata: EventMetadata = {
-  actor: "staff:test",
-  source: "test",
-  tenantId: "t1",
-  correlationId: "corr-1",
-}
-
-/** An event ready to append (not chained: stores do not check hashes). */
-export const newEvent = (data: unknown = { n: 1 }, type = "Tested"): NewEvent => ({
-  type,
-  data,
-  metadata,
-  recordedAt: 1_000,
-  prevHash: "",
-  hash: "not-chained",
-})
-
-/** An active member row of tenant "t1", with `overrides`. */
-export const memberRow = (memberId: string, overrides: Partial<MemberRow> = {}): MemberRow => ({
-  memberId,
-  tenantId: "t1",
-  status: "active",
-  name: `Name ${memberId}`,
-  email: `${memberId}@example.org`,
-  emailKey: `ek-${memberId}`,
-  restoreKey: null,
-  searchText: `name ${memberId} ${memberId}@example.org`,
-  restricted: false,
-  customer: false,
-  registeredAt: 0,
-  lastActivityAt: 0,
-  lastContactAt: 0,
-  contractsEndedAt: null,
-  forgottenAt: null,
-  restorableUntil: null,
-  anonymizedAt: null,
-  purgedAt: null,
-  holdsInvoiceData: false,
-  openRequests: [],
-  version: 0,
-  ...overrides,
-})
-
-/** The error a promise rejects with; fails the test if it resolves. */
-export const rejection = async (
-  promise: Promise<unknown>,
-): Promise<{ readonly _tag?: string } & Record<string, unknown>> => {
-  try {
-    await promise
-  } catch (error) {
-    return error as { readonly _tag?: string } & Record<string, unknown>
-  }
-  throw new Error("expected a rejection")
 }

@@ -1,7 +1,8 @@
 import type { LetheStore } from "@lethe/core"
 import { postgresStore } from "@lethe/store-postgres"
+import { memberRow, newEvent } from "@lethe/testkit/fixtures"
 import { describe, expect, it } from "vitest"
-import { memberRow, newEvent, noServerReason, serverDatabase, serverUrl } from "./fixtures.js"
+import { noServerReason, serverDatabase, serverUrl } from "./fixtures.js"
 
 const writers = 6
 const appendsPerWriter = 60

@@ -2,21 +2,14 @@ import net from "node:net"
 import type { LetheStore, MemberStatus } from "@lethe/core"
 import { ConcurrencyConflict, StoreError } from "@lethe/core"
 import { postgresStore } from "@lethe/store-postgres"
+import { memberRow, newEvent, rejection } from "@lethe/testkit/fixtures"
 import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
 import { toDatabase } from "../src/client.js"
 import { selectByKeys } from "../src/directory.js"
 import { migrate, migrations, toSchema } from "../src/migrations.js"
 import type { TestDatabase } from "./fixtures.js"
-import {
-  memberRow,
-  newEvent,
-  noServerReason,
-  pgliteDatabase,
-  rejection,
-  serverDatabase,
-  serverUrl,
-} from "./fixtures.js"
+import { noServerReason, pgliteDatabase, serverDatabase, serverUrl } from "./fixtures.js"
 
 const databases: ReadonlyArray<TestDatabase> =
   serverUrl === undefined ? [pgliteDatabase()] : [pgliteDatabase(), serverDatabase(serverUrl)]

@@ -13,14 +13,8 @@
  *
  * @module
  */
-import {
-  ConcurrencyConflict,
-  EmailTaken,
-  KeyDestroyed,
-  KeyExists,
-  StoreError,
-  StoreUnavailable,
-} from "@lethe/core"
+import { StoreError, StoreUnavailable } from "@lethe/core"
+import { isLetheStoreError } from "@lethe/core/spi"
 import Database from "better-sqlite3"
 import { ensureLetheDatabase, migrate, migrations, pendingMigrations } from "./migrations.js"
 
@@ -77,15 +71,7 @@ const isUnavailable = (error: unknown): boolean =>
  * becomes a `StoreError`.
  */
 const translate = (operation: string, error: unknown): Error => {
-  if (
-    error instanceof StoreError ||
-    error instanceof StoreUnavailable ||
-    error instanceof ConcurrencyConflict ||
-    error instanceof EmailTaken ||
-    error instanceof KeyExists ||
-    error instanceof KeyDestroyed
-  )
-    return error
+  if (isLetheStoreError(error)) return error
   const detail = detailOf(error)
   return isUnavailable(error)
     ? new StoreUnavailable({ store: "sqlite", operation, detail })

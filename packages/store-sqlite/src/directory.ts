@@ -12,16 +12,24 @@
  *
  * @module
  */
+
+import { EmailTaken } from "@lethe/core"
 import type {
   BeforeQuery,
   Directory,
   DirectoryUpdate,
+  MemberColumns,
   MemberRow,
-  MemberStatus,
   MessageEntry,
   OpenRequest,
-} from "@lethe/core"
-import { checkLookupKeys, checkPageLimit, EmailTaken } from "@lethe/core"
+} from "@lethe/core/spi"
+import {
+  checkLookupKeys,
+  checkPageLimit,
+  memberColumns,
+  memberRowFromColumns,
+  memberRowToColumns,
+} from "@lethe/core/spi"
 import type { Connection } from "./connection.js"
 
 /** The write side, used by the event store inside its append transaction. */
@@ -35,28 +43,8 @@ export interface SqliteDirectory {
   write(update: DirectoryUpdate): void
 }
 
-interface MemberColumns {
-  readonly member_id: string
-  readonly tenant_id: string
-  readonly status: MemberStatus
-  readonly name: string | null
-  readonly email: string | null
-  readonly email_key: string | null
-  readonly restore_key: string | null
-  readonly search_text: string | null
-  readonly restricted: number
-  readonly customer: number
-  readonly registered_at: number
-  readonly last_activity_at: number
-  readonly last_contact_at: number
-  readonly contracts_ended_at: number | null
-  readonly forgotten_at: number | null
-  readonly restorable_until: number | null
-  readonly anonymized_at: number | null
-  readonly purged_at: number | null
-  readonly holds_invoice_data: number
-  readonly version: number
-}
+/** A `members` row as SQLite stores it: booleans as 1 and 0. */
+type SqliteMemberColumns = MemberColumns<number, number>
 
 interface RequestColumns {
   readonly request_id: string
@@ -71,29 +59,6 @@ interface MessageColumns {
   readonly tenant_id: string
   readonly sent_at: number
 }
-
-const memberColumns = [
-  "member_id",
-  "tenant_id",
-  "status",
-  "name",
-  "email",
-  "email_key",
-  "restore_key",
-  "search_text",
-  "restricted",
-  "customer",
-  "registered_at",
-  "last_activity_at",
-  "last_contact_at",
-  "contracts_ended_at",
-  "forgotten_at",
-  "restorable_until",
-  "anonymized_at",
-  "purged_at",
-  "holds_invoice_data",
-  "version",
-] as const satisfies ReadonlyArray<keyof MemberColumns>
 
 const selectMembers = `SELECT ${memberColumns.join(", ")} FROM members`
 
@@ -183,53 +148,14 @@ export const directoryQueries = (): ReadonlyArray<string> => {
  */
 export const directoryManyQueries = (): ReadonlyArray<string> => [sql.findManyByEmail, sql.findManyRestorable]
 
-const toColumns = (row: MemberRow): MemberColumns => ({
-  member_id: row.memberId,
-  tenant_id: row.tenantId,
-  status: row.status,
-  name: row.name,
-  email: row.email,
-  email_key: row.emailKey,
-  restore_key: row.restoreKey,
-  search_text: row.searchText,
-  // SQLite has no boolean: 1 and 0.
-  restricted: row.restricted ? 1 : 0,
-  customer: row.customer ? 1 : 0,
-  registered_at: row.registeredAt,
-  last_activity_at: row.lastActivityAt,
-  last_contact_at: row.lastContactAt,
-  contracts_ended_at: row.contractsEndedAt,
-  forgotten_at: row.forgottenAt,
-  restorable_until: row.restorableUntil,
-  anonymized_at: row.anonymizedAt,
-  purged_at: row.purgedAt,
-  holds_invoice_data: row.holdsInvoiceData ? 1 : 0,
-  version: row.version,
-})
+// SQLite has no boolean: 1 and 0.
+const toColumns = (row: MemberRow): SqliteMemberColumns => memberRowToColumns(row, (flag) => (flag ? 1 : 0))
 
-const toMemberRow = (columns: MemberColumns, openRequests: ReadonlyArray<OpenRequest>): MemberRow => ({
-  memberId: columns.member_id,
-  tenantId: columns.tenant_id,
-  status: columns.status,
-  name: columns.name,
-  email: columns.email,
-  emailKey: columns.email_key,
-  restoreKey: columns.restore_key,
-  searchText: columns.search_text,
-  restricted: columns.restricted === 1,
-  customer: columns.customer === 1,
-  registeredAt: columns.registered_at,
-  lastActivityAt: columns.last_activity_at,
-  lastContactAt: columns.last_contact_at,
-  contractsEndedAt: columns.contracts_ended_at,
-  forgottenAt: columns.forgotten_at,
-  restorableUntil: columns.restorable_until,
-  anonymizedAt: columns.anonymized_at,
-  purgedAt: columns.purged_at,
-  holdsInvoiceData: columns.holds_invoice_data === 1,
-  openRequests,
-  version: columns.version,
-})
+const toMemberRow = (columns: SqliteMemberColumns, openRequests: ReadonlyArray<OpenRequest>): MemberRow =>
+  memberRowFromColumns(columns, openRequests, {
+    boolean: (stored) => stored === 1,
+    integer: (stored) => stored,
+  })
 
 const toMessageEntry = (columns: MessageColumns): MessageEntry => ({
   messageId: columns.message_id,
@@ -250,7 +176,7 @@ const toMessageEntry = (columns: MessageColumns): MessageEntry => ({
  */
 export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
   /** Rows with their open requests; call inside a read transaction. */
-  const withRequests = (rows: ReadonlyArray<MemberColumns>): ReadonlyArray<MemberRow> => {
+  const withRequests = (rows: ReadonlyArray<SqliteMemberColumns>): ReadonlyArray<MemberRow> => {
     const requests = connection.statement<[string], RequestColumns>(sql.requests)
     return rows.map((columns) =>
       toMemberRow(
@@ -267,7 +193,7 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
 
   const lookup = (operation: string, query: string, tenantId: string, key: string) =>
     connection.read(operation, () =>
-      withRequests(connection.statement<[string, string], MemberColumns>(query).all(tenantId, key)),
+      withRequests(connection.statement<[string, string], SqliteMemberColumns>(query).all(tenantId, key)),
     )
 
   const lookupMany = (operation: string, query: string, tenantId: string, keys: ReadonlyArray<string>) =>
@@ -275,7 +201,9 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
       checkLookupKeys(operation, keys)
       if (keys.length === 0) return []
       return withRequests(
-        connection.statement<[string, string], MemberColumns>(query).all(tenantId, JSON.stringify(keys)),
+        connection
+          .statement<[string, string], SqliteMemberColumns>(query)
+          .all(tenantId, JSON.stringify(keys)),
       )
     })
 
@@ -295,7 +223,7 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
         ...(page.tenantId === undefined ? {} : { tenantId: page.tenantId }),
         ...(page.after === undefined ? {} : { after: page.after }),
       }
-      return withRequests(connection.statement<[object], MemberColumns>(query).all(bound))
+      return withRequests(connection.statement<[object], SqliteMemberColumns>(query).all(bound))
     })
 
   const retention =
@@ -306,7 +234,7 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
   const directory: Directory = {
     get: async (memberId) =>
       connection.read("directory.get", () => {
-        const columns = connection.statement<[string], MemberColumns>(sql.get).get(memberId)
+        const columns = connection.statement<[string], SqliteMemberColumns>(sql.get).get(memberId)
         return columns === undefined ? undefined : withRequests([columns])[0]
       }),
     findByEmail: async (tenantId, emailKey) =>
@@ -340,7 +268,7 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
         .get(row.tenantId, row.emailKey, row.memberId)
       if (holder !== undefined) throw new EmailTaken({ tenantId: row.tenantId, memberId: holder.member_id })
     }
-    connection.statement<[MemberColumns]>(sql.upsert).run(toColumns(row))
+    connection.statement<[SqliteMemberColumns]>(sql.upsert).run(toColumns(row))
     connection.statement<[string]>(sql.deleteRequests).run(row.memberId)
     const insertRequest = connection.statement(sql.insertRequest)
     for (const [ordinal, request] of row.openRequests.entries())

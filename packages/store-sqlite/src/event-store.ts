@@ -12,16 +12,16 @@
  *
  * @module
  */
-import type { AppendRequest, AppendResult, EventStore, NewEvent, StoredEvent } from "@lethe/core"
+
+import { ConcurrencyConflict, StoreError } from "@lethe/core"
+import type { AppendRequest, AppendResult, EventStore, NewEvent, StoredEvent } from "@lethe/core/spi"
 import {
-  ConcurrencyConflict,
   checkPageLimit,
   matchesExpectedVersion,
   redactSealedValues,
-  StoreError,
   sealedKeyIds,
   toStoredJson,
-} from "@lethe/core"
+} from "@lethe/core/spi"
 import type { Connection } from "./connection.js"
 import { isUniqueViolation } from "./connection.js"
 import type { SqliteDirectory } from "./directory.js"

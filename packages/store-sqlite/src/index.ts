@@ -1,6 +1,6 @@
 /**
  * `@lethe/store-sqlite`: the SQLite storage adapter on better-sqlite3, the
- * embedded default (DESIGN §4, §6). One file holds the event log, the data
+ * embedded default (docs/design.md §4, §6). One file holds the event log, the data
  * keys, the directory and the member snapshots; erased values are
  * overwritten in the file and checkpointed out of the WAL (R29).
  *

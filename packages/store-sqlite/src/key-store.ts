@@ -8,8 +8,9 @@
  *
  * @module
  */
-import type { KeyEntry, KeyStore, StoredKey } from "@lethe/core"
+
 import { KeyDestroyed, KeyExists } from "@lethe/core"
+import type { KeyEntry, KeyStore, StoredKey } from "@lethe/core/spi"
 import type { Connection } from "./connection.js"
 
 interface KeyColumns {

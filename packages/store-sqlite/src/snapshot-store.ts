@@ -9,8 +9,8 @@
  *
  * @module
  */
-import type { SnapshotStore, StoredSnapshot } from "@lethe/core"
-import { checkSnapshotFloor, snapshotStateJson } from "@lethe/core"
+import type { SnapshotStore, StoredSnapshot } from "@lethe/core/spi"
+import { checkSnapshotFloor, snapshotStateJson } from "@lethe/core/spi"
 import type { Connection } from "./connection.js"
 
 interface SnapshotRow {

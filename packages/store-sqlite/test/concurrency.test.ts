@@ -3,10 +3,11 @@ import fs from "node:fs"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
 import { ConcurrencyConflict } from "@lethe/core"
+import { memberRow, newEvent, wholeLog } from "@lethe/testkit/fixtures"
 import Database from "better-sqlite3"
 import { describe, expect, it } from "vitest"
 import { migrations } from "../src/migrations.js"
-import { freshFile, memberRow, newEvent, open, wholeLog } from "./fixtures.js"
+import { freshFile, open } from "./fixtures.js"
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url))
 const appender = fileURLToPath(new URL("./workers/appender.ts", import.meta.url))

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import type { StoredEvent } from "@lethe/core"
+import type { StoredEvent } from "@lethe/core/spi"
+import { wholeLog } from "@lethe/testkit/fixtures"
 import { afterEach, describe, expect, it } from "vitest"
-import { freshFile, open, wholeLog } from "./fixtures.js"
+import { freshFile, open } from "./fixtures.js"
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url))
 const worker = fileURLToPath(new URL("./workers/batch-appender.ts", import.meta.url))

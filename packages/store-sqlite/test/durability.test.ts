@@ -1,7 +1,8 @@
 import type { LetheStore } from "@lethe/core"
+import { memberRow, newEvent, sealed, storedKey, wholeLog } from "@lethe/testkit/fixtures"
 import Database from "better-sqlite3"
 import { describe, expect, it } from "vitest"
-import { freshFile, memberRow, newEvent, open, sealed, storedKey, wholeLog } from "./fixtures.js"
+import { freshFile, open } from "./fixtures.js"
 
 /** Everything a store answers about what `fill` wrote. */
 const snapshot = async (store: LetheStore) => ({

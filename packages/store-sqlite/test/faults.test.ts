@@ -9,9 +9,10 @@ import fs from "node:fs"
 import path from "node:path"
 import { createLethe, keyringFromSecret } from "@lethe/core"
 import { sqliteStore } from "@lethe/store-sqlite"
+import { wholeLog } from "@lethe/testkit/fixtures"
 import Database from "better-sqlite3"
 import { describe, expect, it } from "vitest"
-import { freshFile, open, wholeLog } from "./fixtures.js"
+import { freshFile, open } from "./fixtures.js"
 
 const keyring = keyringFromSecret("store-sqlite faults test secret, long enough")
 const admin = { id: "staff:admin", roles: ["admin"] } as const

@@ -1,4 +1,5 @@
 import { StoreError } from "@lethe/core"
+import { newEvent, sealed } from "@lethe/testkit/fixtures"
 import Database from "better-sqlite3"
 import { describe, expect, it } from "vitest"
 import { directoryManyQueries, directoryQueries } from "../src/directory.js"
@@ -7,7 +8,7 @@ import { keyQueries } from "../src/key-store.js"
 import type { Migration } from "../src/migrations.js"
 import { migrate, migrations } from "../src/migrations.js"
 import { snapshotQueries } from "../src/snapshot-store.js"
-import { freshFile, newEvent, open, sealed } from "./fixtures.js"
+import { freshFile, open } from "./fixtures.js"
 
 /** The schema as SQLite stores it, and the migration ledger. */
 const schemaOf = (filename: string) => {

@@ -1,8 +1,10 @@
-import type { BeforeQuery, ExpectedVersion, LetheStore, MemberRow, MemberStatus, Page } from "@lethe/core"
+import type { LetheStore, MemberStatus } from "@lethe/core"
+import type { BeforeQuery, ExpectedVersion, MemberRow, Page } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
+import { newEvent, sealed, storedKey } from "@lethe/testkit/fixtures"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { freshFile, newEvent, open, sealed, storedKey } from "./fixtures.js"
+import { freshFile, open } from "./fixtures.js"
 
 const memberIds = ["m0", "m1", "m2", "m3", "m4"] as const
 const streams = ["s0", "s1", "member-m0", "member-m1"] as const

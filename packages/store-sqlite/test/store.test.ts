@@ -1,10 +1,11 @@
 import fs from "node:fs"
 import { StoreError } from "@lethe/core"
 import { sqliteStore } from "@lethe/store-sqlite"
+import { memberRow, newEvent, rejection, wholeLog } from "@lethe/testkit/fixtures"
 import Database from "better-sqlite3"
 import { describe, expect, it } from "vitest"
 import { Connection } from "../src/connection.js"
-import { freshFile, freshStore, memberRow, newEvent, open, rejection, wholeLog } from "./fixtures.js"
+import { freshFile, freshStore, open } from "./fixtures.js"
 
 /** The pragma's value on the store's own connection. */
 const pragma = (connection: Connection, name: string): unknown =>

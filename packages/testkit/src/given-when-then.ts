@@ -14,20 +14,18 @@
  *
  * @module
  */
+import type { Actor, AnonymizationWarning, DomainError } from "@lethe/core"
 import type {
-  Actor,
-  AnonymizationWarning,
   CommandOf,
   DecideContext,
   Decision,
   DomainConfig,
-  DomainError,
   EventOf,
   MemberCommand,
   MemberEvent,
   MemberState,
-} from "@lethe/core"
-import { dayMs, decide, defaultDomainConfig, evolve, initialState, systemRole } from "@lethe/core"
+} from "@lethe/core/domain"
+import { dayMs, decide, defaultDomainConfig, evolve, initialState, systemRole } from "@lethe/core/domain"
 import { Either } from "effect"
 import { expect } from "vitest"
 

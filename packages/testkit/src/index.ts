@@ -5,6 +5,10 @@
  * event and command builders. Tests register with vitest and properties run
  * with fast-check (both peer dependencies).
  *
+ * The builders of what the core hands a storage adapter (events, sealed
+ * values, directory rows, data keys, append requests), which the suite and
+ * the adapters' own tests share, are the other entry: `@lethe/testkit/fixtures`.
+ *
  * @example
  * ```ts
  * import { anonymize, contractSigned, given, registered, runAdapterConformance } from "@lethe/testkit"

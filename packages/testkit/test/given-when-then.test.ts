@@ -1,4 +1,4 @@
-import { defaultDomainConfig, systemRole } from "@lethe/core"
+import { defaultDomainConfig, systemRole } from "@lethe/core/domain"
 import {
   adminActor,
   anonymize,

@@ -4,8 +4,9 @@
  * @module
  */
 import { readFile } from "node:fs/promises"
-import type { AuditReport, DomainConfig } from "@lethe/core"
-import { auditLog } from "@lethe/core"
+import type { AuditReport } from "@lethe/core/audit"
+import { auditLog } from "@lethe/core/audit"
+import type { DomainConfig } from "@lethe/core/domain"
 import { CliError, ExitCode, reasonOf } from "../errors.js"
 import type { Io } from "../io.js"
 import { emit } from "../io.js"

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { AuditReport, Finding, TimelineDay, TimelineKind } from "@lethe/core"
-import { emptyTimelineCounts } from "@lethe/core"
+import type { AuditReport, Finding, TimelineDay, TimelineKind } from "@lethe/core/audit"
+import { emptyTimelineCounts } from "@lethe/core/audit"
 
 const number = new Intl.NumberFormat("en-US")
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { AuditReport } from "@lethe/core"
+import type { AuditReport } from "@lethe/core/audit"
 
 /**
  * The report as one JSON document (`format: "lethe-audit/1"`).

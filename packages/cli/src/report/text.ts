@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { AuditReport, Finding } from "@lethe/core"
+import type { AuditReport, Finding } from "@lethe/core/audit"
 
 const number = new Intl.NumberFormat("en-US")
 const plural = (n: number, one: string, many = `${one}s`) => `${number.format(n)} ${n === 1 ? one : many}`

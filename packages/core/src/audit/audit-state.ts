@@ -1,7 +1,7 @@
 /**
  * The member's state as the audit keeps it between two events of a stream:
  * the facts its checks read, nothing more, so memory stays flat however long
- * each member's history grows (DESIGN §5), and an event that changes none of
+ * each member's history grows (docs/design.md §5), and an event that changes none of
  * those facts costs no fold at all.
  *
  * `auditState` is a projection of `MemberState` that commutes with `evolve`:

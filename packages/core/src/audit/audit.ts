@@ -12,7 +12,6 @@
  * @module
  */
 import { Either } from "effect"
-import { memberStream } from "../app/lethe.js"
 import type { MemberStatus } from "../errors.js"
 import type { DomainConfig } from "../member/config.js"
 import { dayMs, defaultDomainConfig } from "../member/config.js"
@@ -21,6 +20,7 @@ import { retainedOnAnonymization } from "../member/events.js"
 import type { MemberState } from "../member/state.js"
 import { evolve, initialState } from "../member/state.js"
 import type { StoredEvent } from "../spi/event-store.js"
+import { memberStream } from "../spi/event-store.js"
 import type { KeyStore } from "../spi/key-store.js"
 import type { LetheStore } from "../spi/store.js"
 import { auditState, changesAuditState } from "./audit-state.js"
@@ -58,7 +58,7 @@ export interface AuditOptions extends AuditSources {
   readonly asOf?: Date
   /**
    * The tenant's configuration: consent catalogue, restore window, deadlines,
-   * clubs. Default: Lethe's defaults (DESIGN §2b). Give the one the log was written under.
+   * clubs. Default: Lethe's defaults (docs/design.md §2b). Give the one the log was written under.
    */
   readonly config?: Partial<DomainConfig>
   /** Days a forgotten member may stay unpurged after the window ends (R29). Default 1. */

@@ -3,7 +3,7 @@
  * personal value becomes the domain's `Erased` marker of its category, so the
  * auditor folds the same `MemberEvent`s the service folds, sees no personal
  * value, and needs neither the keyring nor the key store. Every guard the
- * auditor re-runs reads only what is never personal (DESIGN §3).
+ * auditor re-runs reads only what is never personal (docs/design.md §3).
  *
  * @module
  */
@@ -16,7 +16,10 @@ import { compileGuard } from "./type-guard.js"
 /** A stored event decoded for the audit. */
 export interface AuditedEvent {
   readonly event: MemberEvent
-  /** Paths of personal values stored in clear (they should never be: DESIGN §3). Their values are not kept. */
+  /**
+   * Paths of personal values stored in clear (they should never be: docs/design.md §3). Their values
+   * are not kept.
+   */
   readonly clearValues: ReadonlyArray<string>
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-/** A requirement id of REQUIREMENTS.md, e.g. "R25". */
+/** A requirement id of docs/requirements.md, e.g. "R25". */
 export type RequirementId = `R${number}`
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The per-stream hash chain (DESIGN §3). Each event's hash is SHA-256 over the
+ * The per-stream hash chain (docs/design.md §7). Each event's hash is SHA-256 over the
  * previous hash and a canonical encoding of the event in which every sealed
  * value counts by the digest of its ciphertext, so erasing ciphertexts later
  * leaves the chain intact while any other change breaks it.

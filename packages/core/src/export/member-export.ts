@@ -7,7 +7,6 @@
  * @module
  */
 import { Schema } from "effect"
-import type { RecordedEvent } from "../app/codec.js"
 import type { MemberStatus } from "../errors.js"
 import type { ConsentCatalogue } from "../member/config.js"
 import type {
@@ -21,6 +20,7 @@ import type {
 } from "../member/events.js"
 import type { MemberState } from "../member/state.js"
 import { absurd } from "../member/state.js"
+import type { RecordedEvent } from "../sealing/codec.js"
 
 /** The formats `exportMember` produces. */
 export const ExportFormat = Schema.Literal("json", "csv", "html")

@@ -127,7 +127,7 @@ export const defaultConsentCatalogue: ConsentCatalogue = Object.fromEntries(
   ].map((p) => [p.purpose, p]),
 )
 
-/** Defaults of DESIGN §2b: 7-day restore window, 30-day deadlines, admins hold every permission. */
+/** Defaults of docs/design.md §2b: 7-day restore window, 30-day deadlines, admins hold every permission. */
 export const defaultDomainConfig: DomainConfig = {
   restoreWindowDays: 7,
   erasureDeadlineDays: 30,

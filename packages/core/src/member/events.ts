@@ -1,5 +1,5 @@
 /**
- * The member's events (DESIGN §2). `_tag` names are public and stable: logs
+ * The member's events (docs/design.md §2). `_tag` names are public and stable: logs
  * written today must replay in every later version. Times are epoch
  * milliseconds; money is integer minor units.
  *
@@ -21,7 +21,7 @@ export const Amount = Schema.Number.pipe(Schema.int(), Schema.positive())
 export const Id = Schema.String.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(200))
 
 /**
- * Categories of personal data (DESIGN §2, R17, R24). Each has its own data key per
+ * Categories of personal data (docs/design.md §2, R17, R24). Each has its own data key per
  * member, so erasing one destroys exactly that.
  */
 export const PersonalCategory = Schema.Literal(

@@ -12,7 +12,7 @@ import type { BeforeQuery, Directory, MemberRow, Page } from "../spi/directory.j
 import type { RetentionPolicy } from "./policies.js"
 import { monthsBefore } from "./policies.js"
 
-/** The rules every run applies before any policy (DESIGN §3, R24, R29). */
+/** The rules every run applies before any policy (docs/design.md §8, R24, R29). */
 export type RetentionRule = "purge-forgotten" | "end-invoice-retention"
 
 /** The built-in rules, in the order a run applies them. */

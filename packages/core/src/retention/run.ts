@@ -8,9 +8,9 @@
  * @module
  */
 import { Effect, Either } from "effect"
-import type { ErasureReport } from "../app/inputs.js"
 import type { AnonymizationWarning, LetheError } from "../errors.js"
 import { absurd } from "../member/state.js"
+import type { ErasureReport } from "../sealing/shredding.js"
 import type { MemberRow } from "../spi/directory.js"
 import type { RetentionAction, RetentionStep } from "./plan.js"
 import type { RetentionPolicy } from "./policies.js"

@@ -1,6 +1,6 @@
 /**
  * E-mail look-up without storing the address in clear: a keyed hash (blind
- * index) under a tenant-scoped key (DESIGN §3).
+ * index) under a tenant-scoped key (docs/design.md §3).
  *
  * @module
  */

@@ -1,13 +1,11 @@
 /**
  * The event codec that seals every personal value before it reaches a store
- * and opens it on the way back (DESIGN §3). A value whose key was destroyed,
+ * and opens it on the way back (docs/design.md §3). A value whose key was destroyed,
  * or that a store redacted, comes back as an `Erased` marker of its category.
  *
  * @module
  */
 import { Effect, Either, ParseResult, Schema } from "effect"
-import type { EventCodec, EventPlace, PersonalByCategory } from "../app/codec.js"
-import { fromStore } from "../app/store-call.js"
 import type { LetheError } from "../errors.js"
 import { IntegrityError, KeyDestroyed, StoreError } from "../errors.js"
 import type { PersonalCategory, PersonalFields } from "../member/events.js"
@@ -16,6 +14,8 @@ import type { StoredEvent } from "../spi/event-store.js"
 import type { KeyStore, StoredKey } from "../spi/key-store.js"
 import type { SealedValue } from "../spi/sealed-value.js"
 import { isSealedValue } from "../spi/sealed-value.js"
+import { fromStore } from "../spi/store-call.js"
+import type { EventCodec, EventPlace, PersonalByCategory } from "./codec.js"
 import type { Keyring } from "./keyring.js"
 import { randomBytesPooled } from "./random.js"
 import { dataKeyId, seal, unseal } from "./seal.js"

@@ -1,6 +1,6 @@
 /**
  * The directory row of a member, derived from its state. The core computes it
- * so every adapter stores the same projection (DESIGN §4: written in the same
+ * so every adapter stores the same projection (docs/design.md §4: written in the same
  * transaction as the events).
  *
  * @module

@@ -7,8 +7,9 @@
  */
 import { Cause, type Effect, Exit, ManagedRuntime } from "effect"
 import { StoreError } from "../errors.js"
-import type { LetheOptions, LetheService } from "./lethe.js"
 import { Lethe } from "./lethe.js"
+import type { LetheOptions } from "./options.js"
+import type { LetheService } from "./service.js"
 
 type Promised<T> = {
   readonly [K in keyof T]: T[K] extends (...args: infer A) => Effect.Effect<infer R, infer _E, never>

@@ -18,6 +18,9 @@ import type {
   PersonalCategory,
   Source,
 } from "../member/events.js"
+import type { ErasureReport } from "../sealing/shredding.js"
+
+export type { ErasureReport }
 
 /** A source (R32), or just its kind: `"form"` is `{ kind: "form" }`. */
 export type SourceInput = Source | Source["kind"]
@@ -203,16 +206,6 @@ export interface RequestResult extends CommandResult {
   readonly dueBy: Date
   /** Systems outside Lethe staff must handle by hand for this request (R14), from `config.otherSystems`. */
   readonly otherSystems: ReadonlyArray<string>
-}
-
-/** Exactly what an erasure destroyed, checked after the fact (nothing readable left). */
-export interface ErasureReport {
-  /** Categories whose keys are now destroyed (including ones destroyed earlier). */
-  readonly categories: ReadonlyArray<PersonalCategory>
-  /** Keys this operation destroyed. */
-  readonly keyIdsDestroyed: ReadonlyArray<string>
-  /** Sealed values replaced in the stored log by their erased form (digest kept). */
-  readonly sealedValuesRemoved: number
 }
 
 export interface AnonymizeResult extends CommandResult {

@@ -1,11 +1,15 @@
 /**
  * Helpers every SQL adapter needs to honour the SPI the same way: event data
- * as JSON text that reads back equal, and page sizes checked before any
- * statement runs (engines disagree on `LIMIT 0` and `LIMIT -1`).
+ * as JSON text that reads back equal, page sizes checked before any
+ * statement runs (engines disagree on `LIMIT 0` and `LIMIT -1`), and a
+ * member row's columns in the `members` table (names, and the mapping to and
+ * from `MemberRow`, whatever the dialect stores booleans and integers as).
  *
  * @module
  */
+import type { MemberStatus } from "../errors.js"
 import { StoreError } from "../errors.js"
+import type { MemberRow, OpenRequest } from "./directory.js"
 
 const isPlainObject = (value: object): boolean => {
   const prototype = Object.getPrototypeOf(value)
@@ -142,4 +146,151 @@ export const checkSnapshotFloor = (operation: string, upTo: unknown): number => 
   if (typeof upTo !== "number" || !Number.isSafeInteger(upTo) || upTo < 0)
     throw new StoreError({ operation, detail: `upTo must be a non-negative integer, got ${String(upTo)}` })
   return upTo
+}
+
+/**
+ * A member row as the columns of a SQL adapter's `members` table: one column
+ * per `MemberRow` field but the open requests (a table of their own), with
+ * booleans as the dialect stores them (`B`: SQLite 1 or 0, PostgreSQL a
+ * boolean) and integers as its driver reads them back (`I`: a number, or a
+ * `bigint` as text).
+ */
+export interface MemberColumns<B = boolean, I = number> {
+  readonly member_id: string
+  readonly tenant_id: string
+  readonly status: MemberStatus
+  readonly name: string | null
+  readonly email: string | null
+  readonly email_key: string | null
+  readonly restore_key: string | null
+  readonly search_text: string | null
+  readonly restricted: B
+  readonly customer: B
+  readonly registered_at: I
+  readonly last_activity_at: I
+  readonly last_contact_at: I
+  readonly contracts_ended_at: I | null
+  readonly forgotten_at: I | null
+  readonly restorable_until: I | null
+  readonly anonymized_at: I | null
+  readonly purged_at: I | null
+  readonly holds_invoice_data: B
+  readonly version: I
+}
+
+/**
+ * The columns of `MemberColumns`, in the order of the `members` table: what
+ * an adapter selects, inserts and updates.
+ *
+ * @example
+ * ```ts
+ * const select = `SELECT ${memberColumns.join(", ")} FROM members WHERE member_id = ?`
+ * ```
+ */
+export const memberColumns = [
+  "member_id",
+  "tenant_id",
+  "status",
+  "name",
+  "email",
+  "email_key",
+  "restore_key",
+  "search_text",
+  "restricted",
+  "customer",
+  "registered_at",
+  "last_activity_at",
+  "last_contact_at",
+  "contracts_ended_at",
+  "forgotten_at",
+  "restorable_until",
+  "anonymized_at",
+  "purged_at",
+  "holds_invoice_data",
+  "version",
+] as const satisfies ReadonlyArray<keyof MemberColumns>
+
+/**
+ * `row` as the columns of the `members` table, with each boolean as
+ * `storeBoolean` makes it (its open requests are not among them).
+ *
+ * @example
+ * ```ts
+ * memberRowToColumns(row, (flag) => (flag ? 1 : 0)) // SQLite: { member_id: "m1", ..., restricted: 0, ... }
+ * ```
+ */
+export const memberRowToColumns = <B>(
+  row: MemberRow,
+  storeBoolean: (value: boolean) => B,
+): MemberColumns<B, number> => ({
+  member_id: row.memberId,
+  tenant_id: row.tenantId,
+  status: row.status,
+  name: row.name,
+  email: row.email,
+  email_key: row.emailKey,
+  restore_key: row.restoreKey,
+  search_text: row.searchText,
+  restricted: storeBoolean(row.restricted),
+  customer: storeBoolean(row.customer),
+  registered_at: row.registeredAt,
+  last_activity_at: row.lastActivityAt,
+  last_contact_at: row.lastContactAt,
+  contracts_ended_at: row.contractsEndedAt,
+  forgotten_at: row.forgottenAt,
+  restorable_until: row.restorableUntil,
+  anonymized_at: row.anonymizedAt,
+  purged_at: row.purgedAt,
+  holds_invoice_data: storeBoolean(row.holdsInvoiceData),
+  version: row.version,
+})
+
+/** How a dialect's stored booleans (`B`) and integers (`I`) read back, for `memberRowFromColumns`. */
+export interface MemberColumnReader<B, I> {
+  /** A stored boolean as a boolean. */
+  readonly boolean: (stored: B) => boolean
+  /** A stored integer as a number (an absent or SQL NULL one never comes here: it reads as null). */
+  readonly integer: (stored: I) => number
+}
+
+/**
+ * The member row of `columns`, holding `openRequests` (read from their own
+ * table), with booleans and integers read back by `read`.
+ *
+ * @example
+ * ```ts
+ * // SQLite: booleans are 1 or 0, integers numbers.
+ * memberRowFromColumns(columns, requests, { boolean: (stored) => stored === 1, integer: (stored) => stored })
+ * ```
+ */
+export const memberRowFromColumns = <B, I>(
+  columns: MemberColumns<B, I>,
+  openRequests: ReadonlyArray<OpenRequest>,
+  read: MemberColumnReader<B, I>,
+): MemberRow => {
+  const orNull = (stored: I | null): number | null =>
+    stored === null || stored === undefined ? null : read.integer(stored)
+  return {
+    memberId: columns.member_id,
+    tenantId: columns.tenant_id,
+    status: columns.status,
+    name: columns.name,
+    email: columns.email,
+    emailKey: columns.email_key,
+    restoreKey: columns.restore_key,
+    searchText: columns.search_text,
+    restricted: read.boolean(columns.restricted),
+    customer: read.boolean(columns.customer),
+    registeredAt: read.integer(columns.registered_at),
+    lastActivityAt: read.integer(columns.last_activity_at),
+    lastContactAt: read.integer(columns.last_contact_at),
+    contractsEndedAt: orNull(columns.contracts_ended_at),
+    forgottenAt: orNull(columns.forgotten_at),
+    restorableUntil: orNull(columns.restorable_until),
+    anonymizedAt: orNull(columns.anonymized_at),
+    purgedAt: orNull(columns.purged_at),
+    holdsInvoiceData: read.boolean(columns.holds_invoice_data),
+    openRequests,
+    version: read.integer(columns.version),
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * The read model the CRM queries (DESIGN §4): one row per member, kept by the
+ * The read model the CRM queries (docs/design.md §4): one row per member, kept by the
  * core and written by the adapter in the same transaction as the events.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * The event log an adapter stores (DESIGN §4). Plain Promises, so a team can
+ * The event log an adapter stores (docs/design.md §4). Plain Promises, so a team can
  * write an adapter without knowing Effect; the core wraps them.
  *
  * @module
@@ -146,7 +146,7 @@ export interface EventStore {
   /**
    * Replaces, in the stored events of `streamId`, every sealed value whose key id is
    * in `keyIds` by its erased form (digest kept). The only change ever made to a
-   * stored event; used after keys are destroyed (DESIGN §3). Returns how many
+   * stored event; used after keys are destroyed (docs/design.md §3). Returns how many
    * values were replaced.
    */
   redact(streamId: string, keyIds: ReadonlyArray<string>): Promise<number>
@@ -168,3 +168,6 @@ export async function* readAllEvents(
     after = page.next
   }
 }
+
+/** The stream holding a member's events: one stream per member, named after its id. */
+export const memberStream = (memberId: string): string => `member-${memberId}`

@@ -1,6 +1,6 @@
 /**
  * Where per-(member, category) data keys live, wrapped by the application's
- * key-encryption key (DESIGN §3).
+ * key-encryption key (docs/design.md §3).
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The stored form of a personal value (DESIGN §3), as adapters see it inside
+ * The stored form of a personal value (docs/design.md §3), as adapters see it inside
  * an event's `data`: sealed under a data key, or erased after the key was
  * destroyed. Adapters never open sealed values; they only replace them on
  * `redact`, with `redactSealedValues`.

@@ -20,21 +20,34 @@ const hasTag = (error: unknown, tag: string): error is Record<string, unknown> =
   typeof error === "object" && error !== null && "_tag" in error && error._tag === tag
 
 /**
+ * Whether `error` is one of the errors an adapter may reject with, as this
+ * copy of `@lethe/core` defines them: `ConcurrencyConflict`, `EmailTaken`,
+ * `KeyExists`, `KeyDestroyed`, `StoreError` or `StoreUnavailable`. Adapters
+ * and `storeFailure` pass these through unchanged.
+ *
+ * @example
+ * ```ts
+ * if (isLetheStoreError(error)) throw error // else translate the driver's error
+ * ```
+ */
+export const isLetheStoreError = (
+  error: unknown,
+): error is ConcurrencyConflict | EmailTaken | KeyExists | KeyDestroyed | StoreError | StoreUnavailable =>
+  error instanceof ConcurrencyConflict ||
+  error instanceof EmailTaken ||
+  error instanceof KeyExists ||
+  error instanceof KeyDestroyed ||
+  error instanceof StoreError ||
+  error instanceof StoreUnavailable
+
+/**
  * Adapter failures become Lethe's errors; a driver's own error never leaks.
  * The errors an adapter may reject with (`ConcurrencyConflict`, `EmailTaken`,
  * `KeyExists`, `KeyDestroyed`, `StoreError`, `StoreUnavailable`) pass through
  * unchanged; anything else becomes a `StoreError` naming `operation`.
  */
 export const storeFailure = (operation: string, error: unknown): LetheError => {
-  if (
-    error instanceof ConcurrencyConflict ||
-    error instanceof EmailTaken ||
-    error instanceof KeyExists ||
-    error instanceof KeyDestroyed ||
-    error instanceof StoreError ||
-    error instanceof StoreUnavailable
-  )
-    return error
+  if (isLetheStoreError(error)) return error
   if (hasTag(error, "ConcurrencyConflict"))
     return new ConcurrencyConflict({
       streamId: String(error.streamId),

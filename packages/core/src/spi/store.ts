@@ -1,6 +1,6 @@
 /**
  * What a storage adapter hands to Lethe: one object with the three parts of
- * the SPI (DESIGN §4).
+ * the SPI (docs/design.md §4).
  *
  * @module
  */

@@ -11,7 +11,7 @@
  * Usage: node --conditions=@lethe/source --import tsx appender.ts <filename> <go> <ready> <id> <rounds>
  */
 import fs from "node:fs"
-import type { NewEvent } from "@lethe/core"
+import type { NewEvent } from "@lethe/core/spi"
 import { sqliteStore } from "@lethe/store-sqlite"
 
 const [filename, go, ready, id, rounds] = process.argv.slice(2)

@@ -11,7 +11,7 @@
  *
  * Usage: node --conditions=@lethe/source --import tsx batch-appender.ts <filename> <round> <size>
  */
-import type { NewEvent } from "@lethe/core"
+import type { NewEvent } from "@lethe/core/spi"
 import { sqliteStore } from "@lethe/store-sqlite"
 
 const [filename, round, size] = process.argv.slice(2)

@@ -12,30 +12,22 @@
  *
  * @module
  */
+
+import type { LetheStore } from "@lethe/core"
 import type {
   AppendRequest,
   AppendResult,
   EventStore,
   ExpectedVersion,
   KeyEntry,
-  LetheStore,
   MemberRow,
   StoredEvent,
-} from "@lethe/core"
+} from "@lethe/core/spi"
 import fc from "fast-check"
 import { expect } from "vitest"
+import { appendFor, eventsOf, memberRow, newEvent, rejection, storedKey, wholeLog } from "../fixtures.js"
 import type { CaseContext, CaseGroup } from "./case.js"
-import {
-  appendFor,
-  eventsOf,
-  expectNothingOf,
-  expectRejection,
-  memberRow,
-  newEvent,
-  rejection,
-  storedKey,
-  wholeLog,
-} from "./fixtures.js"
+import { expectNothingOf, expectRejection } from "./helpers.js"
 
 /** The reason the `append-batch/*` cases give when they skip an adapter without `appendBatch`. */
 export const noAppendBatchReason = "no appendBatch (an optional part of the SPI)"

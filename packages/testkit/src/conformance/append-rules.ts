@@ -5,18 +5,11 @@
  *
  * @module
  */
-import type { StoredKey } from "@lethe/core"
+import type { StoredKey } from "@lethe/core/spi"
 import { expect } from "vitest"
+import { appendFor, forgottenRow, memberRow, rejection, storedKey } from "../fixtures.js"
 import type { CaseGroup } from "./case.js"
-import {
-  appendFor,
-  expectNothingOf,
-  expectRejection,
-  forgottenRow,
-  memberRow,
-  rejection,
-  storedKey,
-} from "./fixtures.js"
+import { expectNothingOf, expectRejection } from "./helpers.js"
 
 /** Append-rule cases, by stable name. */
 export const appendRuleCases = {

@@ -4,11 +4,14 @@
  *
  * @module
  */
-import type { AppendResult, LetheStore } from "@lethe/core"
+
+import type { LetheStore } from "@lethe/core"
+import type { AppendResult } from "@lethe/core/spi"
 import fc from "fast-check"
 import { expect } from "vitest"
+import { eventsOf, newEvent, wholeLog } from "../fixtures.js"
 import type { CaseGroup } from "./case.js"
-import { append, eventsOf, expectRejection, newEvent, wholeLog } from "./fixtures.js"
+import { append, expectRejection } from "./helpers.js"
 
 /** Splits settled appends into winners and losers. */
 const settle = (outcomes: ReadonlyArray<PromiseSettledResult<AppendResult>>) => ({

@@ -11,12 +11,14 @@
  *
  * @module
  */
-import type { LetheStore, MemberRow, MemberStatus } from "@lethe/core"
-import { maxLookupKeys } from "@lethe/core"
+import type { LetheStore, MemberStatus } from "@lethe/core"
+import type { MemberRow } from "@lethe/core/spi"
+import { maxLookupKeys } from "@lethe/core/spi"
 import fc from "fast-check"
 import { expect } from "vitest"
+import { forgottenRow, memberRow, writeRow, writeRows } from "../fixtures.js"
 import type { CaseContext, CaseGroup } from "./case.js"
-import { expectClosed, forgottenRow, ids, memberRow, writeRow, writeRows } from "./fixtures.js"
+import { expectClosed, ids } from "./helpers.js"
 
 /** The reason the `directory-many/*` cases give when they skip an adapter without either look-up of many keys. */
 export const noManyLookupsReason = "no findManyByEmail or findManyRestorable (an optional part of the SPI)"

@@ -6,24 +6,14 @@
  *
  * @module
  */
-import type { BeforeQuery, MemberRow, MemberStatus, OpenRequest } from "@lethe/core"
+
+import type { MemberStatus } from "@lethe/core"
+import type { BeforeQuery, MemberRow, OpenRequest } from "@lethe/core/spi"
 import fc from "fast-check"
 import { expect } from "vitest"
+import { eventsOf, forgottenRow, memberRow, rejection, wholeLog, writeRow, writeRows } from "../fixtures.js"
 import type { CaseGroup } from "./case.js"
-import {
-  allPages,
-  eventsOf,
-  expectRejection,
-  forgottenRow,
-  ids,
-  memberRow,
-  mutable,
-  rejection,
-  tamper,
-  wholeLog,
-  writeRow,
-  writeRows,
-} from "./fixtures.js"
+import { allPages, expectRejection, ids, mutable, tamper } from "./helpers.js"
 
 /** The retention queries of `Directory`. */
 export type RetentionQuery =

@@ -7,14 +7,10 @@
  */
 import type { LetheStore } from "@lethe/core"
 import { expect } from "vitest"
-import { adminActor, days } from "../given-when-then.js"
-import type { CaseGroup } from "./case.js"
 import {
-  append,
   chainedEvents,
   erased,
   eventsOf,
-  expectRejection,
   forgottenRow,
   memberRow,
   newEvent,
@@ -22,7 +18,10 @@ import {
   storedKey,
   wholeLog,
   writeRow,
-} from "./fixtures.js"
+} from "../fixtures.js"
+import { adminActor, days } from "../given-when-then.js"
+import type { CaseGroup } from "./case.js"
+import { append, expectRejection } from "./helpers.js"
 import { openLethe, outcomeOf, testClock } from "./world.js"
 
 /** Everything the directory answers about rows m1..m3 and messages msg-1..msg-2. */

@@ -9,9 +9,9 @@
 import type { LetheClient, LetheStore } from "@lethe/core"
 import fc from "fast-check"
 import { expect } from "vitest"
+import { wholeLog } from "../fixtures.js"
 import { adminActor, days, hours } from "../given-when-then.js"
 import type { CaseGroup } from "./case.js"
-import { wholeLog } from "./fixtures.js"
 import { openLethe, testClock } from "./world.js"
 
 /** A generated person: every personal string carries the person's random marker, or is random itself. */

@@ -4,24 +4,15 @@
  *
  * @module
  */
-import type { ExpectedVersion, StoredEvent } from "@lethe/core"
-import { matchesExpectedVersion, readAllEvents, verifyStream } from "@lethe/core"
+
+import { verifyStream } from "@lethe/core/audit"
+import type { ExpectedVersion, StoredEvent } from "@lethe/core/spi"
+import { matchesExpectedVersion, readAllEvents } from "@lethe/core/spi"
 import fc from "fast-check"
 import { expect } from "vitest"
+import { chainedEvents, erased, eventsOf, newEvent, rejection, sealed, wholeLog } from "../fixtures.js"
 import type { CaseGroup } from "./case.js"
-import {
-  append,
-  chainedEvents,
-  erased,
-  eventsOf,
-  expectRejection,
-  mutable,
-  newEvent,
-  rejection,
-  sealed,
-  tamper,
-  wholeLog,
-} from "./fixtures.js"
+import { append, expectRejection, mutable, tamper } from "./helpers.js"
 
 const streamIds = ["s0", "s1", "s2", "s3"] as const
 

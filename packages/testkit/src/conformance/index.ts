@@ -1,5 +1,5 @@
 /**
- * The adapter conformance suite (DESIGN §4, C4): one function registers, with
+ * The adapter conformance suite (docs/design.md §11, C4): one function registers, with
  * vitest, every case a Lethe storage adapter must pass, so a team writing an
  * adapter runs the same suite as the memory, SQLite and PostgreSQL adapters
  * (like Effect SQL's `suite(name, layer)` or Kysely's per-dialect loop).

@@ -6,8 +6,9 @@
  */
 import fc from "fast-check"
 import { expect } from "vitest"
+import { storedKey } from "../fixtures.js"
 import type { CaseGroup } from "./case.js"
-import { expectRejection, mutable, storedKey, tamper } from "./fixtures.js"
+import { expectRejection, mutable, tamper } from "./helpers.js"
 
 /** Key store cases, by stable name. */
 export const keyStoreCases = {

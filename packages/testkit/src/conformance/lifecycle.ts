@@ -6,8 +6,9 @@
  */
 import type { LetheStore } from "@lethe/core"
 import { expect } from "vitest"
+import { eventsOf, memberRow, newEvent, storedKey, writeRow } from "../fixtures.js"
 import type { CaseGroup } from "./case.js"
-import { append, eventsOf, expectClosed, memberRow, newEvent, storedKey, writeRow } from "./fixtures.js"
+import { append, expectClosed } from "./helpers.js"
 
 /** Every operation of the SPI, called with harmless arguments. */
 const everyOperation = (store: LetheStore): Readonly<Record<string, () => Promise<unknown>>> => {

@@ -9,23 +9,20 @@
  *
  * @module
  */
-import type {
-  ActivityKind,
-  ConsentMethod,
-  LetheClient,
-  LetheStore,
-  MemberRow,
-  PersonalCategory,
-  SourceInput,
-} from "@lethe/core"
-import { memberStream, verifyStream } from "@lethe/core"
+
+import type { LetheClient, LetheStore, PersonalCategory, SourceInput } from "@lethe/core"
+import { verifyStream } from "@lethe/core/audit"
+import type { ActivityKind, ConsentMethod } from "@lethe/core/domain"
+import type { MemberRow } from "@lethe/core/spi"
+import { memberStream } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
 import fc from "fast-check"
 import { expect } from "vitest"
+import { wholeLog } from "../fixtures.js"
 import { adminActor, days, hours, staff } from "../given-when-then.js"
 import type { CaseGroup } from "./case.js"
 import { retentionQueries } from "./directory.js"
-import { allPages, pageThrough, wholeLog } from "./fixtures.js"
+import { allPages, pageThrough } from "./helpers.js"
 import type { TestClock } from "./world.js"
 import {
   comparableEvent,

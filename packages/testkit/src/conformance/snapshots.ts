@@ -10,11 +10,13 @@
  *
  * @module
  */
-import type { LetheStore, SnapshotStore, StoredSnapshot } from "@lethe/core"
+import type { LetheStore } from "@lethe/core"
+import type { SnapshotStore, StoredSnapshot } from "@lethe/core/spi"
 import fc from "fast-check"
 import { expect } from "vitest"
+import { rejection, sealed } from "../fixtures.js"
 import type { CaseContext, CaseGroup } from "./case.js"
-import { expectClosed, mutable, rejection, sealed, tamper } from "./fixtures.js"
+import { expectClosed, mutable, tamper } from "./helpers.js"
 
 /** The reason the `snapshots/*` cases give when they skip an adapter without `snapshots`. */
 export const noSnapshotsReason = "no snapshots (an optional part of the SPI)"

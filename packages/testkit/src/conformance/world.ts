@@ -5,8 +5,10 @@
  *
  * @module
  */
-import type { LetheStore, StoredEvent } from "@lethe/core"
-import { createLethe, isSealedValue, keyringFromSecret } from "@lethe/core"
+import type { LetheStore } from "@lethe/core"
+import { createLethe, keyringFromSecret } from "@lethe/core"
+import type { StoredEvent } from "@lethe/core/spi"
+import { isSealedValue } from "@lethe/core/spi"
 
 /** The secret every conformance instance derives its keys from (never use it elsewhere). */
 export const conformanceSecret = "lethe conformance suite: fixed secret, not for production use"

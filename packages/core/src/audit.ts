@@ -1,0 +1,42 @@
+/**
+ * `@lethe/core/audit`, for auditors' programs: replay a whole log and check
+ * every rule held (`auditLog`), check one stream's hash chain
+ * (`verifyStream`), compute an event's chained hash (`hashEvent`), the
+ * rules and their findings, and the verification of erasure receipts.
+ *
+ * @module
+ */
+
+export {
+  type AuditOptions,
+  type AuditProgress,
+  type AuditReport,
+  type AuditSources,
+  type AuditSummary,
+  auditLog,
+  auditSourcesOf,
+  type CheckStatus,
+  emptyTimelineCounts,
+  type RequestCounts,
+  type TimelineDay,
+  type TimelineKind,
+} from "./audit/audit.js"
+export type { MessageBlocker } from "./audit/checks.js"
+export type { AuditedEvent } from "./audit/decode.js"
+export {
+  type AuditRule,
+  type AuditRuleInfo,
+  auditRules,
+  type Evidence,
+  type Finding,
+  type RequirementId,
+} from "./audit/findings.js"
+export {
+  type ChainCheck,
+  type ChainedFields,
+  type ChainProblem,
+  hashEvent,
+  verifyStream,
+} from "./audit/hash-chain.js"
+export { type ErasedKey, type ErasureReceipt, verifyReceipt } from "./service/receipt.js"
+export type { StoredEvent } from "./spi/event-store.js"

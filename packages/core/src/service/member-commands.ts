@@ -1,0 +1,97 @@
+/**
+ * Registering a member and recording the business facts of their life:
+ * personal data, profiling, contracts, wallet, debt cases, purchases,
+ * instalments, activity, and restriction of processing.
+ *
+ * @module
+ */
+import { Effect } from "effect"
+import { registerCommand, simple } from "./commands.js"
+import { callOf, millis, result, toSource, validate } from "./context.js"
+import type { Pipeline } from "./pipeline.js"
+import type { LetheService } from "./service.js"
+
+/** The operations that register members and record business facts. */
+export type MemberCommands = Pick<
+  LetheService,
+  | "register"
+  | "recordPersonalData"
+  | "disableProfiling"
+  | "enableProfiling"
+  | "signContract"
+  | "endContract"
+  | "creditWallet"
+  | "debitWallet"
+  | "openDebtCase"
+  | "closeDebtCase"
+  | "recordPurchase"
+  | "markPurchasePaid"
+  | "recordMissedInstalment"
+  | "markInstalmentPaid"
+  | "recordActivity"
+  | "restrictProcessing"
+  | "liftRestriction"
+>
+
+/** The member commands of one instance. */
+export const memberCommands = (pipeline: Pipeline): MemberCommands => {
+  const one = simple(pipeline)
+  return {
+    register: (input) =>
+      Effect.gen(function* () {
+        const memberId = pipeline.ctx.newId()
+        const command = yield* validate(() => registerCommand(memberId, input))
+        // The e-mail is checked by the store, in the append (EmailTaken names who holds it).
+        return result(
+          yield* pipeline.execute(memberId, () => Effect.succeed([command]), callOf(input, input.source), {
+            fresh: true,
+          }),
+        )
+      }),
+    recordPersonalData: one(
+      (input) => ({
+        _tag: "RecordPersonalData",
+        category: input.category,
+        fields: input.fields,
+        source: toSource(input.source),
+      }),
+      (input) => input.source,
+    ),
+    disableProfiling: one(() => ({ _tag: "DisableProfiling" })),
+    enableProfiling: one(() => ({ _tag: "EnableProfiling" })),
+    signContract: one((input) => ({
+      _tag: "SignContract",
+      contractId: input.contractId,
+      clubId: input.clubId,
+      startsAt: millis(input.startsAt),
+      endsAt: input.endsAt === undefined || input.endsAt === null ? null : millis(input.endsAt),
+    })),
+    endContract: one((input) => ({ _tag: "EndContract", contractId: input.contractId })),
+    creditWallet: one((input) => ({ _tag: "CreditWallet", amount: input.amount })),
+    debitWallet: one((input) => ({ _tag: "DebitWallet", amount: input.amount })),
+    openDebtCase: one((input) => ({ _tag: "OpenDebtCase", caseId: input.caseId, clubId: input.clubId })),
+    closeDebtCase: one((input) => ({ _tag: "CloseDebtCase", caseId: input.caseId })),
+    recordPurchase: one((input) => ({
+      _tag: "RecordPurchase",
+      purchaseId: input.purchaseId,
+      amount: input.amount,
+      paid: input.paid,
+    })),
+    markPurchasePaid: one((input) => ({ _tag: "MarkPurchasePaid", purchaseId: input.purchaseId })),
+    recordMissedInstalment: one((input) => ({
+      _tag: "RecordMissedInstalment",
+      instalmentId: input.instalmentId,
+      clubId: input.clubId,
+      amount: input.amount,
+    })),
+    markInstalmentPaid: one((input) => ({ _tag: "MarkInstalmentPaid", instalmentId: input.instalmentId })),
+    recordActivity: one((input) => ({
+      _tag: "RecordActivity",
+      kind: input.kind,
+      clubId: input.clubId ?? null,
+      details: input.details ?? {},
+    })),
+    restrictProcessing: one((input) => ({ _tag: "RestrictProcessing", reason: input.reason })),
+    liftRestriction: one(() => ({ _tag: "LiftRestriction" })),
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Consent and messaging: giving and withdrawing consent, subscribing and
+ * unsubscribing, sending a message through the domain's messaging guard,
+ * and proving from the log who sent a message under which basis (R3).
+ *
+ * @module
+ */
+import { Effect } from "effect"
+import { MessageNotFound } from "../errors.js"
+import { fromStore } from "../spi/store-call.js"
+import { consentCommand, registerCommand, simple } from "./commands.js"
+import { callOf, millis, result, toSource, validate } from "./context.js"
+import type { MessageProof } from "./inputs.js"
+import type { Pipeline } from "./pipeline.js"
+import type { LetheService } from "./service.js"
+
+/** The consent and messaging operations. */
+export type Messaging = Pick<
+  LetheService,
+  "giveConsent" | "withdrawConsent" | "unsubscribe" | "subscribe" | "sendMessage" | "proveMessage"
+>
+
+/** The consent and messaging operations of one instance. */
+export const messaging = (pipeline: Pipeline): Messaging => {
+  const { ctx, execute, run, lookups, loader } = pipeline
+  const one = simple(pipeline)
+  return {
+    giveConsent: one(
+      (input) => consentCommand(ctx.config, input, millis(input.givenAt)),
+      (input) => input.source,
+    ),
+    withdrawConsent: one(
+      (input) => ({
+        _tag: "WithdrawConsent",
+        purpose: input.purpose,
+        source: toSource(input.source ?? "api"),
+      }),
+      (input) => input.source,
+    ),
+    unsubscribe: (memberId, input) =>
+      run(
+        memberId,
+        () => ({ _tag: "Unsubscribe", purpose: input.purpose, via: input.via }),
+        callOf(input, input.via === "link" ? "subject" : "staff"),
+      ).pipe(Effect.map(result)),
+    subscribe: (input) =>
+      Effect.gen(function* () {
+        const consent = yield* validate(() => consentCommand(ctx.config, input, undefined))
+        const call = callOf(input, input.source)
+        const owner = yield* lookups.ownerOfEmail(input.tenantId, input.email)
+        if (owner._tag === "Active") {
+          const executed = yield* execute(owner.memberId, () => Effect.succeed([consent]), call)
+          return { ...result(executed), outcome: "subscribed" as const }
+        }
+        if (owner._tag === "Restorable") {
+          const executed = yield* execute(
+            owner.memberId,
+            () => Effect.succeed([{ _tag: "Restore", by: "subject" } as const, consent]),
+            call,
+          )
+          return { ...result(executed), outcome: "restored" as const }
+        }
+        const memberId = ctx.newId()
+        const register = yield* validate(() =>
+          registerCommand(memberId, {
+            tenantId: input.tenantId,
+            personal: { email: input.email, ...(input.name === undefined ? {} : { name: input.name }) },
+            source: input.source,
+          }),
+        )
+        const executed = yield* execute(memberId, () => Effect.succeed([register, consent]), call, {
+          create: true,
+        })
+        return { ...result(executed), outcome: "created" as const }
+      }),
+    sendMessage: (memberId, input) => {
+      const messageId = input.messageId ?? ctx.newId()
+      return run(
+        memberId,
+        () => ({
+          _tag: "SendMessage",
+          messageId,
+          purpose: input.purpose,
+          channel: input.channel,
+          sentBy: input.sentBy,
+          test: input.test ?? false,
+        }),
+        callOf(input),
+      ).pipe(Effect.map((executed) => ({ ...result(executed), messageId })))
+    },
+    proveMessage: (messageId) =>
+      Effect.gen(function* () {
+        const owner = yield* fromStore("messageOwner", () => ctx.store.directory.messageOwner(messageId))
+        if (owner === undefined) return yield* Effect.fail(new MessageNotFound({ messageId }))
+        const { history = [], state } = yield* loader.load(owner.memberId, undefined, { history: true })
+        let proof: Omit<MessageProof, "memberStatus"> | undefined
+        for (const { event: decoded, stored: event } of history) {
+          if (decoded._tag === "MessageSent" && decoded.messageId === messageId)
+            proof = {
+              messageId,
+              memberId: owner.memberId,
+              tenantId: owner.tenantId,
+              sentAt: new Date(decoded.at),
+              purpose: decoded.purpose,
+              channel: decoded.channel,
+              sentBy: decoded.sentBy,
+              test: decoded.test,
+              lawfulBasis: {
+                basis: decoded.lawfulBasis.basis,
+                consentGivenAt:
+                  decoded.lawfulBasis.consentGivenAt === null
+                    ? null
+                    : new Date(decoded.lawfulBasis.consentGivenAt),
+                method: decoded.lawfulBasis.method,
+                wordingVersion: decoded.lawfulBasis.wordingVersion,
+              },
+              event: { version: event.version, hash: event.hash },
+            }
+        }
+        if (proof === undefined) return yield* Effect.fail(new MessageNotFound({ messageId }))
+        return { ...proof, memberStatus: state.status }
+      }),
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * The command pipeline: load a member's state, ask the pure core to decide,
+ * encode, seal and chain the events, append them with the member's
+ * directory row in one transaction, and finish what an erasure event calls
+ * for (crypto-shredding). A conflict with another writer is retried from a
+ * fresh read, after an exponential backoff with jitter.
+ *
+ * @module
+ */
+import { Duration, Effect, Either, Schedule } from "effect"
+import { hashEvent } from "../audit/hash-chain.js"
+import type { AnonymizationWarning, DomainError, LetheError } from "../errors.js"
+import type { MemberCommand } from "../member/commands.js"
+import type { DecideContext } from "../member/config.js"
+import { decide } from "../member/decide.js"
+import type { MemberEvent, PersonalCategory } from "../member/events.js"
+import { PersonalCategory as PersonalCategorySchema, retainedOnAnonymization } from "../member/events.js"
+import type { MemberState } from "../member/state.js"
+import { fold } from "../member/state.js"
+import type { EventCodec, RecordedEvent } from "../sealing/codec.js"
+import type { ErasureReport } from "../sealing/shredding.js"
+import { shred } from "../sealing/shredding.js"
+import type { MessageEntry } from "../spi/directory.js"
+import type { AppendRequest, AppendResult, EventMetadata, NewEvent } from "../spi/event-store.js"
+import { memberStream } from "../spi/event-store.js"
+import { fromStore } from "../spi/store-call.js"
+import type { Call, ServiceContext } from "./context.js"
+import { validate } from "./context.js"
+import { memberRow } from "./directory-row.js"
+import type { Current, Loaded, Loader } from "./loading.js"
+import { unborn } from "./loading.js"
+import type { Lookups } from "./lookups.js"
+
+/** An append ready to go: the request (events encoded, sealed and chained, the directory row) and where it leaves the member. */
+export interface PreparedAppend {
+  readonly memberId: string
+  readonly loaded: Loaded
+  readonly state: MemberState
+  readonly events: ReadonlyArray<MemberEvent>
+  readonly request: AppendRequest
+  readonly head: string
+  readonly codec: EventCodec
+}
+
+/** What one execution appended, and erased. */
+export interface Executed {
+  readonly memberId: string
+  readonly state: MemberState
+  readonly version: number
+  readonly events: ReadonlyArray<MemberEvent>
+  /** The member's history up to and including what this execution appended, when asked for. */
+  readonly history?: ReadonlyArray<RecordedEvent>
+  readonly warnings: ReadonlyArray<AnonymizationWarning>
+  readonly erasure: ErasureReport | null
+}
+
+/** How `execute` runs its commands. */
+export interface ExecuteOptions {
+  /** The member may not exist yet (register, subscribe, import). */
+  readonly create?: boolean
+  /** Its id was minted just now, so its stream is not read (were it there after all, the append conflicts and the retry reads it). */
+  readonly fresh?: boolean
+  /** Decides only: it refuses exactly as the real run would, and writes nothing. */
+  readonly check?: boolean
+  /** The result carries the member's whole decoded history. */
+  readonly history?: boolean
+}
+
+/** The pipeline every operation that records something goes through. */
+export interface Pipeline {
+  readonly ctx: ServiceContext
+  readonly loader: Loader
+  readonly lookups: Lookups
+  /** Decides each command on the state the previous one left; all or nothing. */
+  decideAll(
+    loaded: Current,
+    commands: ReadonlyArray<MemberCommand>,
+    ctx: DecideContext,
+  ): Either.Either<
+    { state: MemberState; events: Array<MemberEvent>; warnings: Array<AnonymizationWarning> },
+    DomainError
+  >
+  /** Encodes, seals and chains the events, with the member's new directory row and the keys minted. */
+  prepareAppend(
+    memberId: string,
+    loaded: Loaded,
+    state: MemberState,
+    events: ReadonlyArray<MemberEvent>,
+    call: Call,
+    at: number,
+    codec: EventCodec,
+  ): Effect.Effect<PreparedAppend, LetheError>
+  /** Keeps the member's state after its append landed; returns the events as stored. */
+  landed(prepared: PreparedAppend, result: AppendResult): Effect.Effect<ReadonlyArray<RecordedEvent>>
+  /**
+   * Runs commands on one member: load, decide, append; again from a fresh
+   * read when another writer moved the stream in between (optimistic
+   * concurrency), or minted the same key first.
+   */
+  execute(
+    memberId: string,
+    commands: (loaded: Loaded) => Effect.Effect<ReadonlyArray<MemberCommand>, LetheError>,
+    call: Call,
+    options?: ExecuteOptions,
+  ): Effect.Effect<Executed, LetheError>
+  /** One command, validated before anything is read. */
+  run(memberId: string, raw: () => unknown, call: Call): Effect.Effect<Executed, LetheError>
+}
+
+const allCategories: ReadonlyArray<PersonalCategory> = PersonalCategorySchema.literals
+
+/**
+ * How long a writer waits before its next attempt after a conflict: 2 ms,
+ * doubling, each delay jittered (80–120%) so that writers which collided do
+ * not collide again in step, at most `retries` times. Runs on Effect's
+ * `Clock`, so `TestClock` drives it in tests.
+ */
+export const conflictBackoff = (retries: number): Schedule.Schedule<unknown, unknown> =>
+  Schedule.exponential(Duration.millis(2)).pipe(
+    Schedule.jittered,
+    Schedule.intersect(Schedule.recurs(Math.max(0, Math.floor(retries)))),
+  )
+
+/** The errors after which a fresh read may succeed. */
+const isConflict = (error: LetheError): boolean =>
+  error._tag === "ConcurrencyConflict" || error._tag === "KeyExists"
+
+/** The pipeline of one instance. */
+export const makePipeline = (
+  ctx: ServiceContext,
+  loader: Loader,
+  lookups: Lookups,
+  options: { readonly retries?: number },
+): Pipeline => {
+  const { store, config, now, newId, sealer } = ctx
+  const backoff = conflictBackoff(options.retries ?? 5)
+
+  const decideAll: Pipeline["decideAll"] = (loaded, commands, decideCtx) => {
+    let state = loaded.state
+    const events: Array<MemberEvent> = []
+    const warnings: Array<AnonymizationWarning> = []
+    for (const command of commands) {
+      const decided = decide(state, command, decideCtx)
+      if (Either.isLeft(decided)) return Either.left(decided.left)
+      events.push(...decided.right.events)
+      warnings.push(...decided.right.warnings)
+      state = fold(decided.right.events, state)
+    }
+    return Either.right({ state, events, warnings })
+  }
+
+  const prepareAppend: Pipeline["prepareAppend"] = (memberId, loaded, state, events, call, at, codec) =>
+    Effect.gen(function* () {
+      const streamId = memberStream(memberId)
+      const metadata: EventMetadata = {
+        actor: call.actor.id,
+        source:
+          call.source === undefined
+            ? "api"
+            : call.source.tag === undefined
+              ? call.source.kind
+              : `${call.source.kind}:${call.source.tag}`,
+        tenantId: state.tenantId,
+        correlationId: call.correlationId ?? newId(),
+      }
+      const prepared: Array<NewEvent> = []
+      let prevHash = loaded.head
+      for (const [i, event] of events.entries()) {
+        const version = loaded.version + i + 1
+        const place = { streamId, version, tenantId: state.tenantId, memberId, recordedAt: at }
+        const data = yield* codec.encode(event, place)
+        const hash = hashEvent(prevHash, {
+          streamId,
+          version,
+          type: event._tag,
+          data,
+          metadata,
+          recordedAt: at,
+        })
+        prepared.push({ type: event._tag, data, metadata, recordedAt: at, prevHash, hash })
+        prevHash = hash
+      }
+      const version = loaded.version + events.length
+      const messages: Array<MessageEntry> = events.flatMap((e) =>
+        e._tag === "MessageSent"
+          ? [{ messageId: e.messageId, memberId, tenantId: state.tenantId, sentAt: e.at }]
+          : [],
+      )
+      const member = memberRow(state, version, yield* lookups.emailKeyOf(state))
+      const keys = codec.newKeys()
+      const request: AppendRequest = {
+        streamId,
+        expectedVersion: loaded.version === 0 ? "no_stream" : loaded.version,
+        events: prepared,
+        directory: { member, messages },
+        ...(keys.length === 0 ? {} : { keys }),
+      }
+      return { memberId, loaded, state, events, request, head: prevHash, codec }
+    })
+
+  const landed: Pipeline["landed"] = (prepared, result) => {
+    const { memberId, loaded, state, events, request, head, codec } = prepared
+    const version = loaded.version + events.length
+    return loader.keep(memberId, { state, version, head, snapshotAt: loaded.snapshotAt }, codec).pipe(
+      Effect.as(
+        request.events.map(
+          (event, i): RecordedEvent => ({
+            event: events[i] as MemberEvent,
+            stored: {
+              ...event,
+              streamId: request.streamId,
+              version: loaded.version + i + 1,
+              position: result.position - request.events.length + 1 + i,
+            },
+          }),
+        ),
+      ),
+    )
+  }
+
+  /**
+   * Destroys the data keys an erasure calls for, redacts what they sealed,
+   * and checks nothing readable is left (docs/design.md §3). Runs after the
+   * erasure event is appended, and again when the same command is repeated,
+   * so an interrupted erasure is finished by running it again.
+   */
+  const shredAfter = (
+    memberId: string,
+    state: MemberState,
+    commands: ReadonlyArray<MemberCommand>,
+    events: ReadonlyArray<MemberEvent>,
+    at: number,
+    version: number,
+  ): Effect.Effect<ErasureReport | null, LetheError> => {
+    const wanted = new Set<PersonalCategory>()
+    let all = false
+    for (const event of events) {
+      if (event._tag === "Anonymized")
+        for (const c of allCategories) if (!retainedOnAnonymization.has(c)) wanted.add(c)
+      if (event._tag === "PersonalDataErased") for (const c of event.categories) wanted.add(c)
+    }
+    for (const command of commands) {
+      if (command._tag === "Purge" && state.status === "purged") all = true
+      if (command._tag === "ErasePersonalData") for (const c of command.categories) wanted.add(c)
+    }
+    if (!all && wanted.size === 0) return Effect.succeed(null)
+    return shred(store, memberId, (category) => all || wanted.has(category), at, version).pipe(
+      Effect.tap((report) =>
+        Effect.sync(() => {
+          if (store.snapshots !== undefined && report.categories.length > 0) loader.snapshotRemoved(memberId)
+        }),
+      ),
+    )
+  }
+
+  const execute: Pipeline["execute"] = (memberId, commands, call, options = {}) => {
+    let attempts = 0
+    return Effect.gen(function* () {
+      const first = attempts++ === 0
+      const reading = sealer.session()
+      const wanted = { history: options.history === true }
+      const loaded: Loaded =
+        options.fresh === true && first
+          ? { ...unborn, ...(wanted.history ? { history: [] } : {}) }
+          : options.create === true || options.fresh === true
+            ? yield* loader.load(memberId, reading, wanted)
+            : yield* loader.loadExisting(memberId, reading, wanted)
+      // A member with no event has no key: new keys are minted without asking the store first.
+      const codec = loaded.version === 0 ? sealer.session({ newMember: first }) : reading
+      const at = yield* now
+      const batch = yield* commands(loaded)
+      const decided = decideAll(loaded, batch, { now: at, actor: call.actor, config })
+      if (Either.isLeft(decided)) return yield* Effect.fail(decided.left)
+      const { state, events, warnings } = decided.right
+      const unchanged = { memberId, version: loaded.version, warnings }
+      if (options.check === true)
+        return {
+          ...unchanged,
+          ...(loaded.history === undefined ? {} : { history: loaded.history }),
+          state,
+          events,
+          erasure: null,
+        }
+      const appended =
+        events.length === 0
+          ? []
+          : yield* prepareAppend(memberId, loaded, state, events, call, at, codec).pipe(
+              Effect.flatMap((prepared) =>
+                fromStore("append", () => store.events.append(prepared.request)).pipe(
+                  Effect.flatMap((result) => landed(prepared, result)),
+                ),
+              ),
+            )
+      const erasure = yield* shredAfter(memberId, state, batch, events, at, loaded.version + appended.length)
+      return {
+        ...unchanged,
+        ...(loaded.history === undefined ? {} : { history: [...loaded.history, ...appended] }),
+        state,
+        version: loaded.version + appended.length,
+        events,
+        erasure,
+      }
+    }).pipe(Effect.retry({ schedule: backoff, while: isConflict }))
+  }
+
+  return {
+    ctx,
+    loader,
+    lookups,
+    decideAll,
+    prepareAppend,
+    landed,
+    execute,
+    run: (memberId, raw, call) =>
+      validate(raw).pipe(
+        Effect.flatMap((command) => execute(memberId, () => Effect.succeed([command]), call)),
+      ),
+  }
+}
