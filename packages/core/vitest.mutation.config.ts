@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { defineProject, mergeConfig } from "vitest/config"
+import { BaseSequencer, type TestSpecification } from "vitest/node"
 import core from "./vitest.config"
 
 /** The tests that exercise src/member, and only they: Stryker runs these for every mutant. */
@@ -19,6 +20,19 @@ const sourceAliases = Object.entries(exportsMap).flatMap(([subpath, conditions])
   return [{ find: new RegExp(`^${specifier.replaceAll("/", "\\/")}$`), replacement: here(source) }]
 })
 
+/**
+ * Example tests first, properties last: Stryker's runs bail at the first failing test, so a
+ * mutant an example kills costs no property run.
+ */
+class ExamplesFirst extends BaseSequencer {
+  override sort(files: Array<TestSpecification>): Promise<Array<TestSpecification>> {
+    const isProperty = (file: TestSpecification) => Number(file.moduleId.includes(".property."))
+    return Promise.resolve(
+      [...files].sort((a, b) => isProperty(a) - isProperty(b) || a.moduleId.localeCompare(b.moduleId)),
+    )
+  }
+}
+
 const merged = mergeConfig(
   core,
   defineProject({
@@ -36,4 +50,17 @@ const merged = mergeConfig(
  * packages, so without the aliases the tests (and @lethe/testkit) would import
  * the unmutated sources.
  */
-export default { ...merged, test: { ...merged.test, include: memberTests, isolate: false } }
+export default {
+  ...merged,
+  test: {
+    ...merged.test,
+    include: memberTests,
+    setupFiles: ["test/mutation-setup.ts"],
+    sequence: { ...merged.test?.sequence, sequencer: ExamplesFirst },
+    // Modules load once per run, not once per test file: a mutant's run costs its tests, not
+    // seven imports of the core. Stryker activates each mutant at run time, so nothing leaks
+    // between runs; mutants in code that runs on import ("static") are ignored (see
+    // stryker.config.mjs), since they would need the modules loaded anew.
+    isolate: false,
+  },
+}

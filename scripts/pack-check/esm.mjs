@@ -20,6 +20,7 @@ const entries = {
 for (const [entry, [name, common]] of Object.entries(entries)) {
   const module = await import(`@lethe/core/${entry}`)
   const file = fileURLToPath(import.meta.resolve(`@lethe/core/${entry}`))
+  // biome-ignore lint/performance/noDynamicNamespaceImportAccess: the check compares exports named by the table
   const shared = module[common] !== undefined && module[common] === core[common]
   process.stdout.write(
     `esm @lethe/core/${entry} -> ${file.slice(file.lastIndexOf("dist/"))}: ${typeof module[name]} ${name}, one copy of ${common}: ${shared}\n`,

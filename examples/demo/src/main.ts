@@ -34,7 +34,7 @@ const main = async () => {
   say("")
   say(`The demo's event log, keys and directory are in ${filename}`)
   const shown = path.relative(process.cwd(), filename)
-  say(`(check it with: lethe audit ${shown.startsWith("..") ? filename : shown})`)
+  say(`(check it with: npx lethe audit ${shown.startsWith("..") ? filename : shown})`)
 }
 
 main().catch((error: unknown) => {

@@ -72,11 +72,12 @@ const clubMember = Effect.gen(function* () {
   yield* say(`R26 the trainee anonymizes Zofia: ${yield* anonymizeOrExplain(memberId, trainee, email)}`)
   yield* say(`R25 the manager anonymizes Zofia: ${yield* anonymizeOrExplain(memberId, manager, email)}`)
 
-  // Bad input never reaches the log: the command fails its Schema.
+  // Bad input never reaches the log: the command fails its Schema, with a one-line message
+  // naming the operation and the field (e.issues has the same, structured: [{ path, message }]).
   const invalid = yield* lethe.debitWallet(memberId, { amount: -5 }).pipe(
     Effect.as("accepted (unexpected!)"),
     Effect.catchTag("InvalidCommand", (e) =>
-      Effect.succeed(`refused, InvalidCommand (${e.command}), nothing written`),
+      Effect.succeed(`refused, InvalidCommand (${e.message}), nothing written`),
     ),
   )
   yield* say(`a wallet debit of -5: ${invalid}`)

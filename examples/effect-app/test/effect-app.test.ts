@@ -38,7 +38,9 @@ describe("examples/effect-app (npm start -w @lethe-examples/effect-app)", () => 
     expect(line("R25 the manager")).toBe(
       "R25 the manager anonymizes Zofia: refused, AnonymizationBlocked: ActiveContract, WalletNotEmpty",
     )
-    expect(line("a wallet debit of -5")).toContain("refused, InvalidCommand (DebitWallet), nothing written")
+    expect(line("a wallet debit of -5")).toBe(
+      "a wallet debit of -5: refused, InvalidCommand (debitWallet: amount must be a positive number (got -5)), nothing written",
+    )
     expect(line("a wallet debit of 50.00")).toContain("refused, InsufficientFunds (balance 2000)")
     expect(line("R9 with a mistyped e-mail")).toContain("refused, AnonymizationBlocked: SubjectNotConfirmed")
   })

@@ -10,7 +10,9 @@ import { CliError, reasonOf } from "./errors.js"
 
 /** The streams a command writes to. */
 export interface Io {
+  /** The report, or the demo's narration. */
   readonly stdout: NodeJS.WritableStream
+  /** Progress and the one-line reason of a failure. */
   readonly stderr: NodeJS.WriteStream
 }
 

@@ -40,6 +40,7 @@ export interface LogSource {
   readonly sources: AuditSources
   /** Work done and to do, in any unit, when known (bytes of a log file); null otherwise. */
   progress(): { readonly done: number; readonly total: number } | null
+  /** Releases what the source opened (a store's connections); a no-op for a log file. */
   close(): Promise<void>
 }
 

@@ -204,4 +204,31 @@ describe("lethe: commands that write", () => {
     const audit = await lethe(["audit", target], { cwd: work.dir })
     expect(audit.code).toBe(0)
   })
+
+  it("R39: import with another LETHE_SECRET into a database written with the first: exit 2, one line, nothing imported", async () => {
+    const csv = work.path("again.csv")
+    writeFileSync(
+      csv,
+      ["email,name,purpose,given_at", "ada@example.org,Ada,newsletter,2026-01-05"].join("\n"),
+    )
+    const target = work.path("keyed.db")
+    const first = await lethe(["import", csv, "--db", target, "--tenant", "shop"], {
+      cwd: work.dir,
+      env: { LETHE_SECRET: secret },
+    })
+    expect(first.code).toBe(0)
+    const wrong = await lethe(["import", csv, "--db", target, "--tenant", "shop"], {
+      cwd: work.dir,
+      env: { LETHE_SECRET: "another secret, also thirty-two bytes or more" },
+    })
+    expect(wrong.code).toBe(2)
+    expect(oneLineReason(wrong.stderr)).toMatch(/LETHE_SECRET is not the secret this store was written with/)
+    expect(wrong.stdout).toBe("")
+    // Under the right secret the address is still held by its one member: nothing was duplicated.
+    const again = await lethe(["import", csv, "--db", target, "--tenant", "shop"], {
+      cwd: work.dir,
+      env: { LETHE_SECRET: secret },
+    })
+    expect(again.stdout).toMatch(/applied 1 rows \(unchanged: 1\)/)
+  })
 })

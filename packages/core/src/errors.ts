@@ -225,13 +225,61 @@ export class EmailTaken extends Schema.TaggedError<EmailTaken>()("EmailTaken", {
   }
 }
 
-/** Input that fails its schema; `issues` is the schema's explanation. Nothing was written. */
+/**
+ * One thing wrong with an input: where (`path`, as the caller wrote the
+ * input: `amount`, `personal.email`, `categories[1]`, `fields.phone`; `""`
+ * for the input as a whole) and what (`message`, said after the path: "must
+ * be an integer (got 12.5)", "is missing").
+ */
+export const CommandIssue = Schema.Struct({ path: Schema.String, message: Schema.String })
+export type CommandIssue = typeof CommandIssue.Type
+
+/** The longest `InvalidCommand.message`, in characters (R45). */
+export const maxInvalidCommandMessage = 299
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+const oneLine = (text: string) => text.replace(/[\u0000-\u001f\u007f]+/g, " ")
+
+/**
+ * Input that fails its schema; nothing was read or written. `command` is the
+ * operation refused, as the facade names it (`creditWallet`, `importCsv`);
+ * `issues` lists each field's problem. The message is one line under 300
+ * characters (R45): the operation, then the issues (those that do not fit
+ * are counted). A value given is echoed cut to 40 characters, and a personal
+ * value (a name, an e-mail, a field) never.
+ *
+ * @example
+ * ```ts
+ * lethe.creditWallet(memberId, { amount: 12.5 }).catch((e) => {
+ *   if (e._tag !== "InvalidCommand") throw e
+ *   e.message // "creditWallet: amount must be an integer (got 12.5)"
+ *   e.issues // [{ path: "amount", message: "must be an integer (got 12.5)" }]
+ * })
+ * ```
+ */
 export class InvalidCommand extends Schema.TaggedError<InvalidCommand>()("InvalidCommand", {
   command: Schema.String,
-  issues: Schema.String,
+  issues: Schema.Array(CommandIssue),
 }) {
   override get message() {
-    return `Invalid ${this.command}: ${this.issues}`
+    const parts = this.issues.map((i) => oneLine(i.path === "" ? i.message : `${i.path} ${i.message}`))
+    const head = `${oneLine(this.command).slice(0, 60)}: `
+    const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`)
+    if (parts.length === 0) return `${head}invalid input`
+    let line = head
+    for (const [i, part] of parts.entries()) {
+      const left = parts.length - i - 1
+      const more = left === 0 ? "" : `; and ${left} more`
+      const next = `${line}${i === 0 ? "" : "; "}${part}`
+      if (next.length + more.length <= maxInvalidCommandMessage) {
+        line = next
+        continue
+      }
+      // The first issue is always said, cut to fit; the others that do not fit are counted.
+      if (i === 0) return cut(line + part, maxInvalidCommandMessage - more.length) + more
+      return `${line}; and ${parts.length - i} more`
+    }
+    return line
   }
 }
 
@@ -312,6 +360,31 @@ export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("St
 }) {
   override get message() {
     return `The ${this.store} store is unavailable during ${this.operation} (retry later): ${this.detail}`
+  }
+}
+
+/**
+ * The keyring does not open this store: the store records a key check for
+ * every key-encryption key it was written under (docs/design.md §3.1), and
+ * none of them opens with this keyring, or opens to what this keyring's
+ * blind-index key gives. Most often `LETHE_SECRET` is not the secret the
+ * store was written with. Raised when Lethe is built over the store, before
+ * anything is read or written: a store opened under the wrong secret would
+ * otherwise find no one by e-mail and let a second member take a held one.
+ *
+ * @example
+ * ```ts
+ * await createLethe({ store, keyring }).catch((e) => {
+ *   if (e._tag === "KeyringMismatch") console.error(e.message) // "this store was written with another secret ..."
+ * })
+ * ```
+ */
+export class KeyringMismatch extends Schema.TaggedError<KeyringMismatch>()("KeyringMismatch", {
+  /** The key-encryption keys the store has key checks for. */
+  recorded: Schema.Array(Schema.String),
+}) {
+  override get message() {
+    return `this store was written with another secret: none of its key checks (${this.recorded.join(", ")}) opens with this keyring; nothing was written`
   }
 }
 
@@ -449,3 +522,4 @@ export type LetheError =
   | MessageNotFound
   | ExportLinkInvalid
   | RetentionBlocked
+  | KeyringMismatch

@@ -17,6 +17,7 @@ export {
   AnonymizationBlocker,
   AnonymizationWarning,
   BasisNotAllowed,
+  type CommandIssue,
   ConcurrencyConflict,
   type DomainError,
   DuplicateReference,
@@ -31,6 +32,7 @@ export {
   InvalidCommand,
   KeyDestroyed,
   KeyExists,
+  KeyringMismatch,
   type LetheError,
   MemberErased,
   MemberNotFound,
@@ -68,7 +70,7 @@ export type {
   RetentionProgress,
   RetentionReport,
 } from "./retention/run.js"
-export { type Keyring, keyringFromSecret, minimumSecretBytes } from "./sealing/keyring.js"
+export { type Keyring, keyringFromSecret, minimumSecretBytes, type WrappedKey } from "./sealing/keyring.js"
 export type { DataMap } from "./service/data-map.js"
 export { createLethe, type LetheClient } from "./service/facade.js"
 export type {

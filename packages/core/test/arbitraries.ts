@@ -4,7 +4,14 @@
  * that exist sometimes and not other times (small pools make both likely).
  */
 import type { Actor, Permission, PersonalCategory } from "@lethe/core"
-import type { CommandOf, DomainConfig, LawfulBasis, MemberCommand } from "@lethe/core/domain"
+import type {
+  CommandOf,
+  ConsentCatalogue,
+  DomainConfig,
+  LawfulBasis,
+  MemberCommand,
+  PurposeDefinition,
+} from "@lethe/core/domain"
 import { allPermissions, dayMs, defaultConsentCatalogue, systemRole } from "@lethe/core/domain"
 import fc from "fast-check"
 
@@ -15,14 +22,30 @@ export const historyStart = Date.UTC(2024, 0, 1)
 
 export const memberId = "member-1"
 export const contractIds = ["contract-1", "contract-2", "contract-3"] as const
-export const caseIds = ["case-1", "case-2"] as const
+/** Three cases over three clubs, so that one can be open while another, elsewhere, is closed (R25). */
+export const caseIds = ["case-1", "case-2", "case-3"] as const
 export const purchaseIds = ["purchase-1", "purchase-2", "purchase-3"] as const
 export const instalmentIds = ["instalment-1", "instalment-2"] as const
 export const requestIds = ["request-1", "request-2", "request-3"] as const
 /** `club-b` does not use debt collection (see `arbConfig`); `club-c` is not configured (uses it). */
 export const clubIds = ["club-a", "club-b", "club-c"] as const
-/** Every purpose of the default catalogue, and one it does not know. */
-export const purposes = [...Object.keys(defaultConsentCatalogue), "unknown-purpose"] as const
+/**
+ * A purpose a tenant added that covers a special category without asking for an explicit consent:
+ * consents to it are recorded, and none of them, explicit or not, is waved through by its purpose (R17).
+ */
+export const wellness: PurposeDefinition = {
+  purpose: "wellness",
+  description: "Wellness tips from training data",
+  bases: ["consent"],
+  wordingVersions: ["v1"],
+  explicit: false,
+  covers: ["health"],
+  profiling: false,
+}
+/** The catalogue of generated tenants: the default one and `wellness`. */
+export const consentCatalogue: ConsentCatalogue = { ...defaultConsentCatalogue, wellness }
+/** Every purpose of the catalogue, and one it does not know. */
+export const purposes = [...Object.keys(consentCatalogue), "unknown-purpose"] as const
 export const emails = ["anna@example.org", "bob@example.com"] as const
 export const categories: ReadonlyArray<PersonalCategory> = [
   "identity",
@@ -58,9 +81,10 @@ export const actors = {
 } as const satisfies Record<string, Actor>
 
 /**
- * A tenant configuration: a restore window and deadlines that vary, `club-b`
- * without debt collection, admins with every permission, receptionists with
- * export only, managers with a random subset.
+ * A tenant configuration: a restore window and deadlines that vary, the
+ * `consentCatalogue` above, `club-b` without debt collection, admins with
+ * every permission, receptionists with export only, managers with a random
+ * subset.
  */
 export const arbConfig: fc.Arbitrary<DomainConfig> = fc
   .record({
@@ -72,7 +96,7 @@ export const arbConfig: fc.Arbitrary<DomainConfig> = fc
   .map(({ manager, ...deadlines }) => {
     const config: DomainConfig = {
       ...deadlines,
-      consentCatalogue: defaultConsentCatalogue,
+      consentCatalogue,
       permissions: {
         admin: allPermissions,
         receptionist: ["member:export"] satisfies ReadonlyArray<Permission>,
@@ -103,13 +127,16 @@ export const arbEmailVariant: fc.Arbitrary<string> = fc
 
 /**
  * A purpose, weighted towards the few whose rules interact most (consent or
- * standing basis, profiling), so that consent, withdrawal, unsubscribe and
- * sending meet on the same purpose often.
+ * standing basis, profiling, the two that cover health data, one of them
+ * without asking for an explicit consent), so that consent, withdrawal,
+ * unsubscribe, sending and recording special-category data meet on the same
+ * purpose often.
  */
 export const arbPurpose: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.constant("marketing") },
   { weight: 3, arbitrary: fc.constant("newsletter") },
   { weight: 2, arbitrary: fc.constant("profiling") },
+  { weight: 1, arbitrary: fc.constantFrom("health-data", "wellness") },
   { weight: 2, arbitrary: fc.constantFrom(...purposes) },
 )
 
@@ -128,9 +155,10 @@ const rarely = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
 const ofIds = <T extends string>(ids: ReadonlyArray<T>) => fc.constantFrom(...ids)
 
 /**
- * A command whose times are relative to the moment it runs; `atTime` makes it
- * absolute. Keeping the offsets out of the public command lets the printed
- * counterexample show real commands.
+ * A command whose times are relative to the moment it runs, or whose amount is
+ * relative to the wallet's balance then; `atTime` makes it absolute. Keeping
+ * the offsets out of the public command lets the printed counterexample show
+ * real commands.
  */
 type Draft =
   | { readonly kind: "ready"; readonly command: MemberCommand }
@@ -148,6 +176,10 @@ type Draft =
       readonly receivedAgo: number
     }
   | { readonly kind: "consentImport"; readonly command: CommandOf<"GiveConsent">; readonly givenAgo: number }
+  /** A debit of the balance, or one unit less or more: the edge of InsufficientFunds. */
+  | { readonly kind: "debitAtBalance"; readonly offset: -1 | 0 | 1 }
+  /** The previous command once more (a double click, a retried request): duplicates and no-ops. */
+  | { readonly kind: "again" }
 
 const ready = (arb: fc.Arbitrary<MemberCommand>): fc.Arbitrary<Draft> =>
   arb.map((command) => ({ kind: "ready", command }))
@@ -212,7 +244,8 @@ const draft: fc.Arbitrary<Draft> = fc.oneof(
         method: fc.constantFrom("checkbox", "double-opt-in", "paper", "import" as const),
         wordingVersion: fc.constantFrom("v1", "v1", "v1", "v2"),
         source,
-        givenAgo: fc.option(fc.integer({ min: 0, max: 400 * dayMs })),
+        // When the person gave it, as an import says: long ago, or (a clock ahead) a little after now.
+        givenAgo: fc.option(fc.oneof(fc.integer({ min: 0, max: 400 * dayMs }), fc.constantFrom(-1, -hourMs))),
       })
       .map(({ basis, givenAgo, ...fields }): Draft => {
         const command: CommandOf<"GiveConsent"> = {
@@ -270,10 +303,21 @@ const draft: fc.Arbitrary<Draft> = fc.oneof(
   { weight: 3, arbitrary: ready(amount.map((amount): MemberCommand => ({ _tag: "CreditWallet", amount }))) },
   {
     weight: 3,
-    arbitrary: ready(debitAmount.map((amount): MemberCommand => ({ _tag: "DebitWallet", amount }))),
+    arbitrary: fc.oneof(
+      {
+        weight: 2,
+        arbitrary: fc
+          .constantFrom(-1 as const, 0 as const, 1 as const)
+          .map((offset): Draft => ({ kind: "debitAtBalance", offset })),
+      },
+      {
+        weight: 1,
+        arbitrary: ready(debitAmount.map((amount): MemberCommand => ({ _tag: "DebitWallet", amount }))),
+      },
+    ),
   },
   {
-    weight: 2,
+    weight: 3,
     arbitrary: ready(
       fc
         .record({ caseId: ofIds(caseIds), clubId: ofIds(clubIds) })
@@ -281,7 +325,7 @@ const draft: fc.Arbitrary<Draft> = fc.oneof(
     ),
   },
   {
-    weight: 2,
+    weight: 3,
     arbitrary: ready(ofIds(caseIds).map((caseId): MemberCommand => ({ _tag: "CloseDebtCase", caseId }))),
   },
   {
@@ -293,7 +337,7 @@ const draft: fc.Arbitrary<Draft> = fc.oneof(
     ),
   },
   {
-    weight: 1,
+    weight: 2,
     arbitrary: ready(
       ofIds(purchaseIds).map((purchaseId): MemberCommand => ({ _tag: "MarkPurchasePaid", purchaseId })),
     ),
@@ -307,7 +351,7 @@ const draft: fc.Arbitrary<Draft> = fc.oneof(
     ),
   },
   {
-    weight: 1,
+    weight: 2,
     arbitrary: ready(
       ofIds(instalmentIds).map(
         (instalmentId): MemberCommand => ({ _tag: "MarkInstalmentPaid", instalmentId }),
@@ -383,6 +427,7 @@ const draft: fc.Arbitrary<Draft> = fc.oneof(
     ),
   },
   { weight: 1, arbitrary: ready(fc.constant({ _tag: "Purge" })) },
+  { weight: 4, arbitrary: fc.constant<Draft>({ kind: "again" }) },
   {
     weight: 4,
     arbitrary: ready(
@@ -454,7 +499,7 @@ const registerFirst: fc.Arbitrary<RawStep> = fc.record({
   probe: arbProbe,
 })
 
-const atTime = (draft: Draft, now: number): MemberCommand => {
+const atTime = (draft: Draft, now: number, balance: number, previous: MemberCommand): MemberCommand => {
   switch (draft.kind) {
     case "ready":
       return draft.command
@@ -477,14 +522,35 @@ const atTime = (draft: Draft, now: number): MemberCommand => {
       }
     case "consentImport":
       return { ...draft.command, givenAt: Math.max(0, now - draft.givenAgo) }
+    case "debitAtBalance":
+      return { _tag: "DebitWallet", amount: Math.max(1, balance + draft.offset) }
+    case "again":
+      return previous
   }
 }
 
 const toSteps = (raw: ReadonlyArray<RawStep>): ReadonlyArray<Step> => {
   let now = historyStart
+  // The balance if every credit after a registration, and every debit that fits, is accepted: a
+  // guess (a command can be refused), close enough to put most drafted debits on the edge.
+  let registered = false
+  let balance = 0
+  // Before any command, "again" registers the member.
+  let previous: MemberCommand = {
+    _tag: "Register",
+    memberId,
+    tenantId: "tenant-1",
+    personal: { name: "Anna" },
+    source: { kind: "form" },
+  }
   return raw.map(({ advance, actor, draft, probe }) => {
     now += advance
-    return { now, actor, command: atTime(draft, now), probe }
+    const command = atTime(draft, now, balance, previous)
+    previous = command
+    if (command._tag === "Register") registered = true
+    else if (command._tag === "CreditWallet" && registered) balance += command.amount
+    else if (command._tag === "DebitWallet" && command.amount <= balance) balance -= command.amount
+    return { now, actor, command, probe }
   })
 }
 

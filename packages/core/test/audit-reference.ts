@@ -396,13 +396,20 @@ export const referenceAuditLog = async (
           : [],
       )
       if (live.length === 0) continue
+      const repair =
+        state.status === "purged"
+          ? "purge"
+          : state.status === "anonymized"
+            ? "anonymize"
+            : `erasePersonalData with categories ${[...(erased ?? [])].sort().join(", ")}`
       const erasedAt = state.status === "purged" ? state.purgedAt : state.anonymizedAt
       report(stream, stream.last, erasedAt, {
         rule: "keys-destroyed",
         requirements: state.status === "purged" ? ["R29"] : ["R24", "R29"],
-        message: `${erasedStatus ? `${state.status} member` : "member"} still has ${live.length} live data key(s) of erased data: ${live.map((k) => k.category).join(", ")}`,
+        message: `${erasedStatus ? `${state.status} member` : "member"} still has ${live.length} live data key(s) of erased data: ${live.map((k) => k.category).join(", ")}; finish the erasure with ${repair}`,
         evidence: {
           status: state.status,
+          repair,
           erasedAt: isoOrNull(erasedAt),
           erasedCategories: erased === null ? [] : [...erased].sort(),
           liveKeys: live,

@@ -1,4 +1,4 @@
-import type { Actor, LetheClient, LetheOptions, LetheStore } from "@lethe/core"
+import type { Actor, InvalidCommand, LetheClient, LetheOptions, LetheStore } from "@lethe/core"
 import { createLethe, keyringFromSecret } from "@lethe/core"
 import { verifyStream } from "@lethe/core/audit"
 import { memberStream, readAllEvents } from "@lethe/core/spi"
@@ -284,29 +284,55 @@ describe("createLethe on the memory store", () => {
     const { lethe, store } = await setup()
     const { memberId } = await registerAnna(lethe)
     const before = await countEvents(store)
-    const bad = [
-      lethe.register({ tenantId: "shop", personal: { email: "not-an-email" }, source: "form" }),
-      lethe.creditWallet(memberId, { amount: -5 }),
-      lethe.creditWallet(memberId, { amount: 1.5 }),
-      lethe.signContract(memberId, {
-        contractId: "c",
-        clubId: "a",
-        startsAt: new Date("2026-02-01"),
-        endsAt: new Date("2026-01-01"),
-      }),
-      lethe.signContract(memberId, { contractId: "c", clubId: "a", startsAt: new Date("not a date") }),
-      lethe.recordPersonalData(memberId, { category: "notes", fields: {}, source: "staff" }),
-      lethe.recordPersonalData(memberId, {
-        category: "bogus" as "notes",
-        fields: { a: "b" },
-        source: "staff",
-      }),
-      lethe.register(null as never),
+    // Each refusal names the operation and the field, in `issues` and in its one-line message (R45).
+    const bad: ReadonlyArray<readonly [string, string, Promise<unknown>]> = [
+      [
+        "register",
+        "personal.email",
+        lethe.register({ tenantId: "shop", personal: { email: "not-an-email" }, source: "form" }),
+      ],
+      ["creditWallet", "amount", lethe.creditWallet(memberId, { amount: -5 })],
+      ["creditWallet", "amount", lethe.creditWallet(memberId, { amount: 1.5 })],
+      [
+        "signContract",
+        "endsAt",
+        lethe.signContract(memberId, {
+          contractId: "c",
+          clubId: "a",
+          startsAt: new Date("2026-02-01"),
+          endsAt: new Date("2026-01-01"),
+        }),
+      ],
+      [
+        "signContract",
+        "startsAt",
+        lethe.signContract(memberId, { contractId: "c", clubId: "a", startsAt: new Date("not a date") }),
+      ],
+      [
+        "recordPersonalData",
+        "fields",
+        lethe.recordPersonalData(memberId, { category: "notes", fields: {}, source: "staff" }),
+      ],
+      [
+        "recordPersonalData",
+        "category",
+        lethe.recordPersonalData(memberId, {
+          category: "bogus" as "notes",
+          fields: { a: "b" },
+          source: "staff",
+        }),
+      ],
+      ["register", "tenantId", lethe.register(null as never)],
     ]
-    for (const attempt of bad) {
-      const error = await rejection(attempt)
+    for (const [operation, path, attempt] of bad) {
+      const error = (await rejection(attempt)) as unknown as InvalidCommand
       expect(error._tag).toBe("InvalidCommand")
-      expect(String(error.issues).length).toBeGreaterThan(0)
+      expect(error.command).toBe(operation)
+      const issue = error.issues.find((i) => i.path === path)
+      expect(issue?.message, `${operation} ${path}: ${error.message}`).toMatch(/\w/)
+      expect(error.message.startsWith(`${operation}: `)).toBe(true)
+      expect(error.message).toContain(`${path} ${issue?.message}`)
+      expect(error.message.length).toBeLessThan(300)
     }
     expect(await countEvents(store)).toBe(before)
   })

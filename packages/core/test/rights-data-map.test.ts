@@ -134,6 +134,7 @@ describe("dataMap", () => {
       policies: [anonymizeAfterContractEnd({ months: 24, tenantId: "gym" }), forgetColdLeads({ days: 30 })],
     })
     expect(map.retention.builtInRules.map((r) => r.rule)).toEqual([
+      "finish-erasure",
       "purge-forgotten",
       "end-invoice-retention",
     ])

@@ -505,9 +505,11 @@ describe("export links (R13)", () => {
     expect(await rejection(lethe.redeemExportLink(`${longer}.${signature}`))).toMatchObject({
       reason: "tampered",
     })
+    // The store's keyring with another link-signing key (as after replacing it): its links, not this one.
+    const otherLinks = keyringFromSecret("another secret that is long enough!!")
     const other = await createLethe({
       store,
-      keyring: keyringFromSecret("another secret that is long enough!!"),
+      keyring: { ...keyring, linkSigningKey: () => otherLinks.linkSigningKey() },
     })
     try {
       expect(await rejection(other.redeemExportLink(token))).toMatchObject({ reason: "tampered" })

@@ -28,9 +28,13 @@ export interface SqlClient {
 
 /** A client checked out of a `pg` Pool. */
 export interface PgPoolClientLike {
+  /** Runs one parameterized statement (`$1`, `$2`...) on this client's connection. */
   query(text: string, values?: Array<unknown>): Promise<{ readonly rows: Array<Record<string, unknown>> }>
+  /** Gives the client back to the pool; a truthy `error` makes the pool close its connection instead. */
   release(error?: Error | boolean): void
+  /** Listens for the client's `error` event; the store listens while it holds the client (optional). */
   on?(event: "error", listener: (error: Error) => void): unknown
+  /** Stops listening for the client's `error` event (optional). */
   removeListener?(event: "error", listener: (error: Error) => void): unknown
 }
 
@@ -44,7 +48,9 @@ export interface PgPoolClientLike {
  * ```
  */
 export interface PgPoolLike {
+  /** Runs one statement on any pooled connection. The store runs its statements on clients from `connect`. */
   query(text: string, values?: Array<unknown>): Promise<{ readonly rows: Array<Record<string, unknown>> }>
+  /** Checks a client out of the pool; the store releases it after each statement or transaction. */
   connect(): Promise<PgPoolClientLike>
 }
 
@@ -58,12 +64,15 @@ export interface PgPoolLike {
  * ```
  */
 export interface PGliteLike {
+  /** Runs one parameterized statement (`$1`, `$2`...). */
   query(text: string, params?: Array<unknown>): Promise<{ readonly rows: Array<unknown> }>
+  /** Runs `callback` in a transaction: committed when it resolves, rolled back when it rejects. */
   transaction<T>(callback: (tx: PGliteTransactionLike) => Promise<T>): Promise<T>
 }
 
 /** The transaction object PGlite hands to `transaction`'s callback. */
 export interface PGliteTransactionLike {
+  /** Runs one parameterized statement (`$1`, `$2`...) inside the transaction. */
   query(text: string, params?: Array<unknown>): Promise<{ readonly rows: Array<unknown> }>
 }
 

@@ -1,6 +1,6 @@
 import net from "node:net"
 import type { LetheStore, MemberStatus } from "@lethe/core"
-import { ConcurrencyConflict, StoreError } from "@lethe/core"
+import { ConcurrencyConflict, createLethe, keyringFromSecret, StoreError } from "@lethe/core"
 import { postgresStore } from "@lethe/store-postgres"
 import { memberRow, newEvent, rejection } from "@lethe/testkit/fixtures"
 import pg from "pg"
@@ -26,6 +26,25 @@ const open = async (database: TestDatabase, schema = database.freshSchema()) => 
 
 for (const database of databases) {
   describe(`postgres store on ${database.name}`, () => {
+    it("R39: a schema written with one secret refuses another with KeyringMismatch, and the key checks are unchanged", async () => {
+      const schema = database.freshSchema()
+      const keyring = keyringFromSecret("the secret this schema was written with, 32+ bytes")
+      const lethe = await createLethe({ store: await open(database, schema), keyring })
+      await lethe.register({ tenantId: "gym", personal: { email: "ada@example.org" }, source: "staff" })
+      await lethe.close()
+      const checks = () =>
+        database.query(`SELECT key_id, wrapped_key FROM ${schema}.keys WHERE member_id = 'lethe:keyring'`)
+      const before = await checks()
+      expect(before).toHaveLength(1)
+      const other = keyringFromSecret("another secret that is also at least 32 bytes")
+      const error = await rejection(createLethe({ store: await open(database, schema), keyring: other }))
+      expect(error).toMatchObject({ _tag: "KeyringMismatch" })
+      expect(await checks()).toEqual(before)
+      const again = await createLethe({ store: await open(database, schema), keyring })
+      expect(await again.findByEmail("gym", "ada@example.org")).not.toBeNull()
+      await again.close()
+    })
+
     it("opens under the default schema name `lethe` when none is given", async () => {
       if (database.name === "server") {
         // The real server is shared: only check the default on PGlite, where the database is ours.

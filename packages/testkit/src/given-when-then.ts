@@ -45,12 +45,15 @@ export interface DecisionOf<Event, Warning> {
  * that folds events into state from `initialState`.
  */
 export interface Decider<State, Command, Event, Context, Failure extends { readonly _tag: string }, Warning> {
+  /** Accepts the command with its events and warnings, or refuses it with a tagged error. Pure. */
   readonly decide: (
     state: State,
     command: Command,
     context: Context,
   ) => Either.Either<DecisionOf<Event, Warning>, Failure>
+  /** Folds one event into the state. */
   readonly evolve: (state: State, event: Event) => State
+  /** The state before any event. */
   readonly initialState: State
 }
 
@@ -286,8 +289,13 @@ export const given: (
 // Event builders: the facts of a history, with defaults (at = defaultNow)
 // ---------------------------------------------------------------------------
 
+/** A member event's `_tag`. */
 type Tag = MemberEvent["_tag"]
-/** Overrides of an event's fields (everything but `_tag`). */
+/**
+ * Overrides of an event's fields (everything but `_tag`).
+ *
+ * @typeParam T - The event's `_tag`, e.g. `"Forgotten"`.
+ */
 export type EventFields<T extends Tag> = Partial<Omit<EventOf<T>, "_tag">>
 
 // Curried so that `T` is fixed by the tag before the defaults are checked (keeps their literal types).

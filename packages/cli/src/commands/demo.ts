@@ -34,6 +34,6 @@ export const demoCommand = async (command: DemoCommand, io: Io): Promise<number>
   )
   if (!result.ok)
     throw CliError.io(`demo failed: accepted although forbidden: ${result.unexpected.join(", ")}`)
-  io.stdout.write(`\nWritten to ${command.db}. Audit it with: lethe audit ${command.db}\n`)
+  io.stdout.write(`\nWritten to ${command.db}. Audit it with: npx lethe audit ${command.db}\n`)
   return ExitCode.clean
 }

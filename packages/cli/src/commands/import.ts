@@ -10,7 +10,7 @@ import { createLethe } from "@lethe/core"
 import { CliError, ExitCode, reasonOf } from "../errors.js"
 import type { Io } from "../io.js"
 import { openSqlite, openStore, printable, sourceKind } from "../source.js"
-import { keyringFromEnvironment } from "./keyring.js"
+import { keyringFromEnvironment, wrongSecret } from "./keyring.js"
 
 export interface ImportCommand {
   readonly csv: string
@@ -38,7 +38,7 @@ export const importCommand = async (command: ImportCommand, io: Io): Promise<num
       : await openStore(command.db, { schema: command.schema })
   const lethe = await createLethe({ store: opened.store, keyring }).catch(async (error: unknown) => {
     await opened.close()
-    throw error
+    throw wrongSecret(error)
   })
   try {
     const report = await lethe.importCsv(text, {

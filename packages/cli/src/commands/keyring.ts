@@ -35,3 +35,14 @@ export const unusedKeyring: Keyring = new Proxy({} as Keyring, {
       ? undefined
       : () => Promise.reject(new Error(`no keyring for ${name}: set ${secretVariable}`)),
 })
+
+/**
+ * A store's key check refused the keyring (`KeyringMismatch`): said as a usage
+ * error in one line, naming the variable to fix. Anything else as it is.
+ */
+export const wrongSecret = (error: unknown): unknown =>
+  typeof error === "object" && error !== null && "_tag" in error && error._tag === "KeyringMismatch"
+    ? CliError.usage(
+        `${secretVariable} is not the secret this store was written with (its key check does not open); nothing was written`,
+      )
+    : error

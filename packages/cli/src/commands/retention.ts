@@ -13,7 +13,7 @@ import { CliError, ExitCode, reasonOf } from "../errors.js"
 import type { Io } from "../io.js"
 import { progressLine } from "../progress.js"
 import { openStore, printable } from "../source.js"
-import { keyringFromEnvironment, secretVariable, unusedKeyring } from "./keyring.js"
+import { keyringFromEnvironment, secretVariable, unusedKeyring, wrongSecret } from "./keyring.js"
 
 export interface RetentionCommand {
   readonly source: string
@@ -81,10 +81,13 @@ export const retentionCommand = async (command: RetentionCommand, io: Io): Promi
       : keyringFromEnvironment("a retention run (not --dry-run)")
   // A dry run only reads: the source is opened read-only.
   const opened = await openStore(command.source, { readonly: command.dryRun, schema: command.schema })
-  const lethe = await createLethe({ store: opened.store, keyring }).catch(async (error: unknown) => {
-    await opened.close()
-    throw error
-  })
+  const keyCheck = keyring === unusedKeyring ? "skip" : command.dryRun ? "verify" : "record"
+  const lethe = await createLethe({ store: opened.store, keyring, keyCheck }).catch(
+    async (error: unknown) => {
+      await opened.close()
+      throw wrongSecret(error)
+    },
+  )
   const progress = progressLine(io.stderr, command.dryRun ? "planning" : "retention", "members")
   try {
     const report = await lethe.runRetention({

@@ -71,9 +71,13 @@ export interface AuditOptions extends AuditSources {
   readonly progressEvery?: number
 }
 
+/** How far `auditLog` has read, as `onProgress` reports it. */
 export interface AuditProgress {
+  /** Events read so far. */
   readonly events: number
+  /** The global position of the last event read. */
   readonly position: number
+  /** True on the last call, once the whole log is read. */
   readonly done: boolean
 }
 
@@ -84,18 +88,25 @@ export interface RequestCounts {
   readonly open: number
 }
 
+/** Counts over the whole log, as the audit found it at its end. */
 export interface AuditSummary {
+  /** Events in the log. */
   readonly events: number
+  /** Streams in the log: one per member. */
   readonly streams: number
   /** Registered members by their status at the end of the log. */
   readonly members: Readonly<Record<MemberStatus, number>>
   /** Members whose processing is restricted at the end of the log. */
   readonly restricted: number
+  /** `MessageSent` events, test messages included. */
   readonly messages: number
   readonly erasureRequests: RequestCounts
   readonly accessRequests: RequestCounts
+  /** The time (`at`) of the first event that decodes, or null for an empty log. */
   readonly firstEventAt: Date | null
+  /** The latest time (`at`) of an event that decodes, or null for an empty log. */
   readonly lastEventAt: Date | null
+  /** The global position of the last event read (0 for an empty log). */
   readonly lastPosition: number
   /** Every finding, including those past `maxFindings`. */
   readonly findings: number
@@ -220,6 +231,14 @@ const isAsync = <A>(items: AsyncIterable<A> | Iterable<A>): items is AsyncIterab
 const retained: ReadonlySet<string> = retainedOnAnonymization
 
 const dayOf = (ms: number): number => Math.floor(ms / dayMs)
+
+/** The operation that finishes an interrupted erasure of a member in this status. */
+const repairOf = (status: string, erased: ReadonlySet<string> | null): string =>
+  status === "purged"
+    ? "purge"
+    : status === "anonymized"
+      ? "anonymize"
+      : `erasePersonalData with categories ${[...(erased ?? [])].sort().join(", ")}`
 
 /**
  * Audits a log read in global order, e.g. `readAllEvents(store.events)`.
@@ -494,9 +513,10 @@ export const auditLog = async (
       report(stream, lastPlace(stream), erasedAt, {
         rule: "keys-destroyed",
         requirements: state.status === "purged" ? ["R29"] : ["R24", "R29"],
-        message: `${erasedStatus ? `${state.status} member` : "member"} still has ${live.length} live data key(s) of erased data: ${live.map((k) => k.category).join(", ")}`,
+        message: `${erasedStatus ? `${state.status} member` : "member"} still has ${live.length} live data key(s) of erased data: ${live.map((k) => k.category).join(", ")}; finish the erasure with ${repairOf(state.status, erased)}`,
         evidence: {
           status: state.status,
+          repair: repairOf(state.status, erased),
           erasedAt: isoOrNull(erasedAt),
           erasedCategories: erased === null ? [] : [...erased].sort(),
           liveKeys: live,

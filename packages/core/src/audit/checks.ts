@@ -8,7 +8,7 @@
  */
 import type { AnonymizationBlocker, MessagingBlocker } from "../errors.js"
 import type { DomainConfig } from "../member/config.js"
-import { dayMs } from "../member/config.js"
+import { dayMs, purposeDefinition } from "../member/config.js"
 import type { BasisInForce, EventOf, MemberEvent } from "../member/events.js"
 import {
   anonymizationBlockers,
@@ -122,7 +122,7 @@ const checkMessage = (
   event: EventOf<"MessageSent">,
   config: DomainConfig,
 ): ReadonlyArray<FindingDraft> => {
-  const definition = config.consentCatalogue[event.purpose]
+  const definition = purposeDefinition(config.consentCatalogue, event.purpose)
   const blockers: ReadonlyArray<MessageBlocker> = isErased(state)
     ? ["MemberErased"]
     : messagingBlockers(state, definition)

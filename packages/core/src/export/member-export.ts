@@ -29,13 +29,21 @@ export type ExportFormat = typeof ExportFormat.Type
 /** The schema version of the document; a reader checks it before anything else. */
 export const memberExportFormat = "lethe-member-export/1"
 
-/** Where a value came from (R32): the kind, and the free tag if one was given. */
+/**
+ * Where a value came from (R32): the kind, and the free tag if one was given.
+ *
+ * @inline
+ */
 export interface ExportedSource {
   readonly kind: Source["kind"]
   readonly tag: string | null
 }
 
-/** One recorded personal value with its provenance (R32). Times are ISO 8601. */
+/**
+ * One recorded personal value with its provenance (R32). Times are ISO 8601.
+ *
+ * @inline
+ */
 export interface ExportedValue {
   readonly category: PersonalCategory
   readonly field: string
@@ -46,7 +54,11 @@ export interface ExportedValue {
   readonly current: boolean
 }
 
-/** A purpose's consent as it stands (R16, R33). */
+/**
+ * A purpose's consent as it stands (R16, R33).
+ *
+ * @inline
+ */
 export interface ExportedConsent {
   readonly purpose: string
   /** The purpose as the consent catalogue describes it, or null if the catalogue no longer has it. */
@@ -66,7 +78,11 @@ export interface ExportedConsent {
   readonly inForce: boolean
 }
 
-/** One giving, withdrawal or unsubscribe, in the order they happened (R4, R33). */
+/**
+ * One giving, withdrawal or unsubscribe, in the order they happened (R4, R33).
+ *
+ * @inline
+ */
 export interface ExportedConsentChange {
   readonly purpose: string
   readonly action: "given" | "withdrawn" | "unsubscribed"
@@ -81,6 +97,11 @@ export interface ExportedConsentChange {
   readonly via: "link" | "staff" | null
 }
 
+/**
+ * A contract the member signed; `endedAt` is when it was ended early or cancelled.
+ *
+ * @inline
+ */
 export interface ExportedContract {
   readonly contractId: string
   readonly clubId: string
@@ -90,7 +111,11 @@ export interface ExportedContract {
   readonly endedAt: string | null
 }
 
-/** Money is in integer minor units (cents, grosze, öre) of the tenant's currency. */
+/**
+ * Money is in integer minor units (cents, grosze, öre) of the tenant's currency.
+ *
+ * @inline
+ */
 export interface ExportedWallet {
   readonly balance: number
   readonly movements: ReadonlyArray<{
@@ -100,6 +125,11 @@ export interface ExportedWallet {
   }>
 }
 
+/**
+ * A purchase and whether, and when, it was paid. `amount` is in integer minor units.
+ *
+ * @inline
+ */
 export interface ExportedPurchase {
   readonly purchaseId: string
   readonly amount: number
@@ -108,6 +138,11 @@ export interface ExportedPurchase {
   readonly paidAt: string | null
 }
 
+/**
+ * An instalment the member missed, and when it was paid. `amount` is in integer minor units.
+ *
+ * @inline
+ */
 export interface ExportedInstalment {
   readonly instalmentId: string
   readonly clubId: string
@@ -116,6 +151,11 @@ export interface ExportedInstalment {
   readonly paidAt: string | null
 }
 
+/**
+ * A debt-collection case; `closedAt` is null while it is open.
+ *
+ * @inline
+ */
 export interface ExportedDebtCase {
   readonly caseId: string
   readonly clubId: string
@@ -123,7 +163,11 @@ export interface ExportedDebtCase {
   readonly closedAt: string | null
 }
 
-/** A visit, class, transaction or page view, with its details opened (R21). */
+/**
+ * A visit, class, transaction or page view, with its details opened (R21).
+ *
+ * @inline
+ */
 export interface ExportedActivity {
   readonly at: string
   readonly kind: ActivityKind
@@ -131,7 +175,11 @@ export interface ExportedActivity {
   readonly details: Readonly<Record<string, string>>
 }
 
-/** A message sent to the member and the lawful basis it was sent under (R3). */
+/**
+ * A message sent to the member and the lawful basis it was sent under (R3).
+ *
+ * @inline
+ */
 export interface ExportedMessage {
   readonly messageId: string
   readonly sentAt: string
@@ -145,6 +193,11 @@ export interface ExportedMessage {
   readonly wordingVersion: string | null
 }
 
+/**
+ * An access or erasure request, with its deadline and when it was fulfilled (R11).
+ *
+ * @inline
+ */
 export interface ExportedRequest {
   readonly requestId: string
   readonly kind: "erasure" | "access"
@@ -154,6 +207,11 @@ export interface ExportedRequest {
   readonly fulfilledAt: string | null
 }
 
+/**
+ * An export of the member's data (R13), this one included, with the access request it fulfilled.
+ *
+ * @inline
+ */
 export interface ExportedExport {
   readonly at: string
   readonly format: string
@@ -166,10 +224,13 @@ export interface ExportedExport {
  * minor units; `null` means "none" or "not applicable".
  */
 export interface MemberExport {
+  /** The schema version, `lethe-member-export/1`; a reader checks it before anything else. */
   readonly format: typeof memberExportFormat
+  /** When the export was recorded (its `DataExported` event). */
   readonly exportedAt: string
   /** The access request this export fulfils, if any (R11). */
   readonly requestId: string | null
+  /** The member's ids, status, registration, source and flags; personal values are in `personalData`. */
   readonly member: {
     readonly memberId: string
     readonly tenantId: string
@@ -181,18 +242,29 @@ export interface MemberExport {
   }
   /** Every personal value held, by category, with its provenance; invoice data is in `invoices`. */
   readonly personalData: ReadonlyArray<ExportedValue>
+  /** Each purpose's consent as it stands now (R16, R33). */
   readonly consents: ReadonlyArray<ExportedConsent>
+  /** Every giving, withdrawal and unsubscribe, in the order they happened (R4, R33). */
   readonly consentHistory: ReadonlyArray<ExportedConsentChange>
+  /** Every contract the member signed. */
   readonly contracts: ReadonlyArray<ExportedContract>
+  /** The wallet's balance and every movement; money is in integer minor units of the tenant's currency. */
   readonly wallet: ExportedWallet
+  /** Every purchase, paid or not. */
   readonly purchases: ReadonlyArray<ExportedPurchase>
+  /** Every missed instalment, paid since or not. */
   readonly instalments: ReadonlyArray<ExportedInstalment>
+  /** Every debt-collection case, open or closed. */
   readonly debtCases: ReadonlyArray<ExportedDebtCase>
   /** Name and address on invoices: kept by accounting law after anonymization (R24). */
   readonly invoices: ReadonlyArray<ExportedValue>
+  /** Visits, classes, transactions and page views, with their details (R21). */
   readonly activity: ReadonlyArray<ExportedActivity>
+  /** Messages sent to the member, each with the lawful basis it was sent under (R3). */
   readonly messages: ReadonlyArray<ExportedMessage>
+  /** Access and erasure requests, with their deadlines (R11). */
   readonly requests: ReadonlyArray<ExportedRequest>
+  /** Every export of the member's data, this one included (R13). */
   readonly exports: ReadonlyArray<ExportedExport>
   /** Systems outside Lethe that may hold the member's data; staff handle them by hand (R14). */
   readonly otherSystems: ReadonlyArray<string>

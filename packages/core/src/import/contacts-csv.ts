@@ -14,6 +14,7 @@ import type { LetheError } from "../errors.js"
 import { InvalidCommand } from "../errors.js"
 import { Email, Text } from "../member/commands.js"
 import type { ConsentCatalogue } from "../member/config.js"
+import { purposeDefinition } from "../member/config.js"
 import type { MemberState } from "../member/state.js"
 
 /** The columns an import understands; `email`, `purpose` and `given_at` are required. */
@@ -30,7 +31,11 @@ export type ContactColumn = (typeof contactColumns)[number]
 
 const requiredColumns: ReadonlyArray<ContactColumn> = ["email", "purpose", "given_at"]
 
-/** Why a row of the file was not applied. */
+/**
+ * Why a row of the file was not applied.
+ *
+ * @inline
+ */
 export type ImportRowProblem =
   | "TooManyColumns"
   | "TooFewColumns"
@@ -71,12 +76,16 @@ export interface ContactRow extends RowPosition {
  * forgotten within the window and the import may not restore it (R6), or the
  * person unsubscribed from or withdrew the purpose after the row's consent
  * was given, so the old consent does not speak for them any more (R4).
+ *
+ * @inline
  */
 export type ImportRefusal = "ForgottenMember" | "ConsentObjected"
 
 /**
  * A row that was not applied: a problem of the row itself, a refusal, or the
  * tag of the error that refused it (e.g. `ExplicitFlagRequired`, `NotPermitted`).
+ *
+ * @inline
  */
 export interface RejectedRow extends RowPosition {
   readonly reason: ImportRowProblem | ImportRefusal | LetheError["_tag"]
@@ -161,7 +170,7 @@ const checkRow = (
     return reject("InvalidPhone", "phone is longer than 10,000 characters")
   const purpose = value("purpose")
   if (purpose === "") return reject("MissingPurpose", "purpose is empty")
-  if (options.catalogue[purpose] === undefined)
+  if (purposeDefinition(options.catalogue, purpose) === undefined)
     return reject(
       "UnknownPurpose",
       `purpose "${purpose}" is not in the consent catalogue (${Object.keys(options.catalogue).join(", ")})`,
@@ -188,7 +197,9 @@ const checkRow = (
   })
 }
 
-const invalid = (issues: string) => new InvalidCommand({ command: "importCsv", issues })
+/** The file as a whole refused: `path` is "header" for a problem of the header row, "" for the file. */
+const invalid = (path: "" | "header", message: string) =>
+  new InvalidCommand({ command: "importCsv", issues: [{ path, message }] })
 
 const readHeader = (
   fields: ReadonlyArray<string>,
@@ -199,13 +210,15 @@ const readHeader = (
   if (unknown.length > 0)
     return Either.left(
       invalid(
-        `unknown column(s) ${unknown.map((n) => `"${n}"`).join(", ")}; known: ${contactColumns.join(", ")}`,
+        "header",
+        `has unknown column(s) ${unknown.map((n) => `"${n}"`).join(", ")}; known: ${contactColumns.join(", ")}`,
       ),
     )
   const repeated = names.filter((n, i) => names.indexOf(n) !== i)
-  if (repeated.length > 0) return Either.left(invalid(`column(s) named twice: ${repeated.join(", ")}`))
+  if (repeated.length > 0)
+    return Either.left(invalid("header", `names column(s) twice: ${repeated.join(", ")}`))
   const missing = requiredColumns.filter((c) => !names.includes(c))
-  if (missing.length > 0) return Either.left(invalid(`missing column(s): ${missing.join(", ")}`))
+  if (missing.length > 0) return Either.left(invalid("header", `lacks column(s): ${missing.join(", ")}`))
   return Either.right(names as ReadonlyArray<ContactColumn>)
 }
 
@@ -229,10 +242,10 @@ export const parseContactsCsv = (
     // With `info: true` each record comes as { record, info }; csv-parse's typings do not model the option.
     records = parse(text, { bom: true, info: true, relax_column_count: true }) as unknown as typeof records
   } catch (error) {
-    return Either.left(invalid(error instanceof Error ? error.message : String(error)))
+    return Either.left(invalid("", error instanceof Error ? error.message : String(error)))
   }
   const [first, ...rest] = records
-  if (first === undefined) return Either.left(invalid("the file is empty: expected a header row"))
+  if (first === undefined) return Either.left(invalid("", "the file is empty: expected a header row"))
   return Either.map(readHeader(first.record), (header) => {
     const rows: Array<ContactRow> = []
     const rejected: Array<RejectedRow> = []

@@ -22,20 +22,24 @@ import {
 /** A plausible e-mail address: one @, no spaces, a dot in the domain, at most 254 characters. */
 export const Email = Schema.String.pipe(
   Schema.maxLength(254),
-  Schema.pattern(/^[^\s@"]+@[^\s@]+\.[^\s@.]+$/, { message: () => "expected an e-mail address" }),
+  Schema.pattern(/^[^\s@"]+@[^\s@]+\.[^\s@.]+$/, { message: () => "must be an e-mail address" }),
 )
 
 /** A personal text value: not blank, at most 10,000 characters. */
 export const Text = Schema.String.pipe(
   Schema.maxLength(10_000),
-  Schema.pattern(/\S/, { message: () => "expected a non-blank text" }),
+  Schema.pattern(/\S/, { message: () => "must not be blank" }),
 )
 
 /** Personal values given in a command: at least one field. */
 export const InputFields = Schema.Record({ key: Schema.String.pipe(Schema.minLength(1)), value: Text }).pipe(
-  Schema.filter((fields) => Object.keys(fields).length > 0 || "expected at least one field"),
+  Schema.filter((fields) => Object.keys(fields).length > 0 || "must name at least one field"),
 )
 
+/**
+ * Registers a new member in a tenant: `MemberRegistered`, then the name (category `identity`) and the e-mail
+ * and phone (category `contact`) given. Refused with `DuplicateReference` if the member exists.
+ */
 export const Register = Schema.TaggedStruct("Register", {
   memberId: Id,
   tenantId: Id,
@@ -46,15 +50,28 @@ export const Register = Schema.TaggedStruct("Register", {
   }),
   source: Source,
 })
+/**
+ * Records personal values of one category, with their source (R32). A special category needs an explicit
+ * consent in force that covers it (R17), else `ExplicitConsentRequired`.
+ */
 export const RecordPersonalData = Schema.TaggedStruct("RecordPersonalData", {
   category: PersonalCategory,
   fields: InputFields,
   source: Source,
 })
+/**
+ * Erases whole categories of a member's personal data, with the reason (permission `member:forget`).
+ * Categories the member holds no data in are left out; with none left, nothing is recorded.
+ */
 export const ErasePersonalData = Schema.TaggedStruct("ErasePersonalData", {
   categories: Schema.NonEmptyArray(PersonalCategory),
   reason: Text,
 })
+/**
+ * Records a consent for a purpose of the catalogue (R16, R33). Refused when the purpose, the wording version
+ * or the basis is not in the catalogue, or when the purpose needs an explicit consent and `explicit` is
+ * false.
+ */
 export const GiveConsent = Schema.TaggedStruct("GiveConsent", {
   purpose: Id,
   /** Defaults to the first basis the catalogue allows for the purpose. */
@@ -66,41 +83,90 @@ export const GiveConsent = Schema.TaggedStruct("GiveConsent", {
   /** When the person gave it, if earlier than now (imports). */
   givenAt: Schema.optional(Millis),
 })
+/** Withdraws the consent for a purpose (R33). Nothing is recorded when no consent for it is in force. */
 export const WithdrawConsent = Schema.TaggedStruct("WithdrawConsent", { purpose: Id, source: Source })
+/**
+ * Stops messages for one purpose (R4), through the link in a message or by staff. Profile and history stay;
+ * nothing is recorded when already unsubscribed.
+ */
 export const Unsubscribe = Schema.TaggedStruct("Unsubscribe", {
   purpose: Id,
   via: Schema.Literal("link", "staff"),
 })
+/** Turns profiling off for the member (R31): messages for purposes that depend on profiling are refused. */
 export const DisableProfiling = Schema.TaggedStruct("DisableProfiling", {})
+/** Turns profiling back on for the member (R31). */
 export const EnableProfiling = Schema.TaggedStruct("EnableProfiling", {})
+/**
+ * Records a contract with a club, from `startsAt` to `endsAt` (null: open-ended). An active or future
+ * contract blocks anonymization (R25).
+ */
 export const SignContract = Schema.TaggedStruct("SignContract", {
   contractId: Id,
   clubId: Id,
   startsAt: Millis,
   endsAt: Schema.NullOr(Millis),
-}).pipe(Schema.filter((c) => c.endsAt === null || c.endsAt > c.startsAt || "endsAt must be after startsAt"))
+}).pipe(
+  Schema.filter(
+    (c) =>
+      c.endsAt === null || c.endsAt > c.startsAt || { path: ["endsAt"], message: "must be after startsAt" },
+  ),
+)
+/**
+ * Ends a contract before its `endsAt`, or cancels one not yet started. Nothing is recorded when it has
+ * already ended.
+ */
 export const EndContract = Schema.TaggedStruct("EndContract", { contractId: Id })
+/**
+ * Adds an amount (integer minor units) to the member's wallet. Funds in the wallet block anonymization
+ * (R25).
+ */
 export const CreditWallet = Schema.TaggedStruct("CreditWallet", { amount: Amount })
+/**
+ * Takes an amount (integer minor units) from the member's wallet; refused with `InsufficientFunds` beyond
+ * the balance.
+ */
 export const DebitWallet = Schema.TaggedStruct("DebitWallet", { amount: Amount })
+/** Opens a debt-collection case in a club. An open case blocks anonymization (R25). */
 export const OpenDebtCase = Schema.TaggedStruct("OpenDebtCase", { caseId: Id, clubId: Id })
+/** Closes a debt-collection case. Nothing is recorded when it is already closed. */
 export const CloseDebtCase = Schema.TaggedStruct("CloseDebtCase", { caseId: Id })
+/**
+ * Records a purchase, paid or not. Unpaid purchases come back as warnings of an anonymization, not blockers
+ * (R27).
+ */
 export const RecordPurchase = Schema.TaggedStruct("RecordPurchase", {
   purchaseId: Id,
   amount: Amount,
   paid: Schema.Boolean,
 })
+/** Marks a recorded purchase paid. Nothing is recorded when it already is. */
 export const MarkPurchasePaid = Schema.TaggedStruct("MarkPurchasePaid", { purchaseId: Id })
+/**
+ * Records an instalment the member missed in a club. Unpaid, in a club that does not use debt collection, it
+ * comes back as a warning of an anonymization (R27).
+ */
 export const RecordMissedInstalment = Schema.TaggedStruct("RecordMissedInstalment", {
   instalmentId: Id,
   clubId: Id,
   amount: Amount,
 })
+/** Marks a missed instalment paid. Nothing is recorded when it already is. */
 export const MarkInstalmentPaid = Schema.TaggedStruct("MarkInstalmentPaid", { instalmentId: Id })
+/**
+ * Records a visit, class, transaction or page view, with its personal details (sealed as category
+ * `activity`).
+ */
 export const RecordActivity = Schema.TaggedStruct("RecordActivity", {
   kind: ActivityKind,
   clubId: Schema.NullOr(Id),
   details: Schema.Record({ key: Schema.String.pipe(Schema.minLength(1)), value: Text }),
 })
+/**
+ * Records a message sent for a purpose (R3). Refused with `MessageRefused`, listing every reason, unless a
+ * lawful basis is in force, the member has not unsubscribed from the purpose, processing is not restricted,
+ * and profiling is on where the purpose depends on it (R4, R16, R23, R31); test messages alike (R2).
+ */
 export const SendMessage = Schema.TaggedStruct("SendMessage", {
   messageId: Id,
   purpose: Id,
@@ -108,22 +174,57 @@ export const SendMessage = Schema.TaggedStruct("SendMessage", {
   sentBy: Id,
   test: Schema.Boolean,
 })
+/**
+ * Restricts processing of the member's data (art. 18 GDPR): messages and anonymization are refused until it
+ * is lifted (R23).
+ */
 export const RestrictProcessing = Schema.TaggedStruct("RestrictProcessing", { reason: Text })
+/** Lifts a restriction of processing. Nothing is recorded when none is in force. */
 export const LiftRestriction = Schema.TaggedStruct("LiftRestriction", {})
+/**
+ * Records an erasure request (art. 17 GDPR) received at `receivedAt`; it is due `erasureDeadlineDays` later
+ * (R11). Refused with `DuplicateReference` for a request id already used.
+ */
 export const RequestErasure = Schema.TaggedStruct("RequestErasure", {
   requestId: Id,
   receivedAt: Millis,
   via: Channel,
 })
+/**
+ * Records an access request (art. 15 GDPR) received at `receivedAt`; it is due `accessDeadlineDays` later
+ * (R11). Refused with `DuplicateReference` for a request id already used.
+ */
 export const RequestAccess = Schema.TaggedStruct("RequestAccess", {
   requestId: Id,
   receivedAt: Millis,
   via: Channel,
 })
+/**
+ * Records an export of the member's data in `format` (permission `member:export`), fulfilling the access
+ * request `requestId` if one is given (R11, R13).
+ */
 export const RecordExport = Schema.TaggedStruct("RecordExport", { format: Id, requestId: Schema.NullOr(Id) })
+/**
+ * Forgets an active member (permission `member:forget`): no longer findable, nothing more recorded or sent,
+ * restorable within the restore window (R1, R2, R5). A `requestId` names the erasure request it fulfils.
+ * Forgetting a forgotten member records nothing.
+ */
 export const Forget = Schema.TaggedStruct("Forget", { requestId: Schema.NullOr(Id) })
+/**
+ * Restores a forgotten member within the restore window (R5): by staff (permission `member:restore`), or by
+ * the subject subscribing again.
+ */
 export const Restore = Schema.TaggedStruct("Restore", { by: Schema.Literal("staff", "subject") })
+/**
+ * Purges a forgotten member once the restore window has ended (permission `member:forget`); the member's
+ * data keys are then destroyed. Purging a purged member records nothing.
+ */
 export const Purge = Schema.TaggedStruct("Purge", {})
+/**
+ * Anonymizes a member (permission `member:anonymize`): erases every category of personal data but those kept
+ * by law (R24), keeping the member for statistics (R19). Refused with `AnonymizationBlocked`, listing every
+ * blocker at once (R25).
+ */
 export const Anonymize = Schema.TaggedStruct("Anonymize", {
   /** Staff must confirm the subject's e-mail (R9); policy runs give `policyId` instead. */
   confirmEmail: Schema.NullOr(Schema.String),

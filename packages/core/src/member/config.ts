@@ -54,6 +54,16 @@ export interface PurposeDefinition {
 /** The consent catalogue, by purpose. */
 export type ConsentCatalogue = Readonly<Record<string, PurposeDefinition>>
 
+/**
+ * The catalogue's definition of `purpose`, or undefined when it has none
+ * (R33). Own entries only: "constructor" or "__proto__" is an unknown purpose,
+ * not a property every object inherits.
+ */
+export const purposeDefinition = (
+  catalogue: ConsentCatalogue,
+  purpose: string,
+): PurposeDefinition | undefined => (Object.hasOwn(catalogue, purpose) ? catalogue[purpose] : undefined)
+
 /** Per-club settings the guards need. */
 export interface ClubSettings {
   /** Whether the club hands unpaid instalments to debt collection (R27). */

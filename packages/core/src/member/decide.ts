@@ -29,7 +29,7 @@ import {
 } from "../errors.js"
 import type { CommandOf, MemberCommand } from "./commands.js"
 import type { DecideContext, Permission, PurposeDefinition } from "./config.js"
-import { dayMs, systemRole } from "./config.js"
+import { dayMs, purposeDefinition, systemRole } from "./config.js"
 import type { MemberEvent, PersonalCategory, PersonalFields } from "./events.js"
 import { retainedOnAnonymization } from "./events.js"
 import {
@@ -52,6 +52,11 @@ export interface Decision {
   readonly warnings: ReadonlyArray<AnonymizationWarning>
 }
 
+/**
+ * What `decide` returns: the decision on the right, or the error that refuses the command on the left.
+ *
+ * @inline
+ */
 type Result = Either.Either<Decision, DomainError>
 
 const accept = (...events: ReadonlyArray<MemberEvent>): Result => Either.right({ events, warnings: [] })
@@ -70,7 +75,7 @@ const erased = (state: MemberState, command: MemberCommand): MemberErased | unde
     : undefined
 
 const purposeOf = (ctx: DecideContext, purpose: string): PurposeDefinition | undefined =>
-  ctx.config.consentCatalogue[purpose]
+  purposeDefinition(ctx.config.consentCatalogue, purpose)
 
 /** Runs the checks in order and refuses with the first that fails, else decides. */
 const guarded = (checks: ReadonlyArray<DomainError | undefined>, then: () => Result): Result => {

@@ -97,23 +97,33 @@ export type Channel = typeof Channel.Type
 
 const at = { at: Millis }
 
+/** A member was registered in a tenant, with where the contact came from (R32). */
 export const MemberRegistered = Schema.TaggedStruct("MemberRegistered", {
   ...at,
   memberId: Id,
   tenantId: Id,
   source: Source,
 })
+/**
+ * Personal values of one category were recorded, with their source (R32). Merged field by field into the
+ * category's current values.
+ */
 export const PersonalDataRecorded = Schema.TaggedStruct("PersonalDataRecorded", {
   ...at,
   category: PersonalCategory,
   fields: PersonalFields,
   source: Source,
 })
+/** Whole categories of personal data were erased; their data keys are destroyed. */
 export const PersonalDataErased = Schema.TaggedStruct("PersonalDataErased", {
   ...at,
   categories: Schema.Array(PersonalCategory),
   reason: Schema.String,
 })
+/**
+ * A consent was given for a purpose, with its lawful basis, wording version, method and source (R16, R33).
+ * It ends an unsubscribe from the purpose (R4).
+ */
 export const ConsentGiven = Schema.TaggedStruct("ConsentGiven", {
   ...at,
   purpose: Id,
@@ -125,18 +135,23 @@ export const ConsentGiven = Schema.TaggedStruct("ConsentGiven", {
   /** When the person gave it (may precede `at`, e.g. in an import). */
   givenAt: Millis,
 })
+/** The consent for a purpose was withdrawn (R33). */
 export const ConsentWithdrawn = Schema.TaggedStruct("ConsentWithdrawn", {
   ...at,
   purpose: Id,
   source: Source,
 })
+/** The member unsubscribed from a purpose, through the link in a message or by staff (R4). */
 export const Unsubscribed = Schema.TaggedStruct("Unsubscribed", {
   ...at,
   purpose: Id,
   via: Schema.Literal("link", "staff"),
 })
+/** Profiling was turned off for the member (R31). */
 export const ProfilingDisabled = Schema.TaggedStruct("ProfilingDisabled", { ...at })
+/** Profiling was turned back on for the member (R31). */
 export const ProfilingEnabled = Schema.TaggedStruct("ProfilingEnabled", { ...at })
+/** A contract with a club was signed, running from `startsAt` to `endsAt` (null: open-ended). */
 export const ContractSigned = Schema.TaggedStruct("ContractSigned", {
   ...at,
   contractId: Id,
@@ -144,25 +159,35 @@ export const ContractSigned = Schema.TaggedStruct("ContractSigned", {
   startsAt: Millis,
   endsAt: Schema.NullOr(Millis),
 })
+/** A contract was ended before its `endsAt`, or cancelled before it started. */
 export const ContractEnded = Schema.TaggedStruct("ContractEnded", { ...at, contractId: Id })
+/** An amount was added to the member's wallet. */
 export const WalletCredited = Schema.TaggedStruct("WalletCredited", { ...at, amount: Amount })
+/** An amount was taken from the member's wallet. */
 export const WalletDebited = Schema.TaggedStruct("WalletDebited", { ...at, amount: Amount })
+/** A debt-collection case was opened in a club. */
 export const DebtCaseOpened = Schema.TaggedStruct("DebtCaseOpened", { ...at, caseId: Id, clubId: Id })
+/** A debt-collection case was closed. */
 export const DebtCaseClosed = Schema.TaggedStruct("DebtCaseClosed", { ...at, caseId: Id })
+/** A purchase was recorded, paid or not. */
 export const PurchaseRecorded = Schema.TaggedStruct("PurchaseRecorded", {
   ...at,
   purchaseId: Id,
   amount: Amount,
   paid: Schema.Boolean,
 })
+/** A recorded purchase was paid. */
 export const PurchasePaid = Schema.TaggedStruct("PurchasePaid", { ...at, purchaseId: Id })
+/** The member missed an instalment in a club. */
 export const InstalmentMissed = Schema.TaggedStruct("InstalmentMissed", {
   ...at,
   instalmentId: Id,
   clubId: Id,
   amount: Amount,
 })
+/** A missed instalment was paid. */
 export const InstalmentPaid = Schema.TaggedStruct("InstalmentPaid", { ...at, instalmentId: Id })
+/** A visit, class, transaction or page view, with its personal details. */
 export const ActivityRecorded = Schema.TaggedStruct("ActivityRecorded", {
   ...at,
   kind: ActivityKind,
@@ -179,6 +204,10 @@ export const BasisInForce = Schema.Struct({
   wordingVersion: Schema.NullOr(Schema.String),
 })
 export type BasisInForce = typeof BasisInForce.Type
+/**
+ * A message was sent for a purpose, with the lawful basis in force at the time, kept as proof after erasure
+ * (R3).
+ */
 export const MessageSent = Schema.TaggedStruct("MessageSent", {
   ...at,
   messageId: Id,
@@ -188,6 +217,7 @@ export const MessageSent = Schema.TaggedStruct("MessageSent", {
   test: Schema.Boolean,
   lawfulBasis: BasisInForce,
 })
+/** An erasure request was received at `receivedAt`; `dueBy` is its deadline (R11). */
 export const ErasureRequested = Schema.TaggedStruct("ErasureRequested", {
   ...at,
   requestId: Id,
@@ -195,6 +225,7 @@ export const ErasureRequested = Schema.TaggedStruct("ErasureRequested", {
   dueBy: Millis,
   via: Channel,
 })
+/** An access request was received at `receivedAt`; `dueBy` is its deadline (R11). */
 export const AccessRequested = Schema.TaggedStruct("AccessRequested", {
   ...at,
   requestId: Id,
@@ -202,27 +233,42 @@ export const AccessRequested = Schema.TaggedStruct("AccessRequested", {
   dueBy: Millis,
   via: Channel,
 })
+/**
+ * The member's data was exported in `format`, fulfilling the access request `requestId` if not null (R13).
+ */
 export const DataExported = Schema.TaggedStruct("DataExported", {
   ...at,
   format: Id,
   requestId: Schema.NullOr(Id),
 })
+/** Processing of the member's data was restricted (art. 18 GDPR), with the reason. */
 export const ProcessingRestricted = Schema.TaggedStruct("ProcessingRestricted", {
   ...at,
   reason: Schema.String,
 })
+/** The restriction of processing was lifted. */
 export const ProcessingRestrictionLifted = Schema.TaggedStruct("ProcessingRestrictionLifted", { ...at })
+/**
+ * The member was forgotten (R1, R2): restorable until `restorableUntil` (R5), purgeable after. Fulfils the
+ * member's open requests.
+ */
 export const Forgotten = Schema.TaggedStruct("Forgotten", {
   ...at,
   restorableUntil: Millis,
   requestId: Schema.NullOr(Id),
 })
+/** A forgotten member was restored within the restore window (R5). */
 export const Restored = Schema.TaggedStruct("Restored", {
   ...at,
   /** "staff" for `restore`, "subject" when the person subscribed again within the window (R5). */
   by: Schema.Literal("staff", "subject"),
 })
+/** A forgotten member was purged after the restore window: every data key is destroyed, for good. */
 export const Purged = Schema.TaggedStruct("Purged", { ...at })
+/**
+ * The member was anonymized (R19, R22, R24): `erasedCategories` erased for good, `keptCategories` kept until
+ * their legal retention ends. Fulfils the member's open requests.
+ */
 export const Anonymized = Schema.TaggedStruct("Anonymized", {
   ...at,
   erasedCategories: Schema.Array(PersonalCategory),

@@ -28,6 +28,7 @@ export interface ConsentRecord {
   readonly withdrawnAt: number | null
 }
 
+/** A contract as `ContractSigned` and `ContractEnded` left it. Times are epoch milliseconds. */
 export interface ContractState {
   readonly contractId: string
   readonly clubId: string
@@ -37,6 +38,7 @@ export interface ContractState {
   readonly endedAt: number | null
 }
 
+/** A debt-collection case; `closedAt` is null while it is open (R25). */
 export interface DebtCaseState {
   readonly caseId: string
   readonly clubId: string
@@ -44,6 +46,7 @@ export interface DebtCaseState {
   readonly closedAt: number | null
 }
 
+/** A recorded purchase and whether it is paid; `at` is when it was recorded. */
 export interface PurchaseState {
   readonly purchaseId: string
   readonly amount: number
@@ -51,6 +54,7 @@ export interface PurchaseState {
   readonly at: number
 }
 
+/** A missed instalment and whether it has since been paid (R27). */
 export interface InstalmentState {
   readonly instalmentId: string
   readonly clubId: string
@@ -58,6 +62,7 @@ export interface InstalmentState {
   readonly paid: boolean
 }
 
+/** An erasure or access request with its deadline (R11). Times are epoch milliseconds. */
 export interface RequestState {
   readonly requestId: string
   readonly kind: "erasure" | "access"

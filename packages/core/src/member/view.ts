@@ -25,6 +25,10 @@ export interface ConsentView {
   readonly unsubscribed: boolean
 }
 
+/**
+ * A contract as `get` shows it. `active` is true when, at the time of the view, it has started and neither
+ * ended nor run past `endsAt`.
+ */
 export interface ContractView {
   readonly contractId: string
   readonly clubId: string

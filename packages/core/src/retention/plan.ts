@@ -8,21 +8,30 @@
  */
 import { dayMs } from "../member/config.js"
 import { absurd } from "../member/state.js"
+import { erasureMarkerMember, markedErasure } from "../sealing/shredding.js"
 import type { BeforeQuery, Directory, MemberRow, Page } from "../spi/directory.js"
+import type { KeyStore } from "../spi/key-store.js"
 import type { RetentionPolicy } from "./policies.js"
 import { monthsBefore } from "./policies.js"
 
-/** The rules every run applies before any policy (docs/design.md §8, R24, R29). */
-export type RetentionRule = "purge-forgotten" | "end-invoice-retention"
+/**
+ * The rules every run applies before any policy (docs/design.md §8, R24, R29).
+ *
+ * @inline
+ */
+export type RetentionRule = "finish-erasure" | "purge-forgotten" | "end-invoice-retention"
 
 /** The built-in rules, in the order a run applies them. */
 export const builtInRetentionRules: ReadonlyArray<RetentionRule> = [
+  "finish-erasure",
   "purge-forgotten",
   "end-invoice-retention",
 ]
 
 /** What a run does to one member. */
 export type RetentionAction =
+  /** Destroy the keys a purge or an anonymization left live when it was interrupted (R29). */
+  | { readonly _tag: "FinishErasure" }
   /** Destroy every key of a member forgotten past the window. */
   | { readonly _tag: "Purge" }
   /** Destroy the invoice key of an anonymized member whose invoice retention ended (R24). */
@@ -78,6 +87,23 @@ const policyStep = (policy: RetentionPolicy, now: number): RetentionStep => {
 }
 
 /**
+ * The members whose purge or anonymization left keys live (its marker is
+ * live: see `erasureMarker`), a page of them by member id. Read from the key
+ * store, where the markers are, then each member's row from the directory.
+ */
+const interruptedErasures =
+  (keys: Pick<KeyStore, "listForMember">): RetentionStep["query"] =>
+  async (directory, page) => {
+    const members = (await keys.listForMember(erasureMarkerMember))
+      .flatMap((entry) => (entry._tag === "Live" ? [markedErasure(entry.key.keyId)?.memberId ?? ""] : []))
+      .filter((memberId) => memberId !== "" && (page.after === undefined || memberId > page.after))
+      .sort()
+      .slice(0, page.limit)
+    const rows = await Promise.all(members.map((memberId) => directory.get(memberId)))
+    return rows.filter((row): row is MemberRow => row !== undefined)
+  }
+
+/**
  * The steps of a run at `now`: the built-in rules, then the policies in the
  * order given (a member is handled by the first step that selects it).
  */
@@ -85,10 +111,12 @@ export const retentionSteps = (
   now: number,
   settings: { readonly invoiceRetentionYears: number },
   policies: ReadonlyArray<RetentionPolicy>,
+  keys: Pick<KeyStore, "listForMember">,
 ): ReadonlyArray<RetentionStep> => {
   const invoiceCutoff = new Date(now)
   invoiceCutoff.setUTCFullYear(invoiceCutoff.getUTCFullYear() - settings.invoiceRetentionYears)
   return [
+    { rule: "finish-erasure", action: { _tag: "FinishErasure" }, query: interruptedErasures(keys) },
     {
       rule: "purge-forgotten",
       action: { _tag: "Purge" },

@@ -43,6 +43,12 @@ export type ForgetColdLeads = typeof ForgetColdLeads.Type
 export const RetentionPolicy = Schema.Union(AnonymizeAfterContractEnd, AnonymizeInactive, ForgetColdLeads)
 export type RetentionPolicy = typeof RetentionPolicy.Type
 
+/**
+ * What every policy builder takes besides its period: the policy's id, and the tenant it is limited to (all
+ * tenants when absent).
+ *
+ * @inline
+ */
 interface PolicyOptions {
   /** Default: derived from the kind and the period, e.g. `anonymize-inactive-24m`. */
   readonly id?: string

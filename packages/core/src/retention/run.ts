@@ -15,6 +15,7 @@ import type { MemberRow } from "../spi/directory.js"
 import type { RetentionAction, RetentionStep } from "./plan.js"
 import type { RetentionPolicy } from "./policies.js"
 
+/** Where a retention run is, as `onProgress` reports it after each member. */
 export interface RetentionProgress {
   /** The built-in rule or the policy id being run. */
   readonly rule: string
@@ -22,6 +23,7 @@ export interface RetentionProgress {
   readonly done: number
 }
 
+/** Options of `runRetention`. */
 export interface RetentionOptions {
   /** Policies to run after the built-in rules, in order. Default: none. */
   readonly policies?: ReadonlyArray<RetentionPolicy>
@@ -29,6 +31,7 @@ export interface RetentionOptions {
   readonly dryRun?: boolean
   /** Members per directory page, and per batch executed. Default 500. */
   readonly batchSize?: number
+  /** Called after each member is handled (each member planned, in a dry run). */
   readonly onProgress?: (progress: RetentionProgress) => void
 }
 
@@ -115,6 +118,7 @@ export const refusalReasons = (error: LetheError): ReadonlyArray<string> | undef
     case "KeyExists":
     case "IntegrityError":
     case "ErasureIncomplete":
+    case "KeyringMismatch":
       return undefined
     default:
       return absurd(error)

@@ -14,7 +14,7 @@ import {
 } from "node:crypto"
 import { randomBytesPooled } from "./random.js"
 
-/** A data key wrapped (encrypted) under a key-encryption key. */
+/** A data key wrapped (encrypted) under a key-encryption key: what `Keyring.wrapKey` returns. */
 export interface WrappedKey {
   /** Which key-encryption key wrapped it, so keys can be rotated. */
   readonly kekId: string

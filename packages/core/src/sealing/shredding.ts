@@ -10,7 +10,7 @@ import type { LetheError } from "../errors.js"
 import { ErasureIncomplete } from "../errors.js"
 import type { PersonalCategory } from "../member/events.js"
 import { memberStream } from "../spi/event-store.js"
-import type { KeyEntry } from "../spi/key-store.js"
+import type { KeyEntry, StoredKey } from "../spi/key-store.js"
 import { redactSealedValues } from "../spi/sealed-value.js"
 import type { LetheStore } from "../spi/store.js"
 import { fromStore } from "../spi/store-call.js"
@@ -24,6 +24,45 @@ export interface ErasureReport {
   /** Sealed values replaced in the stored log by their erased form (digest kept). */
   readonly sealedValuesRemoved: number
 }
+
+/** The erasures whose key destruction a marker stands for until it is done. */
+export type ErasureKind = "purge" | "anonymize"
+
+/**
+ * The reserved member whose "keys" are erasure markers: one per purge or
+ * anonymization, stored in the same transaction as its event and destroyed
+ * once its keys are, so an erasure interrupted in between is found and
+ * finished (by `runRetention`'s `finish-erasure` rule) instead of lost.
+ */
+export const erasureMarkerMember = "lethe:erasures"
+
+/** The marker of a member's purge or anonymization. */
+export const erasureMarkerId = (memberId: string, kind: ErasureKind): string =>
+  `${erasureMarkerMember}:${kind}:${memberId}`
+
+/** The member and erasure a marker stands for; undefined for another id. */
+export const markedErasure = (
+  keyId: string,
+): { readonly memberId: string; readonly kind: ErasureKind } | undefined => {
+  const match = /^lethe:erasures:(purge|anonymize):(.+)$/.exec(keyId)
+  return match === null ? undefined : { kind: match[1] as ErasureKind, memberId: match[2] as string }
+}
+
+/** The marker stored with a member's erasure event: no key material, only the fact that keys are to go. */
+export const erasureMarker = (
+  memberId: string,
+  tenantId: string,
+  kind: ErasureKind,
+  at: number,
+): StoredKey => ({
+  keyId: erasureMarkerId(memberId, kind),
+  tenantId,
+  memberId: erasureMarkerMember,
+  category: kind,
+  wrappedKey: "",
+  kekId: "none",
+  createdAt: at,
+})
 
 /** The id of the key an entry stands for, live or destroyed. */
 export const entryKeyId = (entry: KeyEntry): string =>

@@ -19,25 +19,43 @@ import type {
 } from "./inputs.js"
 import type { Pipeline } from "./pipeline.js"
 
-/** An operation on one member that runs the command `build` makes of its input. */
+/**
+ * An operation on one member that runs the command `build` makes of its
+ * input. A missing input reads as an empty one, so its refusal names the
+ * fields it lacks.
+ */
 export const simple =
   (pipeline: Pipeline) =>
   <I extends Acting>(build: (input: I) => unknown, source?: (input: I) => SourceInput | undefined) =>
-  (memberId: string, input: I): Effect.Effect<CommandResult, LetheError> =>
-    pipeline.run(memberId, () => build(input), callOf(input, source?.(input))).pipe(Effect.map(result))
+  (memberId: string, given: I): Effect.Effect<CommandResult, LetheError> => {
+    const input = given ?? ({} as I)
+    return pipeline.run(memberId, () => build(input), callOf(input, source?.(input))).pipe(Effect.map(result))
+  }
 
-/** The `Register` command of a new member's input, its personal values trimmed. */
-export const registerCommand = (memberId: string, input: RegisterInput) => ({
-  _tag: "Register" as const,
-  memberId,
-  tenantId: input.tenantId,
-  personal: {
-    ...(input.personal.name === undefined ? {} : { name: input.personal.name.trim() }),
-    ...(input.personal.email === undefined ? {} : { email: input.personal.email.trim() }),
-    ...(input.personal.phone === undefined ? {} : { phone: input.personal.phone.trim() }),
-  },
-  source: toSource(input.source),
-})
+const trimmed = (value: unknown): unknown => (typeof value === "string" ? value.trim() : value)
+
+/**
+ * The `Register` command of a new member's input, its personal values
+ * trimmed. Values of the wrong type are passed on as they are, for the
+ * command's schema to refuse.
+ */
+export const registerCommand = (memberId: string, input: RegisterInput) => {
+  const personal: unknown = input.personal
+  return {
+    _tag: "Register" as const,
+    memberId,
+    tenantId: input.tenantId,
+    personal:
+      typeof personal === "object" && personal !== null
+        ? {
+            ...(input.personal.name === undefined ? {} : { name: trimmed(input.personal.name) }),
+            ...(input.personal.email === undefined ? {} : { email: trimmed(input.personal.email) }),
+            ...(input.personal.phone === undefined ? {} : { phone: trimmed(input.personal.phone) }),
+          }
+        : personal,
+    source: toSource(input.source),
+  }
+}
 
 /** The `GiveConsent` command of a consent or subscription, under the purpose's latest wording by default. */
 export const consentCommand = (

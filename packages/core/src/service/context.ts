@@ -5,20 +5,25 @@
  *
  * @module
  */
-import { Clock, Effect, Either, ParseResult, Schema } from "effect"
-import { InvalidCommand } from "../errors.js"
+import type { ParseResult } from "effect"
+import { Clock, Effect, Either, Schema, SchemaAST } from "effect"
+import { InvalidCommand, UnknownPurpose } from "../errors.js"
 import type { MemberCommand } from "../member/commands.js"
 import { MemberCommand as MemberCommandSchema } from "../member/commands.js"
-import type { Actor } from "../member/config.js"
+import type { Actor, ConsentCatalogue } from "../member/config.js"
+import { purposeDefinition } from "../member/config.js"
 import type { MemberEvent, Source } from "../member/events.js"
+import { Id } from "../member/events.js"
 import type { Keyring } from "../sealing/keyring.js"
 import { sealingCodec } from "../sealing/sealing-codec.js"
 import type { MemberRow } from "../spi/directory.js"
 import type { LetheStore } from "../spi/store.js"
 import { newUuid } from "./ids.js"
 import type { Acting, CommandResult, LetheConfig, MemberSummary, SourceInput } from "./inputs.js"
+import { clip, issuesOf } from "./issues.js"
 import type { LetheOptions } from "./options.js"
 import { defaultConfig } from "./options.js"
+import type { LetheService } from "./service.js"
 
 /** One Lethe instance's shared dependencies. */
 export interface ServiceContext {
@@ -70,9 +75,17 @@ export const callOf = (input: Acting | undefined, source?: SourceInput): Call =>
   ...(input?.correlationId === undefined ? {} : { correlationId: input.correlationId }),
 })
 
-/** Epoch milliseconds of an optional date. */
-export const millis = (date: Date | undefined): number | undefined =>
-  date === undefined ? undefined : date.getTime()
+/**
+ * Epoch milliseconds of an optional date; NaN for anything that is not a
+ * date, so the command's schema refuses it ("must be a valid Date") instead
+ * of the operation throwing.
+ */
+export const millis = (date: Date | undefined): number | undefined => {
+  if (date === undefined) return undefined
+  const time: unknown =
+    typeof (date as { getTime?: unknown } | null)?.getTime === "function" ? date.getTime() : Number.NaN
+  return time as number
+}
 
 /** What one execution appended, as the operation reports it. */
 export const result = (executed: {
@@ -95,31 +108,158 @@ export const summary = (row: MemberRow): MemberSummary => ({
   restricted: row.restricted,
 })
 
-const decodeCommand = Schema.decodeUnknownEither(MemberCommandSchema)
+/**
+ * The facade operation that runs each command, named in its `InvalidCommand`
+ * (`creditWallet: amount must be...`). A command some other operation builds
+ * too (`subscribe` gives a consent, `importCsv` registers) is named by that
+ * operation, which passes its own name to `validate`.
+ */
+export const operationOf: Readonly<Record<MemberCommand["_tag"], keyof LetheService>> = {
+  Register: "register",
+  RecordPersonalData: "recordPersonalData",
+  ErasePersonalData: "erasePersonalData",
+  GiveConsent: "giveConsent",
+  WithdrawConsent: "withdrawConsent",
+  Unsubscribe: "unsubscribe",
+  DisableProfiling: "disableProfiling",
+  EnableProfiling: "enableProfiling",
+  SignContract: "signContract",
+  EndContract: "endContract",
+  CreditWallet: "creditWallet",
+  DebitWallet: "debitWallet",
+  OpenDebtCase: "openDebtCase",
+  CloseDebtCase: "closeDebtCase",
+  RecordPurchase: "recordPurchase",
+  MarkPurchasePaid: "markPurchasePaid",
+  RecordMissedInstalment: "recordMissedInstalment",
+  MarkInstalmentPaid: "markInstalmentPaid",
+  RecordActivity: "recordActivity",
+  SendMessage: "sendMessage",
+  RestrictProcessing: "restrictProcessing",
+  LiftRestriction: "liftRestriction",
+  RequestErasure: "requestErasure",
+  RequestAccess: "requestAccess",
+  RecordExport: "exportMember",
+  Forget: "forget",
+  Restore: "restore",
+  Purge: "purge",
+  Anonymize: "anonymize",
+}
 
-/** Validates a raw command against its Schema: `InvalidCommand` with the explanation, never a throw. */
-export const validate = (raw: () => unknown): Effect.Effect<MemberCommand, InvalidCommand> => {
+/** Command fields the facade takes as a `Date`. */
+const dateFields: Partial<Record<MemberCommand["_tag"], ReadonlyArray<string>>> = {
+  SignContract: ["startsAt", "endsAt"],
+  GiveConsent: ["givenAt"],
+  RequestErasure: ["receivedAt"],
+  RequestAccess: ["receivedAt"],
+}
+
+/** Commands that name a purpose of the consent catalogue. */
+const purposeCommands: ReadonlySet<string> = new Set<MemberCommand["_tag"]>([
+  "GiveConsent",
+  "WithdrawConsent",
+  "Unsubscribe",
+  "SendMessage",
+])
+
+/** The `_tag` a member of the command union requires. */
+const tagOf = (schema: Schema.Schema.AnyNoContext): string => {
+  const tag = SchemaAST.getPropertySignatures(schema.ast).find((p) => p.name === "_tag")?.type
+  if (tag === undefined || !SchemaAST.isLiteral(tag))
+    throw new Error("a member command without a literal _tag")
+  return String(tag.literal)
+}
+
+/**
+ * Each command's own decoder, by tag: a command is checked against its own
+ * schema, never the whole union, so its issues are about its fields only.
+ */
+const decoders: ReadonlyMap<
+  string,
+  (input: unknown) => Either.Either<MemberCommand, ParseResult.ParseError>
+> = new Map(
+  MemberCommandSchema.members.map((schema) => [
+    tagOf(schema),
+    Schema.decodeUnknownEither(schema as Schema.Schema<MemberCommand>, { errors: "all" }),
+  ]),
+)
+
+const isId = Schema.is(Id)
+
+/** The purpose `command` names, when it is a well-formed id the catalogue does not hold. */
+const unknownPurpose = (command: object, catalogue: ConsentCatalogue): string | undefined => {
+  const purpose = "purpose" in command ? command.purpose : undefined
+  return isId(purpose) && purposeDefinition(catalogue, purpose) === undefined ? purpose : undefined
+}
+
+/** How `validate` names and checks a command. */
+export interface ValidateOptions {
+  /** The operation named in the refusal; default: the one that runs the command (`operationOf`). */
+  readonly operation?: string
+  /**
+   * The consent catalogue: a command naming a purpose it does not hold is
+   * refused with `UnknownPurpose`, whatever else is wrong with it.
+   */
+  readonly catalogue?: ConsentCatalogue
+  /** Command paths reported as the caller's input names them (`personal.email` → `email`). */
+  readonly rename?: Readonly<Record<string, string>>
+}
+
+/**
+ * Validates a raw command against its own Schema (R45), never a throw:
+ * `InvalidCommand` naming the operation and each field's problem
+ * (`creditWallet: amount must be an integer (got 12.5)`). Given the
+ * catalogue, a command naming a purpose it does not hold is `UnknownPurpose`
+ * even when other fields are wrong too: for a consent, a withdrawal or an
+ * unsubscribe, the refusal the command gets once those are fixed. (A
+ * well-formed `SendMessage` for such a purpose is the domain's to refuse:
+ * `MessageRefused` with `NoLawfulBasis`.)
+ */
+export const validate = (
+  raw: () => unknown,
+  options: ValidateOptions = {},
+): Effect.Effect<MemberCommand, InvalidCommand | UnknownPurpose> => {
   let command: unknown
   try {
     command = raw()
   } catch (e) {
+    const reason = clip(e instanceof Error ? e.message : String(e), 160)
     return Effect.fail(
-      new InvalidCommand({ command: "input", issues: e instanceof Error ? e.message : String(e) }),
+      new InvalidCommand({
+        command: options.operation ?? "input",
+        issues: [{ path: "", message: `cannot be read (${reason})` }],
+      }),
     )
   }
-  const decoded = decodeCommand(command)
+  const tag =
+    typeof command === "object" && command !== null && "_tag" in command ? String(command._tag) : undefined
+  const decode = tag === undefined ? undefined : decoders.get(tag)
+  if (tag === undefined || decode === undefined)
+    return Effect.fail(
+      new InvalidCommand({
+        command: options.operation ?? "command",
+        issues: [{ path: "_tag", message: `must name a command (got ${clip(String(tag), 40)})` }],
+      }),
+    )
+  const decoded = decode(command)
   if (Either.isRight(decoded)) return Effect.succeed(decoded.right)
+  const purpose =
+    options.catalogue !== undefined && purposeCommands.has(tag)
+      ? unknownPurpose(command as object, options.catalogue)
+      : undefined
+  if (purpose !== undefined) return Effect.fail(new UnknownPurpose({ purpose }))
+  const known = tag as MemberCommand["_tag"]
   return Effect.fail(
     new InvalidCommand({
-      command:
-        typeof command === "object" && command !== null && "_tag" in command
-          ? String(command._tag)
-          : "command",
-      issues: ParseResult.TreeFormatter.formatErrorSync(decoded.left),
+      command: options.operation ?? operationOf[known],
+      issues: issuesOf(decoded.left, command, {
+        ...(options.rename === undefined ? {} : { rename: options.rename }),
+        ...(dateFields[known] === undefined ? {} : { dates: dateFields[known] }),
+      }),
     }),
   )
 }
 
 /** The newest wording of a purpose in the catalogue, the default a consent is recorded under. */
 export const latestWording = (config: LetheConfig, purpose: string): string | undefined =>
-  config.consentCatalogue[purpose]?.wordingVersions.at(-1)
+  purposeDefinition(config.consentCatalogue, purpose)?.wordingVersions.at(-1)

@@ -23,7 +23,11 @@ import type { LetheConfig } from "./inputs.js"
 /** The version of the data map's shape; it changes only when a field changes meaning or goes away. */
 export const dataMapVersion = 1
 
-/** A directory column that holds a category's value in clear (or its blind index) for lookups. */
+/**
+ * A directory column that holds a category's value in clear (or its blind index) for lookups.
+ *
+ * @inline
+ */
 export interface DataMapDirectoryColumn {
   readonly column: string
   readonly holds: string
@@ -31,7 +35,11 @@ export interface DataMapDirectoryColumn {
   readonly while: string
 }
 
-/** One category of personal data (`PersonalCategory`). */
+/**
+ * One category of personal data (`PersonalCategory`).
+ *
+ * @inline
+ */
 export interface DataMapCategory {
   readonly category: PersonalCategory
   /** What the category is meant to contain; the application chooses the field names. */
@@ -50,7 +58,11 @@ export interface DataMapCategory {
   readonly keptOnAnonymization: boolean
 }
 
-/** One purpose of the consent catalogue, with its lawful bases (R16, R17, R33). */
+/**
+ * One purpose of the consent catalogue, with its lawful bases (R16, R17, R33).
+ *
+ * @inline
+ */
 export interface DataMapPurpose {
   readonly purpose: string
   readonly description: string
@@ -71,13 +83,21 @@ export interface DataMapPurpose {
   readonly wordingVersions: ReadonlyArray<string>
 }
 
-/** A rule Lethe applies on every retention run. */
+/**
+ * A rule Lethe applies on every retention run.
+ *
+ * @inline
+ */
 export interface DataMapBuiltInRule {
   readonly rule: RetentionRule
   readonly description: string
 }
 
-/** One retention policy the application runs (R12, R15, R20). */
+/**
+ * One retention policy the application runs (R12, R15, R20).
+ *
+ * @inline
+ */
 export interface DataMapPolicy {
   readonly id: string
   readonly kind: RetentionPolicy["_tag"]
@@ -88,7 +108,11 @@ export interface DataMapPolicy {
   readonly description: string
 }
 
-/** Retention periods and deadlines (R5, R11, R12, R15, R20, R24). */
+/**
+ * Retention periods and deadlines (R5, R11, R12, R15, R20, R24).
+ *
+ * @inline
+ */
 export interface DataMapRetention {
   /** Days a forgotten member can still be restored (R5); purged after that. */
   readonly restoreWindowDays: number
@@ -104,7 +128,11 @@ export interface DataMapRetention {
   readonly policies: ReadonlyArray<DataMapPolicy>
 }
 
-/** Where the data is kept (R28, R29). */
+/**
+ * Where the data is kept (R28, R29).
+ *
+ * @inline
+ */
 export interface DataMapStorage {
   /** The store adapter's name, e.g. "memory", "sqlite", "postgres". */
   readonly store: string
@@ -212,6 +240,8 @@ const policyOf = (policy: RetentionPolicy): DataMapPolicy => {
 
 const ruleDescription = (rule: RetentionRule, config: LetheConfig): string => {
   switch (rule) {
+    case "finish-erasure":
+      return "Finish every purge or anonymization whose key destruction was interrupted: its keys destroyed, sealed values redacted"
     case "purge-forgotten":
       return `Purge members forgotten more than ${config.restoreWindowDays} days ago: every key destroyed, sealed values redacted`
     case "end-invoice-retention":

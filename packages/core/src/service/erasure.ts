@@ -12,7 +12,7 @@ import { fromStore } from "../spi/store-call.js"
 import { simple } from "./commands.js"
 import { callOf, result } from "./context.js"
 import type { BulkOutcome, CommandResult, ForgetInput } from "./inputs.js"
-import type { Pipeline } from "./pipeline.js"
+import type { Executed, Pipeline } from "./pipeline.js"
 import type { ErasureReceipt } from "./receipt.js"
 import { receiptPayload } from "./receipt.js"
 import type { LetheService } from "./service.js"
@@ -75,6 +75,29 @@ export const erasure = (pipeline: Pipeline): Erasure => {
         }),
         callOf(input),
       ).pipe(
+        // Anonymized before, but the keys of that erasure are still live (it was interrupted): finish it.
+        Effect.catchTag("AnonymizationBlocked", (blocked) =>
+          blocked.reasons.includes("AlreadyAnonymized")
+            ? pipeline.finishErasure(memberId).pipe(
+                Effect.flatMap((report) =>
+                  report === null || report.keyIdsDestroyed.length + report.sealedValuesRemoved === 0
+                    ? Effect.fail(blocked)
+                    : loader.loadExisting(memberId).pipe(
+                        Effect.map(
+                          (loaded): Executed => ({
+                            memberId,
+                            state: loaded.state,
+                            version: loaded.version,
+                            events: [],
+                            warnings: [],
+                            erasure: report,
+                          }),
+                        ),
+                      ),
+                ),
+              )
+            : Effect.fail(blocked),
+        ),
         Effect.map((executed) => {
           const anonymized = executed.events.find((e) => e._tag === "Anonymized")
           return {

@@ -35,7 +35,13 @@ export type LetheClient = Promised<LetheService> & {
  */
 export const createLethe = async (options: LetheOptions): Promise<LetheClient> => {
   const runtime = ManagedRuntime.make(Lethe.layer(options))
-  const service = await runtime.runPromise(Lethe)
+  const built = await runtime.runPromiseExit(Lethe)
+  if (Exit.isFailure(built)) {
+    await runtime.dispose()
+    const failure = Cause.failureOption(built.cause)
+    throw failure._tag === "Some" ? failure.value : Cause.squash(built.cause)
+  }
+  const service = built.value
   let closed: Promise<void> | undefined
   const run = async <A, E>(effect: Effect.Effect<A, E>): Promise<A> => {
     if (closed !== undefined) throw new StoreError({ operation: "call", detail: "Lethe is closed" })

@@ -36,30 +36,38 @@ export const contactImport = (pipeline: Pipeline): Pick<LetheService, "importCsv
     Effect.gen(function* () {
       const tag = row.sourceTag ?? input.source
       const source: Source = { kind: "import", ...(tag === undefined ? {} : { tag }) }
-      const consent = yield* validate(() => ({
-        _tag: "GiveConsent",
-        purpose: row.purpose,
-        explicit: false,
-        method: "import",
-        wordingVersion: row.wordingVersion ?? latestWording(config, row.purpose) ?? "",
-        source,
-        givenAt: row.givenAt,
-      }))
+      const consent = yield* validate(
+        () => ({
+          _tag: "GiveConsent",
+          purpose: row.purpose,
+          explicit: false,
+          method: "import",
+          wordingVersion: row.wordingVersion ?? latestWording(config, row.purpose) ?? "",
+          source,
+          givenAt: row.givenAt,
+        }),
+        { operation: "importCsv", catalogue: config.consentCatalogue },
+      )
       return { source, call: callOf(input, source), consent }
     })
 
   /** The registration of a row's contact as a new member. */
   const contactRegistration = (memberId: string, row: ContactRow, input: ImportCsvInput, source: Source) =>
-    validate(() =>
-      registerCommand(memberId, {
-        tenantId: input.tenantId,
-        personal: {
-          email: row.email,
-          ...(row.name === null ? {} : { name: row.name }),
-          ...(row.phone === null ? {} : { phone: row.phone }),
-        },
-        source,
-      }),
+    validate(
+      () =>
+        registerCommand(memberId, {
+          tenantId: input.tenantId,
+          personal: {
+            email: row.email,
+            ...(row.name === null ? {} : { name: row.name }),
+            ...(row.phone === null ? {} : { phone: row.phone }),
+          },
+          source,
+        }),
+      {
+        operation: "importCsv",
+        rename: { "personal.email": "email", "personal.name": "name", "personal.phone": "phone" },
+      },
     )
 
   /**

@@ -39,23 +39,30 @@ export interface Privileged {
   readonly correlationId?: string
 }
 
+/**
+ * The input of `register`: the tenant, the name, e-mail and phone to record, and where the contact came from
+ * (R32).
+ */
 export interface RegisterInput extends Acting {
   readonly tenantId: string
   readonly personal: { readonly name?: string; readonly email?: string; readonly phone?: string }
   readonly source: SourceInput
 }
 
+/** The input of `recordPersonalData`: named values of one category, and their source (R32). */
 export interface RecordPersonalDataInput extends Acting {
   readonly category: PersonalCategory
   readonly fields: Readonly<Record<string, string>>
   readonly source: SourceInput
 }
 
+/** The input of `erasePersonalData`: the categories to erase, and why. */
 export interface ErasePersonalDataInput extends Privileged {
   readonly categories: ReadonlyArray<PersonalCategory>
   readonly reason: string
 }
 
+/** The input of `giveConsent` (R33). */
 export interface GiveConsentInput extends Acting {
   readonly purpose: string
   /** Default: the first basis the catalogue allows for the purpose. */
@@ -70,29 +77,33 @@ export interface GiveConsentInput extends Acting {
   readonly givenAt?: Date
 }
 
+/** The input of `withdrawConsent`; the source defaults to `api`. */
 export interface WithdrawConsentInput extends Acting {
   readonly purpose: string
   readonly source?: SourceInput
 }
 
+/** The input of `unsubscribe` (R4). */
 export interface UnsubscribeInput extends Acting {
   readonly purpose: string
   /** The link in a message, or staff on the profile (R4). */
   readonly via: "link" | "staff"
 }
 
+/** The input of `subscribe`: the consent of a person known by e-mail, member or not yet (R4, R5). */
 export interface SubscribeInput extends Acting {
   readonly tenantId: string
   readonly email: string
   readonly purpose: string
   readonly source: SourceInput
-  /** Recorded for a new member only. */
+  /** Recorded for a new member only (checked on every subscription, like the e-mail). */
   readonly name?: string
   /** Default "checkbox". */
   readonly method?: ConsentMethod
   readonly wordingVersion?: string
 }
 
+/** The input of `signContract`. */
 export interface SignContractInput extends Acting {
   readonly contractId: string
   readonly clubId: string
@@ -101,44 +112,53 @@ export interface SignContractInput extends Acting {
   readonly endsAt?: Date | null
 }
 
+/** The input of `endContract`: the contract to end. */
 export interface ContractInput extends Acting {
   readonly contractId: string
 }
 
+/** The input of `creditWallet` and `debitWallet`. */
 export interface AmountInput extends Acting {
   /** Integer minor units (cents), positive. */
   readonly amount: number
 }
 
+/** The input of `openDebtCase`: the case and the club it is open in. */
 export interface DebtCaseInput extends Acting {
   readonly caseId: string
   readonly clubId: string
 }
 
+/** The input of `closeDebtCase`. */
 export interface CloseDebtCaseInput extends Acting {
   readonly caseId: string
 }
 
+/** The input of `recordPurchase`; `amount` is in integer minor units, positive. */
 export interface PurchaseInput extends Acting {
   readonly purchaseId: string
   readonly amount: number
   readonly paid: boolean
 }
 
+/** The input of `markPurchasePaid`: the purchase recorded earlier. */
 export interface PurchaseRefInput extends Acting {
   readonly purchaseId: string
 }
 
+/** The input of `recordMissedInstalment`; `amount` is in integer minor units, positive. */
 export interface InstalmentInput extends Acting {
   readonly instalmentId: string
   readonly clubId: string
   readonly amount: number
 }
 
+/** The input of `markInstalmentPaid`: the instalment recorded earlier. */
 export interface InstalmentRefInput extends Acting {
   readonly instalmentId: string
 }
 
+/** The input of `recordActivity`. */
 export interface ActivityInput extends Acting {
   readonly kind: ActivityKind
   readonly clubId?: string | null
@@ -146,6 +166,7 @@ export interface ActivityInput extends Acting {
   readonly details?: Readonly<Record<string, string>>
 }
 
+/** The input of `sendMessage`. */
 export interface SendMessageInput extends Acting {
   readonly purpose: string
   readonly channel: string
@@ -157,10 +178,12 @@ export interface SendMessageInput extends Acting {
   readonly messageId?: string
 }
 
+/** The input of `restrictProcessing`: why processing is restricted. */
 export interface RestrictInput extends Acting {
   readonly reason: string
 }
 
+/** The input of `requestErasure` and `requestAccess` (R11). */
 export interface RequestInput extends Acting {
   /** Default: now. */
   readonly receivedAt?: Date
@@ -169,15 +192,19 @@ export interface RequestInput extends Acting {
   readonly requestId?: string
 }
 
+/** The input of `forget` (permission `member:forget`). */
 export interface ForgetInput extends Privileged {
   /** The erasure request this fulfils (R11). */
   readonly requestId?: string
 }
 
+/** The input of `forgetMany` (permission `member:forget`, R7). */
 export interface ForgetManyInput extends Privileged {
+  /** Called after each member, whether it was forgotten or refused. */
   readonly onProgress?: (progress: BulkProgress) => void
 }
 
+/** The input of `anonymize` (permission `member:anonymize`). */
 export interface AnonymizeInput extends Privileged {
   /** The subject's e-mail as staff confirmed it (R9). */
   readonly confirmEmail?: string
@@ -192,15 +219,18 @@ export interface CommandResult {
   readonly recorded: ReadonlyArray<MemberEvent["_tag"]>
 }
 
+/** What `subscribe` did, with what it recorded. */
 export interface SubscribeResult extends CommandResult {
   /** A new member, a consent on an existing one, or a forgotten member restored within the window (R5). */
   readonly outcome: "created" | "subscribed" | "restored"
 }
 
+/** What `sendMessage` recorded, with the message's id (R3: give it to `proveMessage`). */
 export interface MessageResult extends CommandResult {
   readonly messageId: string
 }
 
+/** What `requestErasure` or `requestAccess` recorded, with the request's id and due date (R11). */
 export interface RequestResult extends CommandResult {
   readonly requestId: string
   readonly dueBy: Date
@@ -208,6 +238,7 @@ export interface RequestResult extends CommandResult {
   readonly otherSystems: ReadonlyArray<string>
 }
 
+/** What `anonymize` recorded and erased (R24), with the reminders that did not block it (R27). */
 export interface AnonymizeResult extends CommandResult {
   /** Reminders that did not block it (R27). */
   readonly warnings: ReadonlyArray<AnonymizationWarning>
@@ -222,10 +253,15 @@ export type BulkOutcome<A> =
   | { readonly memberId: string; readonly ok: true; readonly result: A }
   | { readonly memberId: string; readonly ok: false; readonly error: LetheError }
 
+/** Where a bulk operation (`forgetMany`) is, reported after each member. */
 export interface BulkProgress {
+  /** Members handled so far, this one included. */
   readonly done: number
+  /** Members in the operation. */
   readonly total: number
+  /** The member just handled. */
   readonly memberId: string
+  /** Whether it succeeded; the error of a failure is in the member's `BulkOutcome`. */
   readonly ok: boolean
 }
 
@@ -281,6 +317,7 @@ export interface MessageProof {
   readonly event: { readonly version: number; readonly hash: string }
 }
 
+/** The input of `exportMember` (permission `member:export`). */
 export interface ExportInput extends Privileged {
   /** `json` (the versioned document), `csv` (one file per section) or `html` (a printable page). */
   readonly format: ExportFormat
@@ -288,6 +325,7 @@ export interface ExportInput extends Privileged {
   readonly requestId?: string
 }
 
+/** The input of `createExportLink` (permission `member:export`). */
 export interface ExportLinkInput extends Privileged {
   readonly format: ExportFormat
   /** How long the link works: milliseconds or an Effect duration such as `"2 hours"`. Default 24 hours (R13). */
@@ -304,6 +342,7 @@ export interface ExportLink {
   readonly expiresAt: Date
 }
 
+/** The input of `importCsv` (R6, R32). */
 export interface ImportCsvInput extends Privileged {
   readonly tenantId: string
   /** Rows matching a member forgotten within the window restore it (R5, R6); without it they are rejected. */

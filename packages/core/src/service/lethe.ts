@@ -7,6 +7,8 @@
  * @module
  */
 import { Context, Effect, Layer } from "effect"
+import type { LetheError } from "../errors.js"
+import { checkKeyring } from "../sealing/keyring-check.js"
 import { serviceContext } from "./context.js"
 import { erasure } from "./erasure.js"
 import { contactImport } from "./import.js"
@@ -51,13 +53,27 @@ export const makeLethe = (options: LetheOptions): LetheService => {
  * ```
  */
 export class Lethe extends Context.Tag("@lethe/core/Lethe")<Lethe, LetheService>() {
-  /** Builds the service; the store is closed when the layer's scope ends. */
-  static layer(options: LetheOptions): Layer.Layer<Lethe> {
+  /**
+   * Builds the service; the store is closed when the layer's scope ends.
+   * Fails with `KeyringMismatch`, writing nothing and closing the store,
+   * when the keyring is not the one the store was written with.
+   */
+  static layer(options: LetheOptions): Layer.Layer<Lethe, LetheError> {
+    const close = Effect.promise(() => options.store.close()).pipe(Effect.ignore)
     return Layer.scoped(
       Lethe,
       Effect.acquireRelease(
-        Effect.sync(() => makeLethe(options)),
-        () => Effect.promise(() => options.store.close()).pipe(Effect.ignore),
+        Effect.suspend(() => {
+          const lethe = makeLethe(options)
+          const keyCheck = options.keyCheck ?? "record"
+          if (keyCheck === "skip") return Effect.succeed(lethe)
+          return serviceContext(options).now.pipe(
+            Effect.flatMap((now) => checkKeyring(options.store, options.keyring, now, keyCheck === "record")),
+            Effect.tapError(() => close),
+            Effect.as(lethe),
+          )
+        }),
+        () => close,
       ),
     )
   }

@@ -40,7 +40,9 @@ export const memberCommands = (pipeline: Pipeline): MemberCommands => {
     register: (input) =>
       Effect.gen(function* () {
         const memberId = pipeline.ctx.newId()
-        const command = yield* validate(() => registerCommand(memberId, input))
+        const command = yield* validate(() => registerCommand(memberId, input ?? {}), {
+          operation: "register",
+        })
         // The e-mail is checked by the store, in the append (EmailTaken names who holds it).
         return result(
           yield* pipeline.execute(memberId, () => Effect.succeed([command]), callOf(input, input.source), {

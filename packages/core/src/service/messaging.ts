@@ -6,7 +6,8 @@
  * @module
  */
 import { Effect } from "effect"
-import { MessageNotFound } from "../errors.js"
+import { MessageNotFound, UnknownPurpose } from "../errors.js"
+import { purposeDefinition } from "../member/config.js"
 import { fromStore } from "../spi/store-call.js"
 import { consentCommand, registerCommand, simple } from "./commands.js"
 import { callOf, millis, result, toSource, validate } from "./context.js"
@@ -45,7 +46,26 @@ export const messaging = (pipeline: Pipeline): Messaging => {
       ).pipe(Effect.map(result)),
     subscribe: (input) =>
       Effect.gen(function* () {
-        const consent = yield* validate(() => consentCommand(ctx.config, input, undefined))
+        const catalogue = ctx.config.consentCatalogue
+        const consent = yield* validate(() => consentCommand(ctx.config, input, undefined), {
+          operation: "subscribe",
+          catalogue,
+        })
+        // An unknown purpose is the refusal, whatever else is wrong (the e-mail is checked below).
+        if (consent._tag === "GiveConsent" && purposeDefinition(catalogue, consent.purpose) === undefined)
+          return yield* Effect.fail(new UnknownPurpose({ purpose: consent.purpose }))
+        const registration = (memberId: string) =>
+          validate(
+            () =>
+              registerCommand(memberId, {
+                tenantId: input.tenantId,
+                personal: { email: input.email, ...(input.name === undefined ? {} : { name: input.name }) },
+                source: input.source,
+              }),
+            { operation: "subscribe", rename: { "personal.email": "email", "personal.name": "name" } },
+          )
+        // Checked before the e-mail is looked up, whoever holds it: the same input gets the same refusal.
+        yield* registration("subscriber")
         const call = callOf(input, input.source)
         const owner = yield* lookups.ownerOfEmail(input.tenantId, input.email)
         if (owner._tag === "Active") {
@@ -61,13 +81,7 @@ export const messaging = (pipeline: Pipeline): Messaging => {
           return { ...result(executed), outcome: "restored" as const }
         }
         const memberId = ctx.newId()
-        const register = yield* validate(() =>
-          registerCommand(memberId, {
-            tenantId: input.tenantId,
-            personal: { email: input.email, ...(input.name === undefined ? {} : { name: input.name }) },
-            source: input.source,
-          }),
-        )
+        const register = yield* registration(memberId)
         const executed = yield* execute(memberId, () => Effect.succeed([register, consent]), call, {
           create: true,
         })

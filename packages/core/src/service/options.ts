@@ -33,6 +33,15 @@ export interface LetheOptions {
    */
   readonly newId?: () => string
   /**
+   * The key check of the store (docs/design.md §3.1): `"record"` (default)
+   * verifies that the keyring opens the store's key checks and records one
+   * for the keyring's key-encryption key if the store has none for it yet;
+   * `"verify"` only verifies (a store opened read-only); `"skip"` does
+   * neither, for runs that open no sealed value and hold no secret (a
+   * retention dry run).
+   */
+  readonly keyCheck?: "record" | "verify" | "skip"
+  /**
    * How many members' states this instance keeps between operations, most
    * recently used first (default 5,000; 0 keeps none). A kept state is never
    * trusted as it is: each operation reads the events appended since (by any

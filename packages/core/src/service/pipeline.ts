@@ -19,7 +19,7 @@ import type { MemberState } from "../member/state.js"
 import { fold } from "../member/state.js"
 import type { EventCodec, RecordedEvent } from "../sealing/codec.js"
 import type { ErasureReport } from "../sealing/shredding.js"
-import { shred } from "../sealing/shredding.js"
+import { erasureMarker, erasureMarkerId, shred } from "../sealing/shredding.js"
 import type { MessageEntry } from "../spi/directory.js"
 import type { AppendRequest, AppendResult, EventMetadata, NewEvent } from "../spi/event-store.js"
 import { memberStream } from "../spi/event-store.js"
@@ -103,8 +103,18 @@ export interface Pipeline {
     call: Call,
     options?: ExecuteOptions,
   ): Effect.Effect<Executed, LetheError>
-  /** One command, validated before anything is read. */
+  /**
+   * One command, validated before anything is read: `InvalidCommand` naming
+   * the operation that runs it, or `UnknownPurpose` for a purpose the
+   * catalogue does not hold, whatever else is wrong (R45).
+   */
   run(memberId: string, raw: () => unknown, call: Call): Effect.Effect<Executed, LetheError>
+  /**
+   * Finishes the erasure a purged or anonymized member's status calls for
+   * (an earlier one interrupted after its event was appended): destroys the
+   * keys still live, redacts, checks. Null for a member of any other status.
+   */
+  finishErasure(memberId: string): Effect.Effect<ErasureReport | null, LetheError>
 }
 
 const allCategories: ReadonlyArray<PersonalCategory> = PersonalCategorySchema.literals
@@ -187,7 +197,13 @@ export const makePipeline = (
           : [],
       )
       const member = memberRow(state, version, yield* lookups.emailKeyOf(state))
-      const keys = codec.newKeys()
+      // An erasure's marker commits with its event, and goes once its keys have gone (see `erasureDone`).
+      const markers = events.flatMap((e) =>
+        e._tag === "Purged" || e._tag === "Anonymized"
+          ? [erasureMarker(memberId, state.tenantId, e._tag === "Purged" ? "purge" : "anonymize", at)]
+          : [],
+      )
+      const keys = [...codec.newKeys(), ...markers]
       const request: AppendRequest = {
         streamId,
         expectedVersion: loaded.version === 0 ? "no_stream" : loaded.version,
@@ -245,13 +261,18 @@ export const makePipeline = (
     }
     if (!all && wanted.size === 0) return Effect.succeed(null)
     return shred(store, memberId, (category) => all || wanted.has(category), at, version).pipe(
-      Effect.tap((report) =>
-        Effect.sync(() => {
-          if (store.snapshots !== undefined && report.categories.length > 0) loader.snapshotRemoved(memberId)
-        }),
-      ),
+      Effect.tap((report) => erasureDone(memberId, state, report, at)),
     )
   }
+
+  /** After a member's keys are gone: its snapshot forgotten, and its purge's or anonymization's marker destroyed. */
+  const erasureDone = (memberId: string, state: MemberState, report: ErasureReport, at: number) =>
+    Effect.gen(function* () {
+      if (store.snapshots !== undefined && report.categories.length > 0) loader.snapshotRemoved(memberId)
+      if (state.status !== "purged" && state.status !== "anonymized") return
+      const markerId = erasureMarkerId(memberId, state.status === "purged" ? "purge" : "anonymize")
+      yield* fromStore("keys.destroy", () => store.keys.destroy(markerId, at))
+    })
 
   const execute: Pipeline["execute"] = (memberId, commands, call, options = {}) => {
     let attempts = 0
@@ -303,16 +324,32 @@ export const makePipeline = (
     }).pipe(Effect.retry({ schedule: backoff, while: isConflict }))
   }
 
+  const finishErasure: Pipeline["finishErasure"] = (memberId) =>
+    Effect.gen(function* () {
+      const { state, version } = yield* loader.loadExisting(memberId)
+      if (state.status !== "purged" && state.status !== "anonymized") return null
+      const all = state.status === "purged"
+      const at = yield* now
+      return yield* shred(
+        store,
+        memberId,
+        (category) => all || !retainedOnAnonymization.has(category),
+        at,
+        version,
+      ).pipe(Effect.tap((report) => erasureDone(memberId, state, report, at)))
+    })
+
   return {
     ctx,
     loader,
     lookups,
+    finishErasure,
     decideAll,
     prepareAppend,
     landed,
     execute,
     run: (memberId, raw, call) =>
-      validate(raw).pipe(
+      validate(raw, { catalogue: config.consentCatalogue }).pipe(
         Effect.flatMap((command) => execute(memberId, () => Effect.succeed([command]), call)),
       ),
   }

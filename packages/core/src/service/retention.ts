@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Effect, ParseResult, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import type { LetheError } from "../errors.js"
 import { InvalidCommand, RetentionBlocked } from "../errors.js"
 import { absurd } from "../member/state.js"
@@ -16,31 +16,45 @@ import { runRetentionSteps } from "../retention/run.js"
 import { fromStore } from "../spi/store-call.js"
 import type { Call } from "./context.js"
 import { pageSize, validate } from "./context.js"
+import { clip, issuesOf } from "./issues.js"
 import { retentionActor } from "./options.js"
 import type { Executed, Pipeline } from "./pipeline.js"
 import type { LetheService } from "./service.js"
 
-/** Policies decoded, their ids unique and distinct from the built-in rules'; `InvalidCommand` otherwise. */
+const decodePolicies = Schema.decodeUnknownEither(
+  Schema.Struct({ policies: Schema.Array(RetentionPolicy) }),
+  {
+    errors: "all",
+  },
+)
+
+/**
+ * Policies decoded, their ids unique and distinct from the built-in rules';
+ * `InvalidCommand` otherwise, naming `command` and each policy's problem
+ * (`runRetention: policies[0].months must be an integer (got 1.5)`).
+ */
 export const validatePolicies = (
   policies: ReadonlyArray<unknown>,
   command = "runRetention",
-): Effect.Effect<ReadonlyArray<RetentionPolicy>, InvalidCommand> =>
-  Schema.decodeUnknown(Schema.Array(RetentionPolicy))(policies).pipe(
-    Effect.mapError(
-      (e) => new InvalidCommand({ command, issues: ParseResult.TreeFormatter.formatErrorSync(e) }),
-    ),
-    Effect.filterOrFail(
-      (decoded) => {
-        const ids = [...builtInRetentionRules, ...decoded.map((p) => p.id)]
-        return new Set(ids).size === ids.length
-      },
-      () =>
-        new InvalidCommand({
-          command,
-          issues: "policy ids must be unique and differ from the built-in rules",
-        }),
-    ),
+): Effect.Effect<ReadonlyArray<RetentionPolicy>, InvalidCommand> => {
+  const decoded = decodePolicies({ policies })
+  if (Either.isLeft(decoded))
+    return Effect.fail(new InvalidCommand({ command, issues: issuesOf(decoded.left, { policies }) }))
+  const ids = [...builtInRetentionRules, ...decoded.right.policies.map((p) => p.id)]
+  const repeated = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))]
+  if (repeated.length === 0) return Effect.succeed(decoded.right.policies)
+  return Effect.fail(
+    new InvalidCommand({
+      command,
+      issues: [
+        {
+          path: "policies",
+          message: `must have unique ids, none a built-in rule's (repeated: ${clip(repeated.join(", "), 80)})`,
+        },
+      ],
+    }),
   )
+}
 
 /** The retention operation of one instance. */
 export const retention = (pipeline: Pipeline): Pick<LetheService, "runRetention"> => {
@@ -51,8 +65,10 @@ export const retention = (pipeline: Pipeline): Pick<LetheService, "runRetention"
     memberId: string,
     action: RetentionAction,
     call: Call,
-  ): Effect.Effect<Executed, LetheError> => {
+  ): Effect.Effect<Pick<Executed, "erasure" | "warnings">, LetheError> => {
     switch (action._tag) {
+      case "FinishErasure":
+        return pipeline.finishErasure(memberId).pipe(Effect.map((erasure) => ({ erasure, warnings: [] })))
       case "Purge":
         return run(memberId, () => ({ _tag: "Purge" }), call)
       case "EraseInvoices":
@@ -99,7 +115,7 @@ export const retention = (pipeline: Pipeline): Pick<LetheService, "runRetention"
         const correlationId = ctx.newId()
         const call: Call = { actor: retentionActor, correlationId }
         return yield* runRetentionSteps(
-          retentionSteps(yield* ctx.now, ctx.config, policies),
+          retentionSteps(yield* ctx.now, ctx.config, policies, ctx.store.keys),
           {
             page: (step, after) =>
               fromStore("directory", () =>

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Duration, Effect, Either, ParseResult, Schema } from "effect"
+import { Duration, Effect, Either, Schema } from "effect"
 import type { LetheError } from "../errors.js"
 import { InvalidCommand } from "../errors.js"
 import { defaultExportLinkValidity, openExportLink, signExportLink } from "../export/link.js"
@@ -16,6 +16,7 @@ import type { MemberRow } from "../spi/directory.js"
 import { fromStore } from "../spi/store-call.js"
 import { callOf, millis, pageSize, result, validate } from "./context.js"
 import type { DueRequest, ExportInput, RequestInput, RequestResult } from "./inputs.js"
+import { describeValue, issuesOf } from "./issues.js"
 import type { Pipeline } from "./pipeline.js"
 import type { LetheService } from "./service.js"
 
@@ -47,15 +48,25 @@ export const allRows = (
     }
   })
 
-const validateFormat = (format: unknown): Effect.Effect<ExportFormat, InvalidCommand> =>
-  Schema.decodeUnknown(ExportFormat)(format).pipe(
-    Effect.mapError(
-      (e) => new InvalidCommand({ command: "export", issues: ParseResult.TreeFormatter.formatErrorSync(e) }),
-    ),
-  )
+const decodeFormat = Schema.decodeUnknownEither(Schema.Struct({ format: ExportFormat }))
 
-const recordExport = (format: ExportFormat, requestId: string | undefined) =>
-  validate(() => ({ _tag: "RecordExport", format, requestId: requestId ?? null })).pipe(
+/** The export format of `operation`'s input; `InvalidCommand` (`format must be one of json, csv, html`) otherwise. */
+const validateFormat = (
+  format: unknown,
+  operation: "exportMember" | "createExportLink",
+): Effect.Effect<ExportFormat, InvalidCommand> => {
+  const decoded = decodeFormat({ format })
+  return Either.isRight(decoded)
+    ? Effect.succeed(decoded.right.format)
+    : Effect.fail(new InvalidCommand({ command: operation, issues: issuesOf(decoded.left, { format }) }))
+}
+
+const recordExport = (
+  format: ExportFormat,
+  requestId: string | undefined,
+  operation: "exportMember" | "createExportLink",
+) =>
+  validate(() => ({ _tag: "RecordExport", format, requestId: requestId ?? null }), { operation }).pipe(
     Effect.map((command) => [command]),
   )
 
@@ -108,11 +119,16 @@ export const rights = (pipeline: Pipeline): Rights => {
 
   const exportMember = (memberId: string, input: ExportInput): Effect.Effect<ExportResult, LetheError> =>
     Effect.gen(function* () {
-      const format = yield* validateFormat(input.format)
+      const format = yield* validateFormat(input.format, "exportMember")
       // Recorded and read in one step: the document shows the log exactly as of its own DataExported.
-      const executed = yield* execute(memberId, () => recordExport(format, input.requestId), callOf(input), {
-        history: true,
-      })
+      const executed = yield* execute(
+        memberId,
+        () => recordExport(format, input.requestId, "exportMember"),
+        callOf(input),
+        {
+          history: true,
+        },
+      )
       const exported = executed.events.find((e) => e._tag === "DataExported")
       const document = memberExport(executed.history ?? [], executed.state, {
         exportedAt: exported?.at ?? (yield* now),
@@ -131,10 +147,15 @@ export const rights = (pipeline: Pipeline): Rights => {
     exportMember,
     createExportLink: (memberId, input) =>
       Effect.gen(function* () {
-        const format = yield* validateFormat(input.format)
+        const format = yield* validateFormat(input.format, "createExportLink")
         const invalidValidity = new InvalidCommand({
           command: "createExportLink",
-          issues: 'validFor must be a positive, finite duration (milliseconds, or e.g. "2 hours")',
+          issues: [
+            {
+              path: "validFor",
+              message: `must be a positive, finite duration, in milliseconds or e.g. "2 hours" (got ${describeValue(input.validFor)})`,
+            },
+          ],
         })
         const validFor = yield* Effect.try({
           try: () => Duration.toMillis(input.validFor ?? defaultExportLinkValidity),
@@ -142,7 +163,14 @@ export const rights = (pipeline: Pipeline): Rights => {
         })
         if (!(validFor > 0 && Number.isFinite(validFor))) return yield* Effect.fail(invalidValidity)
         // The same decision the export will take, taken now, so a link that cannot work is never handed out.
-        yield* execute(memberId, () => recordExport(format, input.requestId), callOf(input), { check: true })
+        yield* execute(
+          memberId,
+          () => recordExport(format, input.requestId, "createExportLink"),
+          callOf(input),
+          {
+            check: true,
+          },
+        )
         const expiresAt = (yield* now) + validFor
         const key = yield* fromStore("linkSigningKey", () => keyring.linkSigningKey())
         const token = signExportLink(

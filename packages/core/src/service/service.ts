@@ -60,42 +60,111 @@ import type { ErasureReceipt } from "./receipt.js"
 /** Lethe's operations as Effects. The Promise facade (`createLethe`) offers the same. */
 export interface LetheService {
   readonly config: LetheConfig
+  /**
+   * Registers a new member with a new id, and records the name, e-mail and phone given. Fails with
+   * `EmailTaken` when an active member of the tenant holds the e-mail.
+   */
   register(input: RegisterInput): Effect.Effect<CommandResult, LetheError>
+  /**
+   * Records personal values of one category, with their source (R32). A special category needs an explicit
+   * consent in force that covers it (R17).
+   */
   recordPersonalData(
     memberId: string,
     input: RecordPersonalDataInput,
   ): Effect.Effect<CommandResult, LetheError>
+  /**
+   * Erases whole categories of the member's personal data (permission `member:forget`): their data keys are
+   * destroyed and what they sealed redacted.
+   */
   erasePersonalData(memberId: string, input: ErasePersonalDataInput): Effect.Effect<CommandResult, LetheError>
+  /**
+   * Records a consent for a purpose of the catalogue, under the purpose's latest wording unless one is given
+   * (R16, R17, R33). Ends an unsubscribe from that purpose.
+   */
   giveConsent(memberId: string, input: GiveConsentInput): Effect.Effect<CommandResult, LetheError>
+  /** Withdraws the member's consent for a purpose (R33); records nothing when none is in force. */
   withdrawConsent(memberId: string, input: WithdrawConsentInput): Effect.Effect<CommandResult, LetheError>
+  /**
+   * Stops messages for one purpose (R4); profile, consents and history stay. Records nothing when already
+   * unsubscribed.
+   */
   unsubscribe(memberId: string, input: UnsubscribeInput): Effect.Effect<CommandResult, LetheError>
   /** New member, consent on an existing one, or restore of a member forgotten within the window (R4, R5). */
   subscribe(input: SubscribeInput): Effect.Effect<SubscribeResult, LetheError>
+  /** Turns profiling off for the member: messages for purposes that depend on it are refused (R31). */
   disableProfiling(memberId: string, input?: Acting): Effect.Effect<CommandResult, LetheError>
+  /** Turns profiling back on for the member (R31). */
   enableProfiling(memberId: string, input?: Acting): Effect.Effect<CommandResult, LetheError>
+  /** Records a contract with a club. An active or future contract blocks anonymization (R25). */
   signContract(memberId: string, input: SignContractInput): Effect.Effect<CommandResult, LetheError>
+  /** Ends a contract early, or cancels one not yet started; records nothing when it has already ended. */
   endContract(memberId: string, input: ContractInput): Effect.Effect<CommandResult, LetheError>
+  /** Adds an amount to the member's wallet. Funds in the wallet block anonymization (R25). */
   creditWallet(memberId: string, input: AmountInput): Effect.Effect<CommandResult, LetheError>
+  /** Takes an amount from the member's wallet; fails with `InsufficientFunds` beyond the balance. */
   debitWallet(memberId: string, input: AmountInput): Effect.Effect<CommandResult, LetheError>
+  /** Opens a debt-collection case in a club. An open case blocks anonymization (R25). */
   openDebtCase(memberId: string, input: DebtCaseInput): Effect.Effect<CommandResult, LetheError>
+  /** Closes a debt-collection case; records nothing when it is already closed. */
   closeDebtCase(memberId: string, input: CloseDebtCaseInput): Effect.Effect<CommandResult, LetheError>
+  /**
+   * Records a purchase, paid or not. Unpaid purchases are warnings of an anonymization, not blockers (R27).
+   */
   recordPurchase(memberId: string, input: PurchaseInput): Effect.Effect<CommandResult, LetheError>
+  /** Marks a recorded purchase paid. */
   markPurchasePaid(memberId: string, input: PurchaseRefInput): Effect.Effect<CommandResult, LetheError>
+  /** Records an instalment the member missed in a club (R27). */
   recordMissedInstalment(memberId: string, input: InstalmentInput): Effect.Effect<CommandResult, LetheError>
+  /** Marks a missed instalment paid. */
   markInstalmentPaid(memberId: string, input: InstalmentRefInput): Effect.Effect<CommandResult, LetheError>
+  /**
+   * Records a visit, class, transaction or page view, with its personal details. Refused once the member is
+   * erased (R2).
+   */
   recordActivity(memberId: string, input: ActivityInput): Effect.Effect<CommandResult, LetheError>
+  /**
+   * Records a message for a purpose with the lawful basis in force (R3); Lethe sends nothing, the
+   * application delivers the message once this succeeds. Fails with `MessageRefused`, listing every reason,
+   * when no basis is in force, the member unsubscribed, processing is restricted or profiling is off where
+   * the purpose needs it; test messages alike (R2, R4, R16, R23, R31).
+   */
   sendMessage(memberId: string, input: SendMessageInput): Effect.Effect<MessageResult, LetheError>
+  /**
+   * Restricts processing of the member's data (art. 18 GDPR): messages and anonymization are refused until
+   * it is lifted (R23).
+   */
   restrictProcessing(memberId: string, input: RestrictInput): Effect.Effect<CommandResult, LetheError>
+  /** Lifts a restriction of processing; records nothing when none is in force. */
   liftRestriction(memberId: string, input?: Acting): Effect.Effect<CommandResult, LetheError>
+  /**
+   * Records an erasure request and its due date (R11), and returns the other systems staff must handle by
+   * hand (R14). `forget` or `anonymize` with its `requestId` fulfils it.
+   */
   requestErasure(memberId: string, input: RequestInput): Effect.Effect<RequestResult, LetheError>
+  /**
+   * Records an access request and its due date (R11), and returns the other systems staff must handle by
+   * hand (R14). `exportMember` with its `requestId` fulfils it.
+   */
   requestAccess(memberId: string, input: RequestInput): Effect.Effect<RequestResult, LetheError>
+  /**
+   * Forgets the member (permission `member:forget`, R8): no longer findable, nothing more recorded or sent,
+   * restorable within the restore window (R1, R2, R5). Fulfils the member's open requests.
+   */
   forget(memberId: string, input: ForgetInput): Effect.Effect<CommandResult, LetheError>
   /** Forgets each member; one refusal does not stop the others (R7). Never fails as a whole. */
   forgetMany(
     memberIds: ReadonlyArray<string>,
     input: ForgetManyInput,
   ): Effect.Effect<ReadonlyArray<BulkOutcome<CommandResult>>>
+  /** Restores a forgotten member within the restore window (permission `member:restore`, R5). */
   restore(memberId: string, input: Privileged): Effect.Effect<CommandResult, LetheError>
+  /**
+   * Anonymizes the member (permission `member:anonymize`, R26): every category of personal data is erased
+   * but those kept by law (R24), irreversibly (R22); the member stays for statistics (R19). Staff confirm
+   * the subject's e-mail (R9). Fails with `AnonymizationBlocked` listing every blocker (R23, R25); unpaid
+   * items come back as warnings (R27).
+   */
   anonymize(memberId: string, input: AnonymizeInput): Effect.Effect<AnonymizeResult, LetheError>
   /** The member as staff see it; personal data only while active (R1, R19, R24). */
   get(memberId: string): Effect.Effect<MemberView, LetheError>

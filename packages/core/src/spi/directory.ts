@@ -88,7 +88,12 @@ export interface BeforeQuery extends Page {
  * Lookups (`findByEmail`, `search`) return active members only (R1).
  */
 export interface Directory {
+  /** The member's row as last written, whatever its status; undefined for an unknown id. */
   get(memberId: string): Promise<MemberRow | undefined>
+  /**
+   * Active members of `tenantId` whose `emailKey` is `emailKey` (at most one, as appends keep e-mail keys
+   * unique per tenant).
+   */
   findByEmail(tenantId: string, emailKey: string): Promise<ReadonlyArray<MemberRow>>
   /** Forgotten members still restorable under this key (R5). */
   findRestorable(tenantId: string, restoreKey: string): Promise<ReadonlyArray<MemberRow>>

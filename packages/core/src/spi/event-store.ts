@@ -118,6 +118,11 @@ export interface ReadAllPage {
  * `@lethe/core`), never with a driver's error.
  */
 export interface EventStore {
+  /**
+   * Appends events to one stream, with their directory update and data keys, in one transaction: all or
+   * nothing. Checks the expected version, the e-mail key and the keys in the order `AppendRequest` lists,
+   * and rejects with the first that fails.
+   */
   append(request: AppendRequest): Promise<AppendResult>
   /**
    * Appends to several streams in one transaction (an import of many new

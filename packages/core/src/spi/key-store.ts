@@ -37,7 +37,12 @@ export type KeyEntry =
  * destroyed id with `KeyDestroyed` (no resurrection, in any process).
  */
 export interface KeyStore {
+  /**
+   * Stores a new data key. Rejects with `KeyExists` for an id that is live, `KeyDestroyed` for one
+   * destroyed.
+   */
   put(key: StoredKey): Promise<void>
+  /** The key under `keyId`, live or destroyed; undefined for an id never stored. */
   get(keyId: string): Promise<KeyEntry | undefined>
   /** Destroys the key material and leaves a tombstone. Destroying twice, or an unknown id, is a no-op. */
   destroy(keyId: string, at: number): Promise<void>

@@ -43,7 +43,10 @@ const groups = {
   "snapshots (optional)": snapshotCases,
 } as const
 
-/** The stable name of a conformance case, e.g. `"concurrency/twenty-no-stream"`. */
+/**
+ * The stable name of a conformance case, e.g. `"concurrency/twenty-no-stream"`.
+ * {@link conformanceCaseNames} lists them all at run time.
+ */
 export type ConformanceCaseName =
   | keyof typeof eventStoreCases
   | keyof typeof appendRuleCases
