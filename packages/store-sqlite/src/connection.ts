@@ -9,16 +9,21 @@
  * the event loop, so calls on one connection never interleave. Other
  * connections (other stores on the same file, other processes) are kept out
  * by SQLite's locks: every write is a `BEGIN IMMEDIATE` transaction, which
- * waits up to `busy_timeout` for the single write lock.
+ * waits up to `busy_timeout` for the single write lock. Opening waits for
+ * other connections' locks as long in all, including where SQLite refuses
+ * at once instead of waiting (see `openingStep`).
  *
  * @module
  */
 import { StoreError, StoreUnavailable } from "@lethe/core"
 import { isLetheStoreError } from "@lethe/core/spi"
 import Database from "better-sqlite3"
-import { ensureLetheDatabase, migrate, migrations, pendingMigrations } from "./migrations.js"
+import { ensureLetheDatabase, isBusy, migrate, migrations, pendingMigrations } from "./migrations.js"
 
-/** How long a write waits for another connection's write lock before failing with `StoreUnavailable`. */
+/**
+ * How long a write waits for another connection's write lock, and an open
+ * for other connections' locks in all, before failing with `StoreUnavailable`.
+ */
 export const busyTimeoutMs = 5_000
 
 /**
@@ -98,16 +103,20 @@ const openDatabase = (options: SqliteStoreOptions): Database.Database => {
       detail: `synchronous must be "full" or "normal", got ${String(synchronous)}`,
     })
   if (options.readonly === true) return openReadonly(options.filename)
+  // `timeout` sets SQLite's busy timeout as the connection opens, before any statement runs.
   const db = new Database(options.filename, { timeout: busyTimeoutMs })
   try {
+    const step = openingStep(db)
     // Before anything writes: a file of another program is refused untouched.
-    ensureLetheDatabase(db, options.filename)
-    db.pragma("journal_mode = WAL")
-    db.pragma(`synchronous = ${synchronous.toUpperCase()}`)
+    step(() => ensureLetheDatabase(db, options.filename))
+    // A new file's switch to WAL is where SQLite refuses at once: see `openingStep`.
+    step(() => db.pragma("journal_mode = WAL"))
+    step(() => db.pragma(`synchronous = ${synchronous.toUpperCase()}`))
     // Freed space is overwritten with zeros, so erased values do not linger in the file (R29).
-    db.pragma("secure_delete = ON")
-    db.pragma("foreign_keys = ON")
-    migrate(db, options.filename, migrations, Date.now())
+    step(() => db.pragma("secure_delete = ON"))
+    step(() => db.pragma("foreign_keys = ON"))
+    step(() => migrate(db, options.filename, migrations, Date.now()))
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`)
     return db
   } catch (error) {
     db.close()
@@ -118,17 +127,58 @@ const openDatabase = (options: SqliteStoreOptions): Database.Database => {
 const openReadonly = (filename: string): Database.Database => {
   const db = new Database(filename, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs })
   try {
-    ensureLetheDatabase(db, filename)
-    const pending = pendingMigrations(db, migrations)
+    const step = openingStep(db)
+    step(() => ensureLetheDatabase(db, filename))
+    const pending = step(() => pendingMigrations(db, migrations))
     if (pending.length > 0)
       throw new StoreError({
         operation: "open",
         detail: `${filename} needs schema migrations ${pending.join(", ")}: open it once read-write to migrate`,
       })
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`)
     return db
   } catch (error) {
     db.close()
     throw error
+  }
+}
+
+/** Blocks the thread for `ms` milliseconds, as SQLite's own busy handler does. */
+const sleep = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+/**
+ * How the steps of one open (`step(() => ...)`, each a statement or a
+ * transaction) share one budget of `busyTimeoutMs` for waiting on other
+ * connections' locks.
+ *
+ * SQLite waits for a lock itself (the busy handler, given what is left of the
+ * budget before each step) in most cases, but answers SQLITE_BUSY at once
+ * where waiting could deadlock: a connection that holds a read lock and wants
+ * the write lock that another connection holds. Switching a new file to WAL
+ * is such a statement (it reads the file's first page, then rewrites it), and
+ * processes opening a new file together run it together: the one that takes
+ * the write lock first wins, the others were refused without waiting. A
+ * refused step took nothing and changed nothing (it was one statement, or a
+ * transaction rolled back), so it runs again after a pause (1, 2, 4... up to
+ * 50 ms); the winner has switched the file meanwhile, and the step finds
+ * nothing left to do. Once the budget is spent, the last SQLITE_BUSY stands,
+ * and `Connection.open` turns it into `StoreUnavailable`.
+ */
+const openingStep = (db: Database.Database) => {
+  const deadline = Date.now() + busyTimeoutMs
+  return <A>(run: () => A): A => {
+    for (let attempt = 0; ; attempt++) {
+      db.pragma(`busy_timeout = ${Math.max(0, deadline - Date.now())}`)
+      try {
+        return run()
+      } catch (error) {
+        const left = deadline - Date.now()
+        if (!isBusy(error) || left <= 0) throw error
+        sleep(Math.min(2 ** attempt, 50, left))
+      }
+    }
   }
 }
 
@@ -153,10 +203,12 @@ export class Connection {
   }
 
   /**
-   * Opens (or creates) the file, sets the pragmas and migrates the schema.
-   * Throws `StoreError` (operation "open") for a file that is not a Lethe
-   * database or has a newer schema, `StoreUnavailable` for a file that cannot
-   * be opened or stays locked past the busy timeout.
+   * Opens (or creates) the file, sets the pragmas and migrates the schema,
+   * waiting up to `busyTimeoutMs` in all for other connections' locks (other
+   * processes opening, migrating or writing the same file). Throws
+   * `StoreError` (operation "open") for a file that is not a Lethe database
+   * or has a newer schema, `StoreUnavailable` for a file that cannot be
+   * opened or stays locked past that time.
    */
   static open(options: SqliteStoreOptions): Connection {
     try {

@@ -31,6 +31,9 @@ export type { SqliteStoreOptions } from "./connection.js"
  *
  * Opening a file that is not a Lethe database, or whose schema is newer than
  * this package, throws `StoreError` (operation "open") and changes nothing.
+ * Processes opening one file at once take turns (a new file is switched to
+ * WAL and migrated once); an open waits up to 5 s in all for the others'
+ * locks, then throws `StoreUnavailable`.
  * After `close()`, every call rejects with `StoreError` ("store is closed").
  *
  * @example

@@ -287,7 +287,16 @@ export const migrate = (
   }
 }
 
-const isBusy = (error: unknown): boolean =>
+/**
+ * Whether `error` is SQLite refusing a lock another connection holds
+ * (`SQLITE_BUSY` and its extended codes).
+ *
+ * @example
+ * ```ts
+ * isBusy(error) // true: another connection holds the lock; wait, then try again
+ * ```
+ */
+export const isBusy = (error: unknown): boolean =>
   error instanceof Database.SqliteError && error.code.startsWith("SQLITE_BUSY")
 
 /**

@@ -2,8 +2,10 @@
  * Issue 5, faults on SQLite: a database file that cannot be opened, and a
  * write lock another connection holds past the busy timeout, fail with
  * `StoreUnavailable` (never the driver's error), write nothing, and the same
- * call succeeds once the cause is gone. The store-level busy case is in
- * store.test.ts.
+ * call succeeds once the cause is gone; an open kept out of a new file past
+ * the busy timeout waits that long first. The store-level busy case is in
+ * store.test.ts; opens that wait for a lock and then succeed are in
+ * concurrency.test.ts.
  */
 import fs from "node:fs"
 import path from "node:path"
@@ -12,6 +14,7 @@ import { sqliteStore } from "@lethe/store-sqlite"
 import { wholeLog } from "@lethe/testkit/fixtures"
 import Database from "better-sqlite3"
 import { describe, expect, it } from "vitest"
+import { busyTimeoutMs } from "../src/connection.js"
 import { freshFile, open } from "./fixtures.js"
 
 const keyring = keyringFromSecret("store-sqlite faults test secret, long enough")
@@ -81,5 +84,28 @@ describe("sqlite store: faults", () => {
       "ActivityRecorded",
     ])
     await lethe.close()
+  }, 20_000)
+
+  it("C2: another connection holding the write lock of a new file past the busy timeout: the open waits that long for the switch to WAL, then fails with StoreUnavailable, not SQLITE_BUSY, and writes nothing", () => {
+    const filename = freshFile()
+    const holder = new Database(filename)
+    holder.exec("BEGIN IMMEDIATE")
+    const started = Date.now()
+    let error: Record<string, unknown>
+    try {
+      error = openingError(filename)
+    } finally {
+      holder.exec("ROLLBACK")
+      holder.close()
+    }
+    const waited = Date.now() - started
+    expect(error).toMatchObject({ _tag: "StoreUnavailable", store: "sqlite", operation: "open" })
+    expect(String(error.detail)).toContain("SQLITE_BUSY")
+    expect(waited).toBeGreaterThanOrEqual(busyTimeoutMs - 50)
+    expect(waited).toBeLessThan(2 * busyTimeoutMs)
+    expect(fs.statSync(filename).size).toBe(0)
+    expect(fs.existsSync(`${filename}-wal`)).toBe(false)
+    // Once the lock is let go, the same open succeeds.
+    expect(open(filename).name).toBe("sqlite")
   }, 20_000)
 })

@@ -121,12 +121,14 @@ const allCategories: ReadonlyArray<PersonalCategory> = PersonalCategorySchema.li
 
 /**
  * How long a writer waits before its next attempt after a conflict: 2 ms,
- * doubling, each delay jittered (80–120%) so that writers which collided do
- * not collide again in step, at most `retries` times. Runs on Effect's
- * `Clock`, so `TestClock` drives it in tests.
+ * doubling up to 20 ms, each delay jittered (80–120%) so that writers which
+ * collided do not collide again in step, at most `retries` times. Runs on
+ * Effect's `Clock`, so `TestClock` drives it in tests.
  */
 export const conflictBackoff = (retries: number): Schedule.Schedule<unknown, unknown> =>
   Schedule.exponential(Duration.millis(2)).pipe(
+    // The shorter of the two delays: the doubling stops at 20 ms.
+    Schedule.union(Schedule.spaced(Duration.millis(20))),
     Schedule.jittered,
     Schedule.intersect(Schedule.recurs(Math.max(0, Math.floor(retries)))),
   )
