@@ -322,7 +322,8 @@ describe("createLethe on the memory store", () => {
           source: "staff",
         }),
       ],
-      ["register", "tenantId", lethe.register(null as never)],
+      // An input that is no object is refused as a whole, before its fields are read.
+      ["register", "input", lethe.register(null as never)],
     ]
     for (const [operation, path, attempt] of bad) {
       const error = (await rejection(attempt)) as unknown as InvalidCommand

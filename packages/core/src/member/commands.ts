@@ -19,10 +19,26 @@ import {
   Source,
 } from "./events.js"
 
-/** A plausible e-mail address: one @, no spaces, a dot in the domain, at most 254 characters. */
+/** The last millisecond of the year 9999: no date a command carries lies later. */
+export const latestMillis = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+
+/** A date a command carries, as epoch milliseconds: from 1970 to the end of the year 9999. */
+export const Moment = Millis.pipe(
+  Schema.lessThanOrEqualTo(latestMillis, { message: () => "must be a date before the year 10000" }),
+)
+
+/**
+ * A plausible e-mail address: one @, no spaces, a dot in the domain, at most 254 characters, and no
+ * control or zero-width characters (U+200B to U+200D, U+2060, U+FEFF), which would make two addresses
+ * that look the same differ.
+ */
 export const Email = Schema.String.pipe(
   Schema.maxLength(254),
   Schema.pattern(/^[^\s@"]+@[^\s@]+\.[^\s@.]+$/, { message: () => "must be an e-mail address" }),
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  Schema.pattern(/^[^\u0000-\u001f\u007f\u200b-\u200d\u2060\ufeff]*$/, {
+    message: () => "must not hold control or zero-width characters",
+  }),
 )
 
 /** A personal text value: not blank, at most 10,000 characters. */
@@ -81,7 +97,7 @@ export const GiveConsent = Schema.TaggedStruct("GiveConsent", {
   wordingVersion: Id,
   source: Source,
   /** When the person gave it, if earlier than now (imports). */
-  givenAt: Schema.optional(Millis),
+  givenAt: Schema.optional(Moment),
 })
 /** Withdraws the consent for a purpose (R33). Nothing is recorded when no consent for it is in force. */
 export const WithdrawConsent = Schema.TaggedStruct("WithdrawConsent", { purpose: Id, source: Source })
@@ -104,8 +120,8 @@ export const EnableProfiling = Schema.TaggedStruct("EnableProfiling", {})
 export const SignContract = Schema.TaggedStruct("SignContract", {
   contractId: Id,
   clubId: Id,
-  startsAt: Millis,
-  endsAt: Schema.NullOr(Millis),
+  startsAt: Moment,
+  endsAt: Schema.NullOr(Moment),
 }).pipe(
   Schema.filter(
     (c) =>
@@ -187,7 +203,7 @@ export const LiftRestriction = Schema.TaggedStruct("LiftRestriction", {})
  */
 export const RequestErasure = Schema.TaggedStruct("RequestErasure", {
   requestId: Id,
-  receivedAt: Millis,
+  receivedAt: Moment,
   via: Channel,
 })
 /**
@@ -196,7 +212,7 @@ export const RequestErasure = Schema.TaggedStruct("RequestErasure", {
  */
 export const RequestAccess = Schema.TaggedStruct("RequestAccess", {
   requestId: Id,
-  receivedAt: Millis,
+  receivedAt: Moment,
   via: Channel,
 })
 /**

@@ -11,9 +11,16 @@ import type { BasisInForce, PersonalCategory } from "./events.js"
 import { specialCategories } from "./events.js"
 import type { ContractState, MemberState } from "./state.js"
 
-/** Whether the actor's roles grant the permission (R8, R26). */
+/**
+ * Whether the actor's roles grant the permission (R8, R26). Only the
+ * configuration's own roles count: `toString` or `__proto__` grant nothing.
+ */
 export const isPermitted = (actor: Actor, permission: Permission, config: DomainConfig): boolean =>
-  actor.roles.some((role) => role === systemRole || (config.permissions[role]?.includes(permission) ?? false))
+  actor.roles.some(
+    (role) =>
+      role === systemRole ||
+      (Object.hasOwn(config.permissions, role) && (config.permissions[role]?.includes(permission) ?? false)),
+  )
 
 /** A contract that runs at `now`: started, not ended early, not past its end. */
 export const isContractActive = (contract: ContractState, now: number): boolean =>
@@ -23,8 +30,11 @@ export const isContractActive = (contract: ContractState, now: number): boolean 
 export const isContractFuture = (contract: ContractState, now: number): boolean =>
   contract.endedAt === null && contract.startsAt > now
 
-/** E-mails compare case-insensitively after trimming (R9). */
-export const normalizeEmail = (email: string): string => email.trim().toLowerCase()
+/**
+ * E-mails compare case-insensitively after trimming, in Unicode's composed form (NFC), so `josé` typed
+ * with a combining accent is the same address as with `é` (R1, R9). The blind index is computed from it.
+ */
+export const normalizeEmail = (email: string): string => email.normalize("NFC").trim().toLowerCase()
 
 /** The member's stored e-mail, if any is readable. */
 export const storedEmail = (state: MemberState): string | undefined => {

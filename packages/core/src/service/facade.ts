@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Cause, type Effect, Exit, ManagedRuntime } from "effect"
+import { Cause, Effect, Exit, ManagedRuntime } from "effect"
 import { StoreError } from "../errors.js"
 import { Lethe } from "./lethe.js"
 import type { LetheOptions } from "./options.js"
@@ -43,9 +43,10 @@ export const createLethe = async (options: LetheOptions): Promise<LetheClient> =
   }
   const service = built.value
   let closed: Promise<void> | undefined
-  const run = async <A, E>(effect: Effect.Effect<A, E>): Promise<A> => {
+  // An operation runs inside the promise: whatever its arguments, the client never throws synchronously.
+  const run = async <A, E>(effect: () => Effect.Effect<A, E>): Promise<A> => {
     if (closed !== undefined) throw new StoreError({ operation: "call", detail: "Lethe is closed" })
-    const exit = await runtime.runPromiseExit(effect)
+    const exit = await runtime.runPromiseExit(Effect.suspend(effect))
     if (Exit.isSuccess(exit)) return exit.value
     const failure = Cause.failureOption(exit.cause)
     throw failure._tag === "Some" ? failure.value : Cause.squash(exit.cause)
@@ -55,7 +56,7 @@ export const createLethe = async (options: LetheOptions): Promise<LetheClient> =
     client[name] =
       typeof member === "function"
         ? (...args: ReadonlyArray<unknown>) =>
-            run((member as (...a: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown>)(...args))
+            run(() => (member as (...a: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown>)(...args))
         : member
   }
   client.close = () => {

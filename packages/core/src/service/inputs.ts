@@ -291,6 +291,12 @@ export interface LetheConfig extends DomainConfig {
   readonly otherSystems: ReadonlyArray<string>
   /** Years invoices keep name and address after anonymization (R24). Default 5. */
   readonly invoiceRetentionYears: number
+  /**
+   * The longest an export link may be valid, in milliseconds (R13): a larger
+   * `validFor` is `InvalidCommand`. Default 7 days; a link is valid 24 hours
+   * unless `validFor` says otherwise.
+   */
+  readonly maxExportLinkValidity: number
 }
 
 /** A sent message, proven from the log without personal data (R3); works after purge. */
@@ -328,7 +334,10 @@ export interface ExportInput extends Privileged {
 /** The input of `createExportLink` (permission `member:export`). */
 export interface ExportLinkInput extends Privileged {
   readonly format: ExportFormat
-  /** How long the link works: milliseconds or an Effect duration such as `"2 hours"`. Default 24 hours (R13). */
+  /**
+   * How long the link works: milliseconds or an Effect duration such as `"2 hours"`. Default 24 hours, at
+   * most `config.maxExportLinkValidity` (7 days by default, R13).
+   */
   readonly validFor?: Duration.DurationInput
   /** The access request the export will fulfil when the link is redeemed. */
   readonly requestId?: string

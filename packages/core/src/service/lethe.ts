@@ -9,6 +9,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { LetheError } from "../errors.js"
 import { checkKeyring } from "../sealing/keyring-check.js"
+import { guarded } from "./arguments.js"
 import { serviceContext } from "./context.js"
 import { erasure } from "./erasure.js"
 import { contactImport } from "./import.js"
@@ -27,7 +28,7 @@ import type { LetheService } from "./service.js"
 export const makeLethe = (options: LetheOptions): LetheService => {
   const ctx = serviceContext(options)
   const pipeline = makePipeline(ctx, makeLoader(ctx, options), makeLookups(ctx), options)
-  return {
+  return guarded({
     config: ctx.config,
     ...memberCommands(pipeline),
     ...messaging(pipeline),
@@ -36,7 +37,7 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     ...queries(pipeline),
     ...retention(pipeline),
     ...contactImport(pipeline),
-  }
+  })
 }
 
 /**

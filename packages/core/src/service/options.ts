@@ -66,6 +66,7 @@ export const defaultConfig: LetheConfig = {
   ...defaultDomainConfig,
   otherSystems: [],
   invoiceRetentionYears: 5,
+  maxExportLinkValidity: 7 * 24 * 60 * 60 * 1000,
 }
 
 /** The actor Lethe's own retention jobs act as. */

@@ -14,7 +14,7 @@ import type { ExportResult } from "../export/render.js"
 import { renderExport } from "../export/render.js"
 import type { MemberRow } from "../spi/directory.js"
 import { fromStore } from "../spi/store-call.js"
-import { callOf, millis, pageSize, result, validate } from "./context.js"
+import { callOf, millis, operationOf, pageSize, result, validate } from "./context.js"
 import type { DueRequest, ExportInput, RequestInput, RequestResult } from "./inputs.js"
 import { describeValue, issuesOf } from "./issues.js"
 import type { Pipeline } from "./pipeline.js"
@@ -48,6 +48,9 @@ export const allRows = (
     }
   })
 
+/** How far ahead of the clock a request's `receivedAt` may be (clocks of two machines differ): 5 minutes. */
+export const clockSkew = 5 * 60 * 1000
+
 const decodeFormat = Schema.decodeUnknownEither(Schema.Struct({ format: ExportFormat }))
 
 /** The export format of `operation`'s input; `InvalidCommand` (`format must be one of json, csv, html`) otherwise. */
@@ -80,7 +83,20 @@ export const rights = (pipeline: Pipeline): Rights => {
     (memberId: string, input: RequestInput): Effect.Effect<RequestResult, LetheError> =>
       Effect.gen(function* () {
         const requestId = input.requestId ?? newId()
-        const receivedAt = millis(input.receivedAt) ?? (yield* now)
+        const at = yield* now
+        const receivedAt = millis(input.receivedAt) ?? at
+        if (receivedAt > at + clockSkew)
+          return yield* Effect.fail(
+            new InvalidCommand({
+              command: operationOf[tag],
+              issues: [
+                {
+                  path: "receivedAt",
+                  message: `must not be in the future (got ${describeValue(input.receivedAt)})`,
+                },
+              ],
+            }),
+          )
         const executed = yield* run(
           memberId,
           () => ({ _tag: tag, requestId, receivedAt, via: input.via }),
@@ -148,12 +164,13 @@ export const rights = (pipeline: Pipeline): Rights => {
     createExportLink: (memberId, input) =>
       Effect.gen(function* () {
         const format = yield* validateFormat(input.format, "createExportLink")
+        const maxValidity = Duration.format(Duration.millis(config.maxExportLinkValidity))
         const invalidValidity = new InvalidCommand({
           command: "createExportLink",
           issues: [
             {
               path: "validFor",
-              message: `must be a positive, finite duration, in milliseconds or e.g. "2 hours" (got ${describeValue(input.validFor)})`,
+              message: `must be a positive duration of at most ${maxValidity}, in milliseconds or e.g. "2 hours" (got ${describeValue(input.validFor)})`,
             },
           ],
         })
@@ -161,7 +178,8 @@ export const rights = (pipeline: Pipeline): Rights => {
           try: () => Duration.toMillis(input.validFor ?? defaultExportLinkValidity),
           catch: () => invalidValidity,
         })
-        if (!(validFor > 0 && Number.isFinite(validFor))) return yield* Effect.fail(invalidValidity)
+        if (!(validFor > 0 && validFor <= config.maxExportLinkValidity))
+          return yield* Effect.fail(invalidValidity)
         // The same decision the export will take, taken now, so a link that cannot work is never handed out.
         yield* execute(
           memberId,

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Effect } from "effect"
-import type { LetheError } from "../errors.js"
+import type { InvalidCommand, LetheError } from "../errors.js"
 import type { ExportResult } from "../export/render.js"
 import type { MemberView } from "../member/view.js"
 import type { RetentionPolicy } from "../retention/policies.js"
@@ -152,11 +152,14 @@ export interface LetheService {
    * restorable within the restore window (R1, R2, R5). Fulfils the member's open requests.
    */
   forget(memberId: string, input: ForgetInput): Effect.Effect<CommandResult, LetheError>
-  /** Forgets each member; one refusal does not stop the others (R7). Never fails as a whole. */
+  /**
+   * Forgets each member; one refusal does not stop the others (R7). Fails as a whole only with
+   * `InvalidCommand`, forgetting no one, when `memberIds` is not a list of ids or the input not an object.
+   */
   forgetMany(
     memberIds: ReadonlyArray<string>,
     input: ForgetManyInput,
-  ): Effect.Effect<ReadonlyArray<BulkOutcome<CommandResult>>>
+  ): Effect.Effect<ReadonlyArray<BulkOutcome<CommandResult>>, InvalidCommand>
   /** Restores a forgotten member within the restore window (permission `member:restore`, R5). */
   restore(memberId: string, input: Privileged): Effect.Effect<CommandResult, LetheError>
   /**
