@@ -202,7 +202,8 @@ const expectedScenario = (format: "esm" | "cjs"): ReadonlyArray<string> => {
       domain: ["decide", "InvalidCommand"],
     }).map(
       ([entry, [name, common]]) =>
-        `${format} @lethe/core/${entry} -> dist/${file.replace("index", entry)}: function ${name}, one copy of ${common}: true`,
+        `${format} @lethe/core/${entry} -> dist/${file.replace("index", entry)}: function ${name}` +
+        (format === "esm" ? `, one copy of ${common}: true` : ""),
     ),
     ...stores.map(
       (store) =>
@@ -323,7 +324,14 @@ const main = async (): Promise<void> => {
         ? "all good"
         : lint.slice(lint.indexOf("Linting...") + 10).trim()
       say(`  ${name} publint: ${verdict}`)
-      const types = run(bin("attw"), ["--format", "table-flipped", "--no-emoji", tarball], { cwd: root })
+      // Node >= 20.19 (engines) resolves subpath exports; node10 resolution, which cannot, is not checked.
+      const types = run(
+        bin("attw"),
+        ["--format", "table-flipped", "--no-emoji", "--profile", "node16", tarball],
+        {
+          cwd: root,
+        },
+      )
       say(`  ${name} attw: ${/No problems found/.test(types) ? "no problems found" : types}`)
     }
     say(`   (${elapsed(lintStep)})`)

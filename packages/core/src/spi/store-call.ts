@@ -19,18 +19,18 @@ import {
 const hasTag = (error: unknown, tag: string): error is Record<string, unknown> =>
   typeof error === "object" && error !== null && "_tag" in error && error._tag === tag
 
-/**
- * Whether `error` is one of the errors an adapter may reject with, as this
- * copy of `@lethe/core` defines them: `ConcurrencyConflict`, `EmailTaken`,
- * `KeyExists`, `KeyDestroyed`, `StoreError` or `StoreUnavailable`. Adapters
- * and `storeFailure` pass these through unchanged.
- *
- * @example
- * ```ts
- * if (isLetheStoreError(error)) throw error // else translate the driver's error
- * ```
- */
-export const isLetheStoreError = (
+/** The errors an adapter may reject with, by tag. */
+const adapterErrorTags: ReadonlySet<string> = new Set([
+  "ConcurrencyConflict",
+  "EmailTaken",
+  "KeyExists",
+  "KeyDestroyed",
+  "StoreError",
+  "StoreUnavailable",
+])
+
+/** Whether `error` is one of this copy of `@lethe/core`'s own adapter errors. */
+const isOwnStoreError = (
   error: unknown,
 ): error is ConcurrencyConflict | EmailTaken | KeyExists | KeyDestroyed | StoreError | StoreUnavailable =>
   error instanceof ConcurrencyConflict ||
@@ -41,13 +41,31 @@ export const isLetheStoreError = (
   error instanceof StoreUnavailable
 
 /**
+ * Whether `error` is one of the errors an adapter may reject with:
+ * `ConcurrencyConflict`, `EmailTaken`, `KeyExists`, `KeyDestroyed`,
+ * `StoreError` or `StoreUnavailable`, recognised by `_tag` so an error built
+ * by another copy of `@lethe/core` (another CommonJS entry, another
+ * version) counts too. Adapters pass these through unchanged.
+ *
+ * @example
+ * ```ts
+ * if (isLetheStoreError(error)) throw error // else translate the driver's error
+ * ```
+ */
+export const isLetheStoreError = (
+  error: unknown,
+): error is ConcurrencyConflict | EmailTaken | KeyExists | KeyDestroyed | StoreError | StoreUnavailable =>
+  isOwnStoreError(error) ||
+  (error instanceof Error && "_tag" in error && adapterErrorTags.has(String(error._tag)))
+
+/**
  * Adapter failures become Lethe's errors; a driver's own error never leaks.
  * The errors an adapter may reject with (`ConcurrencyConflict`, `EmailTaken`,
  * `KeyExists`, `KeyDestroyed`, `StoreError`, `StoreUnavailable`) pass through
  * unchanged; anything else becomes a `StoreError` naming `operation`.
  */
 export const storeFailure = (operation: string, error: unknown): LetheError => {
-  if (isLetheStoreError(error)) return error
+  if (isOwnStoreError(error)) return error
   if (hasTag(error, "ConcurrencyConflict"))
     return new ConcurrencyConflict({
       streamId: String(error.streamId),
