@@ -229,6 +229,19 @@ describe("R9: the subject's e-mail is confirmed before anonymizing", () => {
       .when(anonymize({ confirmEmail: null }))
       .thenEvents([anonymized({ erasedCategories: ["identity"] })])
   })
+
+  it("R9: a member whose e-mail's key was destroyed has nothing readable to confirm against", () => {
+    const erased = { _tag: "Erased", category: "contact" } as const
+    given([registered(), personalDataRecorded({ category: "contact", fields: { email: erased } })])
+      .when(anonymize({ confirmEmail: null }))
+      .thenEvents([anonymized({ erasedCategories: ["contact"] })])
+  })
+
+  it("R9: a member with only a phone has no e-mail to confirm", () => {
+    given([registered(), personalDataRecorded({ category: "contact", fields: { phone: "+48 600" } })])
+      .when(anonymize({ confirmEmail: null }))
+      .thenEvents([anonymized({ erasedCategories: ["contact"] })])
+  })
 })
 
 describe("R27: reminders, not blockers", () => {

@@ -1,4 +1,4 @@
-import { MemberCommand } from "@lethe/core/domain"
+import { Email, InputFields, MemberCommand, RequestErasure, SignContract, Text } from "@lethe/core/domain"
 import { Either, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 
@@ -118,5 +118,45 @@ describe("InvalidCommand: input that fails its schema (the application decodes b
   it("InvalidCommand: the schema explains what is wrong", () => {
     const result = decode({ _tag: "CreditWallet", amount: -1 })
     expect(Either.isLeft(result) && result.left.message).toMatch(/positive/)
+  })
+})
+
+describe("R45: a malformed command says what is wrong", () => {
+  const messageOf = (schema: Schema.Schema.AnyNoContext, input: unknown): string => {
+    const result = Schema.decodeUnknownEither(schema)(input)
+    return Either.isLeft(result) ? result.left.message : "accepted"
+  }
+
+  it("R45: each refinement of a command's fields names its rule", () => {
+    expect(messageOf(Email, "anna@example")).toBe("must be an e-mail address")
+    expect(messageOf(Email, "anna\u200b@example.org")).toBe("must not hold control or zero-width characters")
+    expect(messageOf(Text, " \n ")).toBe("must not be blank")
+    expect(messageOf(InputFields, {})).toContain("must name at least one field")
+    expect(messageOf(SignContract, { ...contract, endsAt: 1_000 })).toMatch(
+      /\["endsAt"\][\s\S]*must be after startsAt/,
+    )
+    expect(
+      messageOf(RequestErasure, {
+        _tag: "RequestErasure",
+        requestId: "r-1",
+        receivedAt: Date.UTC(10000, 0, 1),
+        via: "email",
+      }),
+    ).toContain("must be a date before the year 10000")
+  })
+
+  it("R45: a well-formed value passes the same refinements", () => {
+    expect(messageOf(Email, "anna@example.org")).toBe("accepted")
+    expect(messageOf(Text, " x ")).toBe("accepted")
+    expect(messageOf(InputFields, { note: "x" })).toBe("accepted")
+    expect(messageOf(SignContract, { ...contract, endsAt: 1_001 })).toBe("accepted")
+    expect(
+      messageOf(RequestErasure, {
+        _tag: "RequestErasure",
+        requestId: "r-1",
+        receivedAt: Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+        via: "email",
+      }),
+    ).toBe("accepted")
   })
 })

@@ -370,3 +370,38 @@ describe("R31: profiling switch", () => {
       .thenEvents([profilingEnabled()])
   })
 })
+
+describe("R33: the consent catalogue is the only source of purposes", () => {
+  const builtIns = ["toString", "constructor", "__proto__", "hasOwnProperty"]
+
+  it.each(builtIns)("R33: %s, a name every object answers to, is no purpose of the catalogue", (purpose) => {
+    given(member).when(giveConsent({ purpose })).thenRejects("UnknownPurpose", { purpose })
+    given(member)
+      .when({ _tag: "WithdrawConsent", purpose, source: { kind: "subject" } })
+      .thenRejects("UnknownPurpose", { purpose })
+    given(member)
+      .when({ _tag: "Unsubscribe", purpose, via: "link" })
+      .thenRejects("UnknownPurpose", { purpose })
+    given(member)
+      .when(sendMessage({ purpose }))
+      .thenRejects("MessageRefused", { purpose, reasons: ["NoLawfulBasis"] })
+  })
+
+  it("R16: a purpose whose catalogue entry allows no basis refuses every consent, citing consent", () => {
+    const consentCatalogue: ConsentCatalogue = {
+      ...defaultConsentCatalogue,
+      survey: {
+        purpose: "survey",
+        description: "Satisfaction surveys",
+        bases: [],
+        wordingVersions: ["v1"],
+        explicit: false,
+        covers: [],
+        profiling: false,
+      },
+    }
+    given(member)
+      .when(giveConsent({ purpose: "survey" }), { config: { consentCatalogue } })
+      .thenRejects("BasisNotAllowed", { purpose: "survey", basis: "consent", allowed: [] })
+  })
+})

@@ -128,6 +128,21 @@ describe("R8/R26: privileged operations need the permission", () => {
       .thenRejects("NotPermitted", { permission: "member:anonymize" })
   })
 
+  it.each(["toString", "constructor", "__proto__", "hasOwnProperty"])(
+    "R26: a role named %s, as every object answers to, grants nothing",
+    (role) => {
+      given(member)
+        .when(forget(), { actor: staff("ewa", role), config })
+        .thenRejects("NotPermitted", { actorId: "ewa", permission: "member:forget" })
+    },
+  )
+
+  it("R26: a role the configuration does not list grants nothing", () => {
+    given(member)
+      .when(forget(), { actor: staff("ewa", "auditor"), config })
+      .thenRejects("NotPermitted", { actorId: "ewa", permission: "member:forget" })
+  })
+
   it("R5: a restore the subject asks for (subscribing again) needs no permission", () => {
     given([...member, forgotten({ at: defaultNow - days(1) })])
       .when(restore({ by: "subject" }), { actor: staff("web"), config })
