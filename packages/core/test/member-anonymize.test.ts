@@ -1,5 +1,6 @@
 import type { AnonymizationBlocker } from "@lethe/core"
 import type { MemberEvent } from "@lethe/core/domain"
+import { normalizeEmail } from "@lethe/core/domain"
 import {
   activityRecorded,
   anonymize,
@@ -228,6 +229,16 @@ describe("R9: the subject's e-mail is confirmed before anonymizing", () => {
     given([registered(), personalDataRecorded({ fields: { name: "Anna" } })])
       .when(anonymize({ confirmEmail: null }))
       .thenEvents([anonymized({ erasedCategories: ["identity"] })])
+  })
+
+  it("R9: an accent typed as a combining mark confirms the same address as the composed letter", () => {
+    given([registered(), emailRecorded("jos\u00e9@example.org")])
+      .when(anonymize({ confirmEmail: " JOSE\u0301@example.org" }))
+      .thenEvents([anonymized({ erasedCategories: ["contact"] })])
+  })
+
+  it("R1/R9: an e-mail's normal form is composed, trimmed and lower-case (the blind index of every store is computed from it)", () => {
+    expect(normalizeEmail("  Jose\u0301@Example.ORG ")).toBe("jos\u00e9@example.org")
   })
 
   it("R9: a member whose e-mail's key was destroyed has nothing readable to confirm against", () => {

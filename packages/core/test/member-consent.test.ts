@@ -1,6 +1,11 @@
 import type { PersonalCategory } from "@lethe/core"
 import type { ConsentCatalogue } from "@lethe/core/domain"
-import { defaultConsentCatalogue } from "@lethe/core/domain"
+import {
+  defaultConsentCatalogue,
+  defaultDomainConfig,
+  fold,
+  missingExplicitConsent,
+} from "@lethe/core/domain"
 import {
   anonymize,
   consentGiven,
@@ -284,6 +289,47 @@ describe("R17: special categories need an explicit consent", () => {
         config: { consentCatalogue },
       })
       .thenRejects("ExplicitConsentRequired", { category: "health", purposes: ["health-data", "wellness"] })
+  })
+
+  it("R17: one explicit consent in force among the purposes that cover the category is enough", () => {
+    const consentCatalogue: ConsentCatalogue = {
+      ...defaultConsentCatalogue,
+      wellness: {
+        purpose: "wellness",
+        description: "Wellness tips",
+        bases: ["consent"],
+        wordingVersions: ["v1"],
+        explicit: false,
+        covers: ["health"],
+        profiling: false,
+      },
+    }
+    given([
+      ...member,
+      consentGiven({ purpose: "wellness", explicit: false }),
+      consentGiven({ purpose: "health-data", explicit: true }),
+    ])
+      .when(recordPersonalData({ category: "health", fields: { weight: "70" } }), {
+        config: { consentCatalogue },
+      })
+      .thenEvents([personalDataRecorded({ category: "health", fields: { weight: "70" } })])
+  })
+
+  it("R17/R35: the guard the auditor re-runs names no purpose for an ordinary category, and every covering one for a special one", () => {
+    const state = fold(member)
+    expect(missingExplicitConsent(state, "notes", defaultDomainConfig)).toEqual({
+      missing: false,
+      purposes: [],
+    })
+    expect(missingExplicitConsent(state, "religiousBeliefs", defaultDomainConfig)).toEqual({
+      missing: true,
+      purposes: ["sensitive-data"],
+    })
+    const covered = fold([...member, consentGiven({ purpose: "sensitive-data", explicit: true })])
+    expect(missingExplicitConsent(covered, "religiousBeliefs", defaultDomainConfig)).toEqual({
+      missing: false,
+      purposes: ["sensitive-data"],
+    })
   })
 
   it("R17: a consent for a purpose that requires it explicit must be explicit (ExplicitFlagRequired)", () => {

@@ -176,6 +176,20 @@ describe("R5/R22: restore within the window only", () => {
       .thenRejects("RestoreWindowExpired", { status: "anonymized" })
   })
 
+  it("R22: a member anonymized while its restore window was open (a history built directly) cannot be restored", () => {
+    const history = [
+      ...member,
+      forgotten({ at: defaultNow - days(1) }),
+      anonymized({ at: defaultNow - hours(1), erasedCategories: ["contact"] }),
+    ]
+    given(history)
+      .when(restore())
+      .thenRejects("RestoreWindowExpired", { status: "anonymized", restorableUntil: defaultNow + days(6) })
+    given(history)
+      .when(restore({ by: "subject" }))
+      .thenRejects("RestoreWindowExpired", { status: "anonymized" })
+  })
+
   it("R5: restoring an active member is refused with NothingToRestore", () => {
     given(member).when(restore()).thenRejects("NothingToRestore", { memberId: "member-1" })
     given([...history, restored()])
@@ -199,6 +213,16 @@ describe("Purge: the window over, keys destroyed", () => {
       .when({ _tag: "Purge" }, { now: forgottenAt + days(7) })
       .thenEvents([purged({ at: forgottenAt + days(7) })])
       .thenState({ status: "purged", personal: {}, restorableUntil: null })
+  })
+
+  it("R22/R37: a member anonymized after being forgotten (a history built directly) is not purged, even after the window", () => {
+    given([
+      ...member,
+      forgotten({ at: defaultNow - days(10) }),
+      anonymized({ at: defaultNow - days(9), erasedCategories: ["contact"] }),
+    ])
+      .when({ _tag: "Purge" })
+      .thenRejects("NotPurgeable", { status: "anonymized", restorableUntil: defaultNow - days(3) })
   })
 
   it("R5: an active or anonymized member cannot be purged", () => {
