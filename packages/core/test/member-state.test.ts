@@ -10,6 +10,7 @@ import {
   dataExported,
   days,
   debtCaseClosed,
+  debtCaseOpened,
   defaultNow,
   erasureRequested,
   forgotten,
@@ -189,6 +190,17 @@ describe("evolve: the facts a member's events fold to", () => {
       instalmentPaid({ instalmentId: "instalment-9" }),
     ])
       expect(evolve(state, event)).toEqual(state)
+  })
+
+  it("R25: a debt case is kept with its club and when it was opened; closing it adds when, and keeps the rest", () => {
+    const state = fold([
+      ...member,
+      debtCaseOpened({ at: at(1), caseId: "case-1", clubId: "club-a" }),
+      debtCaseClosed({ at: at(2), caseId: "case-1" }),
+    ])
+    expect(state.debtCases).toEqual({
+      "case-1": { caseId: "case-1", clubId: "club-a", openedAt: at(1), closedAt: at(2) },
+    })
   })
 
   it("R27: a purchase is kept with its amount, whether paid, and when; paying it keeps the rest", () => {
