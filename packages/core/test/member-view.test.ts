@@ -72,6 +72,7 @@ describe("memberView: what get shows of a member", () => {
       debtCaseClosed({ at: start + days(1), caseId: "case-closed" }),
       purchaseRecorded({ at: start, purchaseId: "p-unpaid-1", paid: false }),
       purchaseRecorded({ at: start, purchaseId: "p-unpaid-2", paid: false }),
+      purchaseRecorded({ at: start, purchaseId: "p-unpaid-3", paid: false }),
       purchaseRecorded({ at: start, purchaseId: "p-paid", paid: true }),
       purchaseRecorded({ at: start, purchaseId: "p-paid-later", paid: false }),
       purchasePaid({ at: start + days(1), purchaseId: "p-paid-later" }),
@@ -144,7 +145,7 @@ describe("memberView: what get shows of a member", () => {
         },
       ],
       openDebtCases: [{ caseId: "case-open", clubId: "club-a" }],
-      unpaidPurchases: 2,
+      unpaidPurchases: 3,
       registeredAt: new Date(start),
       forgottenAt: null,
       restorableUntil: null,
@@ -173,6 +174,10 @@ describe("memberView: what get shows of a member", () => {
     expect(view.data).toStrictEqual({})
     expect(view).toMatchObject({
       status: "forgotten",
+      restricted: false,
+      profiling: true,
+      unpaidPurchases: 0,
+      openDebtCases: [],
       displayName: "Member member-1",
       forgottenAt: new Date(at),
       restorableUntil: new Date(at + days(7)),
