@@ -6,6 +6,7 @@
  */
 import type { InvalidCommand, LetheClient } from "@lethe/core"
 import { anonymizeInactive } from "@lethe/core"
+import { PersonalCategory } from "@lethe/core/domain"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { admin, countEvents, rejection, setup } from "./rights-setup.js"
@@ -68,21 +69,7 @@ const badSource = fc.oneof(
   fc.integer(),
   nested,
 )
-const categories = [
-  "identity",
-  "contact",
-  "address",
-  "photo",
-  "documents",
-  "notes",
-  "training",
-  "activity",
-  "invoice",
-  "health",
-  "ethnicOrigin",
-  "politicalOpinions",
-  "religiousBeliefs",
-]
+const categories: ReadonlyArray<string> = PersonalCategory.literals
 const key = fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/)
 /** A record of personal values with at least one bad value, or no record at all. */
 const badValues = fc.oneof(
