@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { defineProject, mergeConfig } from "vitest/config"
 import { BaseSequencer, type TestSpecification } from "vitest/node"
-import core from "./vitest.config"
+import core from "./vitest.config.ts"
 
 /** The tests that exercise src/member, and only they: Stryker runs these for every mutant. */
 const memberTests = ["test/member-*.test.ts"]

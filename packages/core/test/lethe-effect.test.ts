@@ -1,15 +1,16 @@
-import { describe, expect, it } from "@effect/vitest"
 import type { Actor, LetheStore } from "@lethe/core"
 import { ConcurrencyConflict, keyringFromSecret, Lethe } from "@lethe/core"
 import { memoryStore } from "@lethe/store-memory"
 import { Duration, Effect, Fiber, Option, TestClock } from "effect"
+import { describe, expect } from "vitest"
+import { itEffect } from "./effect-test"
 
 const keyring = keyringFromSecret("effect test secret, at least thirty-two bytes")
 const admin: Actor = { id: "staff:admin", roles: ["admin"] }
 const layer = () => Lethe.layer({ store: memoryStore(), keyring })
 
 describe("Lethe as an Effect service", () => {
-  it.effect("R25: failures are typed and caught by tag", () =>
+  itEffect("R25: failures are typed and caught by tag", () =>
     Effect.gen(function* () {
       const lethe = yield* Lethe
       const { memberId } = yield* lethe.register({
@@ -28,7 +29,7 @@ describe("Lethe as an Effect service", () => {
     }).pipe(Effect.provide(layer())),
   )
 
-  it.effect("R5: the restore window follows Effect's Clock (TestClock)", () =>
+  itEffect("R5: the restore window follows Effect's Clock (TestClock)", () =>
     Effect.gen(function* () {
       yield* TestClock.setTime(new Date("2026-05-01T00:00:00Z").getTime())
       const lethe = yield* Lethe
@@ -67,7 +68,7 @@ describe("Lethe as an Effect service", () => {
         yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
     })
 
-  it.effect(
+  itEffect(
     "C2: a conflicting writer backs off on Effect's Clock before it tries again, and then succeeds",
     () => {
       const { store, attempts } = conflicting(2)
@@ -92,7 +93,7 @@ describe("Lethe as an Effect service", () => {
     },
   )
 
-  it.effect(
+  itEffect(
     "C2: a writer that keeps conflicting gives up after `retries` attempts with ConcurrencyConflict",
     () => {
       const { store, attempts } = conflicting(Number.POSITIVE_INFINITY)

@@ -1,4 +1,3 @@
-import { describe, expect, it } from "@effect/vitest"
 import type { ExportResult, LetheClient, MemberExport } from "@lethe/core"
 import { createLethe, keyringFromSecret, Lethe } from "@lethe/core"
 import { memberStream } from "@lethe/core/spi"
@@ -6,9 +5,11 @@ import { memoryStore } from "@lethe/store-memory"
 import { parse } from "csv-parse/sync"
 import { Duration, Effect, TestClock } from "effect"
 import fc from "fast-check"
+import { describe, expect, it } from "vitest"
 import { csvRecords, spreadsheetSafe, utf8Bom } from "../src/export/csv.js"
 import { escapeHtml } from "../src/export/html.js"
 import { memberExportFormat } from "../src/export/member-export.js"
+import { itEffect } from "./effect-test"
 import { admin, clerk, countEvents, day, hour, keyring, rejection, setup } from "./rights-setup.js"
 
 const otherSystems = ["Accounting (invoices)", "Newsletter tool"]
@@ -547,7 +548,7 @@ describe("export links (R13)", () => {
 })
 
 describe("export links through the Effect API", () => {
-  it.effect("R13: an expired link fails with ExportLinkInvalid, caught by tag; Effect's Clock decides", () =>
+  itEffect("R13: an expired link fails with ExportLinkInvalid, caught by tag; Effect's Clock decides", () =>
     Effect.gen(function* () {
       const lethe = yield* Lethe
       const { memberId } = yield* lethe.register({ tenantId: "t", personal: { name: "Kim" }, source: "api" })

@@ -1,5 +1,0 @@
-import { defineWorkspace } from "vitest/config"
-
-// One project per package; each resolves sibling packages to their sources
-// through the "@lethe/source" export condition (see each package.json).
-export default defineWorkspace(["packages/*/vitest.config.ts", "examples/*/vitest.config.ts"])
