@@ -22,6 +22,7 @@ import { runAppend, runConcurrent } from "./cases/append.js"
 import { runAudit } from "./cases/audit.js"
 import { runBulk } from "./cases/bulk.js"
 import { runDecide } from "./cases/decide.js"
+import { runProjection } from "./cases/projection.js"
 import { runPurge } from "./cases/purge.js"
 import { runRetention } from "./cases/retention.js"
 import type { BenchContext } from "./context.js"
@@ -45,6 +46,7 @@ const cases: ReadonlyArray<readonly [string, (context: BenchContext) => Promise<
   ["forget + purge", runPurge],
   ["audit", runAudit],
   ["retention planning", runRetention],
+  ["projection catch-up", runProjection],
 ]
 
 const say = (line: string) => process.stdout.write(`${line}\n`)

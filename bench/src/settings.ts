@@ -46,6 +46,8 @@ export interface Settings {
   readonly audit: { readonly runs: number; readonly events: number; readonly smallEvents: number }
   /** A retention dry run over `members` members. */
   readonly retention: { readonly runs: number; readonly members: number }
+  /** A projection caught up from the start over a SQLite log of `events` events of `members` members. */
+  readonly projection: { readonly runs: number; readonly events: number; readonly members: number }
 }
 
 const full: Settings = {
@@ -57,6 +59,7 @@ const full: Settings = {
   purge: { runs: 5, small: 10, large: 10_000 },
   audit: { runs: 3, events: 1_000_000, smallEvents: 250_000 },
   retention: { runs: 5, members: 100_000 },
+  projection: { runs: 3, events: 1_000_000, members: 2_000 },
 }
 
 const quick: Settings = {
@@ -68,6 +71,7 @@ const quick: Settings = {
   purge: { runs: 3, small: 10, large: 1_000 },
   audit: { runs: 1, events: 100_000, smallEvents: 25_000 },
   retention: { runs: 3, members: 5_000 },
+  projection: { runs: 1, events: 50_000, members: 200 },
 }
 
 /** The settings `LETHE_BENCH_QUICK` selects (any value but "" and "0" means quick). */

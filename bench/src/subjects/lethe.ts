@@ -12,7 +12,10 @@ import { sqliteStore } from "@lethe/store-sqlite"
 import Database from "better-sqlite3"
 import type pg from "pg"
 
-const keyring = keyringFromSecret("lethe bench secret: thirty-two bytes or more")
+/** The bench's secret (never use it elsewhere); child processes open the same stores with it. */
+export const benchSecret = "lethe bench secret: thirty-two bytes or more"
+
+const keyring = keyringFromSecret(benchSecret)
 
 /** A Lethe instance and its store (the store is for seeding through the SPI). */
 export interface OpenedLethe {

@@ -14,6 +14,8 @@ import path from "node:path"
 import type { Actor, LetheClient, LetheConfig, RetentionReport } from "@lethe/core"
 import { anonymizeAfterContractEnd, createLethe, keyringFromSecret, verifyReceipt } from "@lethe/core"
 import { sqliteStore } from "@lethe/store-sqlite"
+import type Database from "better-sqlite3"
+import { monthlyStats, readMonthlyStats } from "./monthly-stats.js"
 
 /** For the example only: a real deployment reads 32+ random bytes from its secret store. */
 const secret = "gym-club example secret, never use it for real data"
@@ -59,6 +61,8 @@ const main = async (say: (line: string) => void): Promise<void> => {
       keyring: keyringFromSecret(secret),
       clock: () => now,
       config,
+      // The network's monthly statistics, kept in the same file and applied with every append (R36).
+      projections: [monthlyStats],
     })
   const names = new Map<string, string>()
   const who = (memberId: string) => names.get(memberId) ?? memberId
@@ -217,6 +221,19 @@ const main = async (say: (line: string) => void): Promise<void> => {
     say(
       `R19 Marta now shows as "${after.displayName}", status ${after.status}, name, e-mail and phone ${personalGone ? "gone" : "STILL THERE"}; ` +
         `kept for statistics: ${after.counts.visit} visit, ${after.counts.class} class`,
+    )
+    const stats = await lethe.readProjection(monthlyStats.name, (db: Database.Database) =>
+      readMonthlyStats(db),
+    )
+    say(
+      `R36 monthly statistics (a projection in the file), after Marta's anonymization: ${stats
+        .map(
+          (s) =>
+            `${s.month} ${s.activeMembers} active member(s), visits ${Object.entries(s.visits)
+              .map(([club, n]) => `${club} ${n}`)
+              .join(", ")}`,
+        )
+        .join("; ")}`,
     )
     const invoice = after.data.invoice
     say(

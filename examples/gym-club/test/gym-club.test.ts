@@ -66,6 +66,12 @@ describe("examples/gym-club (npm start -w @lethe-examples/gym-club)", () => {
     )
   })
 
+  it("R36: the monthly statistics, a projection in the file, still count Marta after her anonymization", () => {
+    expect(line("R36 monthly statistics")).toBe(
+      "R36 monthly statistics (a projection in the file), after Marta's anonymization: 2024-01 1 active member(s), visits krakow-old-town 1, warsaw-centre 1",
+    )
+  })
+
   it("R10, R22: a verifiable receipt, and no way back", () => {
     expect(line("R10 signed erasure receipt")).toContain("kept invoice; signature valid: true")
     expect(line("R22 restoring Marta")).toContain("refused, RestoreWindowExpired")

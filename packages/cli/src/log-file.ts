@@ -230,7 +230,8 @@ const isStoredEvent = (value: Record<string, unknown>): boolean =>
   typeof value.streamId === "string" &&
   typeof value.version === "number" &&
   typeof value.type === "string" &&
-  isRecord(value.metadata) &&
+  // A row the store could not read back is exported as it was returned, `unreadable` saying why (R35).
+  (isRecord(value.metadata) || typeof value.unreadable === "string") &&
   typeof value.recordedAt === "number" &&
   typeof value.hash === "string" &&
   typeof value.prevHash === "string"

@@ -33,6 +33,11 @@ const schema = optionalText(
   "the PostgreSQL schema holding the Lethe tables, for a postgres:// source (default: lethe)",
 )
 
+const keys = optionalText(
+  "keys",
+  "where the keys live when they are apart from the log: the key store file of a SQLite source, or the key store schema (in the same database) of a postgres:// source",
+)
+
 const commandNames: ReadonlyArray<string> = ["audit", "export-log", "retention", "import", "demo"]
 
 /** Runs a command's work and records its exit code. */
@@ -44,6 +49,7 @@ const commands = (run: Run) => {
     {
       source,
       schema,
+      keys,
       format: Options.choice("format", reportFormats).pipe(
         Options.withDefault<ReportFormat>("text"),
         Options.withDescription("text for a terminal, json for tools, html for one self-contained page"),
@@ -58,6 +64,16 @@ const commands = (run: Run) => {
         "config",
         "JSON file with the tenant's configuration: consentCatalogue, restoreWindowDays, erasureDeadlineDays, accessDeadlineDays, clubs",
       ),
+      publicKey: Options.text("public-key").pipe(
+        Options.repeated,
+        Options.withDescription(
+          "PEM file of the controller's public key (keyring.receiptPublicKey()), obtained from the controller, not the log: every signed checkpoint must verify under it (R41); without it, checkpoints are checked against the key the log records, which proves consistency, not who signed",
+        ),
+      ),
+      anchors: optionalText(
+        "anchors",
+        "JSON Lines file of checkpoints kept outside the log (LetheOptions.onCheckpoint): each must match the log, which must reach it (R41)",
+      ),
     },
     (a) =>
       run((io) =>
@@ -65,18 +81,21 @@ const commands = (run: Run) => {
           {
             source: a.source,
             schema: value(a.schema),
+            keys: value(a.keys),
             format: a.format,
             out: value(a.out),
             graceDays: a.graceDays,
             asOf: value(a.asOf),
             config: value(a.config),
+            publicKeys: a.publicKey,
+            anchors: value(a.anchors),
           },
           io,
         ),
       ),
   ).pipe(
     Command.withDescription(
-      "Replay the log and check every rule: hash chains, the guards of every event, request deadlines, purges and destroyed keys (R35). Exit code 0 clean, 1 findings, 2 usage or I/O error.",
+      "Replay the log and check every rule: hash chains, signed checkpoints (R41), the guards of every event, request deadlines, purges and destroyed keys (R35). Exit code 0 clean, 1 findings, 2 usage or I/O error.",
     ),
   )
 
@@ -85,9 +104,13 @@ const commands = (run: Run) => {
     {
       source,
       schema,
+      keys,
       out: Options.text("out").pipe(Options.withDescription("the log file to write (.jsonl)")),
     },
-    (a) => run((io) => exportLogCommand({ source: a.source, schema: value(a.schema), out: a.out }, io)),
+    (a) =>
+      run((io) =>
+        exportLogCommand({ source: a.source, schema: value(a.schema), keys: value(a.keys), out: a.out }, io),
+      ),
   ).pipe(
     Command.withDescription(
       "Write the log, in global order, to a JSON Lines file that lethe audit reads without the database or any key. Sealed values stay sealed.",
@@ -99,6 +122,7 @@ const commands = (run: Run) => {
     {
       source,
       schema,
+      keys,
       policies: optionalText(
         "policies",
         "JSON file with retention policies (an array, or { policies: [...] })",
@@ -116,6 +140,7 @@ const commands = (run: Run) => {
           {
             source: a.source,
             schema: value(a.schema),
+            keys: value(a.keys),
             policies: value(a.policies),
             dryRun: a.dryRun,
             format: a.format,
@@ -139,6 +164,7 @@ const commands = (run: Run) => {
         ),
       ),
       schema,
+      keys,
       tenant: Options.text("tenant").pipe(Options.withDescription("the tenant the contacts belong to")),
       restoreForgotten: Options.boolean("restore-forgotten").pipe(
         Options.withDescription("rows matching a member forgotten within the window restore it (R6)"),
@@ -155,6 +181,7 @@ const commands = (run: Run) => {
             csv: a.csv,
             db: a.db,
             schema: value(a.schema),
+            keys: value(a.keys),
             tenant: a.tenant,
             restoreForgotten: a.restoreForgotten,
             actor: a.actor,

@@ -185,10 +185,15 @@ const holdsLetheLog = async (pool: pg.Pool, schema: string): Promise<boolean> =>
  */
 export const openPostgres = async (
   url: string,
-  options: { readonly readonly: boolean; readonly schema: string | undefined },
+  options: {
+    readonly readonly: boolean
+    readonly schema: string | undefined
+    readonly keys?: string | undefined
+  },
 ): Promise<OpenedStore> => {
   const schema = options.schema ?? defaultSchema
-  const where = `${printable(url)} (schema ${schema})`
+  const where = `${printable(url)} (schema ${schema}${options.keys === undefined ? "" : `, keys in schema ${options.keys}`})`
+  const apart = options.keys === undefined ? {} : { keys: { schema: options.keys } }
   let pool: pg.Pool
   try {
     pool = new pg.Pool({
@@ -207,7 +212,7 @@ export const openPostgres = async (
     if (options.readonly) {
       const readOnly = readOnlyPool(pool)
       try {
-        store = await postgresStore({ pool: readOnly, schema })
+        store = await postgresStore({ pool: readOnly, schema, ...apart })
       } catch (error) {
         // Refused to write: say why when it is because there is nothing to read.
         if (readOnly.refused && !(await holdsLetheLog(pool, schema)))
@@ -217,7 +222,7 @@ export const openPostgres = async (
         throw error
       }
       readOnly.seal()
-    } else store = await postgresStore({ pool, schema })
+    } else store = await postgresStore({ pool, schema, ...apart })
     return {
       store,
       label: `postgres:${where}`,

@@ -9,11 +9,11 @@ import type { AuditSources } from "@lethe/core/audit"
 import { auditSourcesOf } from "@lethe/core/audit"
 import type { StoredEvent } from "@lethe/core/spi"
 import { readAllEvents } from "@lethe/core/spi"
-import { sqliteStore } from "@lethe/store-sqlite"
 import { CliError, reasonOf } from "./errors.js"
 import { openLogFile } from "./log-file.js"
 import type { OpenedStore } from "./postgres.js"
 import { isPostgresUrl, openPostgres } from "./postgres.js"
+import { loadSqliteStore } from "./sqlite.js"
 
 export type { OpenedStore } from "./postgres.js"
 export { printable } from "./postgres.js"
@@ -25,10 +25,16 @@ export type SourceKind = "sqlite" | "postgres" | "log"
 export const sourceKind = (source: string): SourceKind =>
   isPostgresUrl(source) ? "postgres" : /\.jsonl$/i.test(source) ? "log" : "sqlite"
 
-/** How to open a source: read-only (a command that only reads), and the PostgreSQL schema (`--schema`). */
+/**
+ * How to open a source: read-only (a command that only reads), the
+ * PostgreSQL schema (`--schema`), and where the keys live when they are apart
+ * from the log (`--keys`: a SQLite key store file, or a PostgreSQL key store
+ * schema in the source's database).
+ */
 export interface OpenOptions {
   readonly readonly?: boolean
   readonly schema?: string | undefined
+  readonly keys?: string | undefined
 }
 
 /** A source opened for reading its log. */
@@ -55,14 +61,28 @@ const refuseSchema = (source: string, options: OpenOptions): void => {
     throw CliError.usage(`--schema ${options.schema}: only a postgres:// source has schemas, not ${source}`)
 }
 
-/** Opens the SQLite file `filename` as a store; `mustExist` unless the command may create it. */
-export const openSqlite = (
+/**
+ * Opens the SQLite file `filename` as a store; `mustExist` unless the command may create it.
+ * Loads `@lethe/store-sqlite`, an optional peer: without it, a `CliError` says to install it.
+ */
+export const openSqlite = async (
   filename: string,
-  options: { readonly readonly?: boolean; readonly mustExist?: boolean } = {},
-): OpenedStore => {
+  options: {
+    readonly readonly?: boolean
+    readonly mustExist?: boolean
+    readonly keys?: string | undefined
+  } = {},
+): Promise<OpenedStore> => {
   if (options.mustExist !== false) requireFile(filename, "SQLite file")
+  if (options.mustExist !== false && options.keys !== undefined)
+    requireFile(options.keys, "SQLite key store file")
+  const { sqliteStore } = await loadSqliteStore(filename)
   try {
-    const store = sqliteStore({ filename, ...(options.readonly === true ? { readonly: true } : {}) })
+    const store = sqliteStore({
+      filename,
+      ...(options.readonly === true ? { readonly: true } : {}),
+      ...(options.keys === undefined ? {} : { keys: { filename: options.keys } }),
+    })
     return { store, label: `sqlite:${filename}`, close: () => store.close() }
   } catch (error) {
     throw CliError.io(`cannot open ${filename}: ${reasonOf(error)}`)
@@ -78,10 +98,14 @@ export const openSqlite = (
 export const openStore = async (source: string, options: OpenOptions = {}): Promise<OpenedStore> => {
   const kind = sourceKind(source)
   if (kind === "postgres")
-    return openPostgres(source, { readonly: options.readonly === true, schema: options.schema })
+    return openPostgres(source, {
+      readonly: options.readonly === true,
+      schema: options.schema,
+      keys: options.keys,
+    })
   if (kind === "log") throw CliError.usage(`${source}: a log file can be audited, not opened as a store`)
   refuseSchema(source, options)
-  return openSqlite(source, { readonly: options.readonly === true })
+  return openSqlite(source, { readonly: options.readonly === true, keys: options.keys })
 }
 
 /** Opens `<source>` to read its log in global order, with the cross-checks it offers. */
@@ -89,6 +113,8 @@ export const openLogSource = async (source: string, options: OpenOptions = {}): 
   const kind = sourceKind(source)
   if (kind === "log") {
     refuseSchema(source, options)
+    if (options.keys !== undefined)
+      throw CliError.usage(`--keys ${options.keys}: a log file holds its keys' status already, not ${source}`)
     requireFile(source, "log file")
     try {
       const log = await openLogFile(source)

@@ -2,7 +2,8 @@
  * `@lethe/core/audit`, for auditors' programs: replay a whole log and check
  * every rule held (`auditLog`), check one stream's hash chain
  * (`verifyStream`), compute an event's chained hash (`hashEvent`), the
- * rules and their findings, and the verification of erasure receipts.
+ * rules and their findings, the verification of erasure receipts and of
+ * the log's signed checkpoints (R41).
  *
  * @module
  */
@@ -15,12 +16,25 @@ export {
   type AuditSummary,
   auditLog,
   auditSourcesOf,
+  type CheckpointReport,
   type CheckStatus,
   emptyTimelineCounts,
   type RequestCounts,
   type TimelineDay,
   type TimelineKind,
 } from "./audit/audit.js"
+export {
+  type Checkpoint,
+  checkpointDomain,
+  checkpointEventType,
+  checkpointFormat,
+  checkpointPayload,
+  emptyLogDigest,
+  keyFingerprint,
+  logDigestStep,
+  parseCheckpoint,
+  verifyCheckpoint,
+} from "./audit/checkpoint.js"
 export type { MessageBlocker } from "./audit/checks.js"
 export type { AuditedEvent } from "./audit/decode.js"
 export {
@@ -39,4 +53,4 @@ export {
   verifyStream,
 } from "./audit/hash-chain.js"
 export { type ErasedKey, type ErasureReceipt, verifyReceipt } from "./service/receipt.js"
-export type { StoredEvent } from "./spi/event-store.js"
+export { checkpointStream, type StoredEvent } from "./spi/event-store.js"

@@ -55,6 +55,25 @@ export class AnonymizationBlocked extends Schema.TaggedError<AnonymizationBlocke
   }
 }
 
+/** Why a member's data may not be erased now (art. 18 GDPR: restricted data is kept, R23). */
+export const ErasureBlocker = Schema.Literal("ProcessingRestricted")
+export type ErasureBlocker = typeof ErasureBlocker.Type
+
+/**
+ * An erasure refused (`forget`, `forgetMany`, `erasePersonalData`, `purge`, and retention's purge):
+ * `reasons` lists every blocker that holds. Processing of the member's data is restricted, and
+ * restricted data is neither deleted nor anonymized until the restriction is lifted (R23).
+ */
+export class ErasureBlocked extends Schema.TaggedError<ErasureBlocked>()("ErasureBlocked", {
+  memberId: Schema.String,
+  attempted: Schema.String,
+  reasons: Schema.NonEmptyArray(ErasureBlocker),
+}) {
+  override get message() {
+    return `${this.attempted} of member ${this.memberId} refused: ${this.reasons.join(", ")}`
+  }
+}
+
 /** A message (test ones included) refused; `reasons` lists every blocker that holds. */
 export class MessageRefused extends Schema.TaggedError<MessageRefused>()("MessageRefused", {
   memberId: Schema.String,
@@ -190,6 +209,21 @@ export class InsufficientFunds extends Schema.TaggedError<InsufficientFunds>()("
 }) {
   override get message() {
     return `Wallet of member ${this.memberId} holds ${this.balance}, cannot debit ${this.amount}`
+  }
+}
+
+/**
+ * A credit that would take the wallet's balance past `Number.MAX_SAFE_INTEGER` minor units, beyond which
+ * sums are no longer exact: refused rather than rounded.
+ */
+export class WalletLimitExceeded extends Schema.TaggedError<WalletLimitExceeded>()("WalletLimitExceeded", {
+  memberId: Schema.String,
+  balance: Schema.Number,
+  amount: Schema.Number,
+  limit: Schema.Number,
+}) {
+  override get message() {
+    return `Wallet of member ${this.memberId} holds ${this.balance}; crediting ${this.amount} would pass the limit of ${this.limit}`
   }
 }
 
@@ -490,6 +524,7 @@ export class RetentionBlocked extends Schema.TaggedError<RetentionBlocked>()("Re
 /** Refusals `decide` can return. */
 export type DomainError =
   | AnonymizationBlocked
+  | ErasureBlocked
   | MessageRefused
   | MemberErased
   | MemberNotFound
@@ -503,6 +538,7 @@ export type DomainError =
   | ExplicitFlagRequired
   | BasisNotAllowed
   | InsufficientFunds
+  | WalletLimitExceeded
   | UnknownReference
   | DuplicateReference
 

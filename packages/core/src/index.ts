@@ -12,6 +12,7 @@
  * @module
  */
 
+export type { Checkpoint } from "./audit/checkpoint.js"
 export {
   AnonymizationBlocked,
   AnonymizationBlocker,
@@ -22,6 +23,7 @@ export {
   type DomainError,
   DuplicateReference,
   EmailTaken,
+  ErasureBlocked,
   ErasureIncomplete,
   ExplicitConsentRequired,
   ExplicitFlagRequired,
@@ -52,6 +54,7 @@ export {
   UnknownPurpose,
   UnknownReference,
   UnknownWordingVersion,
+  WalletLimitExceeded,
 } from "./errors.js"
 export type { ExportFormat, MemberExport } from "./export/member-export.js"
 export type { ExportResult } from "./export/render.js"
@@ -121,6 +124,7 @@ export type {
 } from "./service/inputs.js"
 export { Lethe } from "./service/lethe.js"
 export { defaultConfig, type LetheOptions } from "./service/options.js"
+export type { Projection } from "./service/projections.js"
 export { type ErasedKey, type ErasureReceipt, verifyReceipt } from "./service/receipt.js"
 export type { LetheService, ResultOf } from "./service/service.js"
 export type { LetheStore } from "./spi/store.js"

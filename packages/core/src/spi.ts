@@ -28,6 +28,7 @@ export {
   memberColumns,
   memberRowFromColumns,
   memberRowToColumns,
+  readStoredJson,
   snapshotStateJson,
   toStoredJson,
 } from "./spi/adapter-helpers.js"
@@ -43,6 +44,7 @@ export type {
 export {
   type AppendRequest,
   type AppendResult,
+  checkpointStream,
   type EventMetadata,
   type EventStore,
   type ExpectedVersion,
@@ -55,6 +57,13 @@ export {
   type StoredEvent,
 } from "./spi/event-store.js"
 export type { KeyEntry, KeyStore, KeyTombstone, StoredKey } from "./spi/key-store.js"
+export {
+  type CommitOptions,
+  checkSynchronous,
+  type InlineProjections,
+  type ProjectionStore,
+  type ProjectionWork,
+} from "./spi/projection-store.js"
 export {
   type ErasedSealedValue,
   isSealedValue,

@@ -116,6 +116,36 @@ describe("audit: anonymization guards", () => {
   })
 })
 
+describe("audit: erasure under restriction", () => {
+  it("R37, R23: Forgotten while processing was restricted, which forget refuses with ErasureBlocked", async () => {
+    const w = await world()
+    const id = await anna(w)
+    await w.lethe.restrictProcessing(id, { reason: "accuracy contested" })
+    await expect(w.lethe.forget(id, { actor: admin })).rejects.toMatchObject({
+      _tag: "ErasureBlocked",
+      reasons: ["ProcessingRestricted"],
+    })
+    w.advance(1)
+    const finding = await expectOne(
+      w,
+      id,
+      "Forgotten",
+      { restorableUntil: w.now() + 7 * day, requestId: null },
+      "erasure-guard",
+    )
+    expect(finding.requirements).toEqual(["R23"])
+  })
+
+  it("R37, R23: an erasure after the restriction was lifted is clean", async () => {
+    const w = await world()
+    const id = await anna(w)
+    await w.lethe.restrictProcessing(id, { reason: "accuracy contested" })
+    await w.lethe.liftRestriction(id)
+    await w.lethe.forget(id, { actor: admin })
+    expect((await auditWorld(w)).findings).toEqual([])
+  })
+})
+
 describe("audit: messages", () => {
   it("R2: a message, even a test one, after the member was forgotten", async () => {
     const w = await world()

@@ -18,19 +18,22 @@ import type {
   TimelineKind,
 } from "@lethe/core/audit"
 import { auditRules, emptyTimelineCounts } from "@lethe/core/audit"
-import type { DomainConfig, MemberEvent, MemberState } from "@lethe/core/domain"
+import type { DomainConfig, LeavingReason, MemberEvent, MemberState } from "@lethe/core/domain"
 import {
   dayMs,
   defaultDomainConfig,
   evolve,
+  freeTextFields,
   initialState,
   MemberEvent as MemberEventSchema,
   PersonalCategory,
   retainedOnAnonymization,
+  Token,
 } from "@lethe/core/domain"
 import type { StoredEvent } from "@lethe/core/spi"
 import { memberStream } from "@lethe/core/spi"
 import { Either, ParseResult, Schema } from "effect"
+import { checkpointReport } from "../src/audit/audit.js"
 import { checkEvent, latePurge, lateRequest, overdueRequest } from "../src/audit/checks.js"
 import type { FindingDraft } from "../src/audit/findings.js"
 import { isoOrNull } from "../src/audit/findings.js"
@@ -46,6 +49,31 @@ interface AuditedEvent {
    * are not kept.
    */
   readonly clearValues: ReadonlyArray<string>
+  /** Paths where a token belongs and something else is (issue 18, added to both auditors). */
+  readonly notTokens: ReadonlyArray<string>
+}
+
+const isToken = Schema.is(Token)
+
+/** Issue 18: the metadata's actor, correlation id and source (a kind, or `kind:tag`), and `source.tag`. */
+const notTokensOf = (stored: StoredEvent, data: Record<string, unknown>): ReadonlyArray<string> => {
+  const metadata = (stored.metadata ?? {}) as unknown as Record<string, unknown>
+  const source = typeof metadata.source === "string" ? metadata.source : undefined
+  const [kind = "", ...tag] = source?.split(":") ?? []
+  const dataSource = data.source as { readonly tag?: unknown } | undefined
+  return [
+    ...(isToken(metadata.actor) ? [] : ["metadata.actor"]),
+    ...(isToken(metadata.correlationId) ? [] : ["metadata.correlationId"]),
+    ...(source !== undefined && isToken(kind) && (tag.length === 0 || isToken(tag.join(":")))
+      ? []
+      : ["metadata.source"]),
+    ...(typeof dataSource !== "object" ||
+    dataSource === null ||
+    dataSource.tag === undefined ||
+    isToken(dataSource.tag)
+      ? []
+      : ["source.tag"]),
+  ]
 }
 
 const decodeEvent = Schema.decodeUnknownEither(MemberEventSchema)
@@ -92,12 +120,21 @@ const decodeWithoutKeys = (stored: StoredEvent): Either.Either<AuditedEvent, str
     }
     data[field] = markers
   }
+  // Issue 18: free text (a reason) is sealed like a personal value, of category notes.
+  for (const name of freeTextFields[stored.type] ?? []) {
+    const value = data[name]
+    if (typeof value === "string") {
+      clearValues.push(name)
+      data[name] = { _tag: "Erased", category: "notes" }
+    } else data[name] = erasedMarker(value)
+  }
+  const notTokens = notTokensOf(stored, data)
   const candidate: unknown = { ...data, _tag: stored.type }
   // Checking is cheaper than decoding (no output to build) and the schema transforms nothing:
   // a value that passes is the event. Only a failure is decoded again, for its explanation.
-  if (isEvent(candidate)) return Either.right({ event: candidate, clearValues })
+  if (isEvent(candidate)) return Either.right({ event: candidate, clearValues, notTokens })
   return decodeEvent(candidate).pipe(
-    Either.map((event) => ({ event, clearValues })),
+    Either.map((event) => ({ event, clearValues, notTokens })),
     Either.mapLeft((error) => ParseResult.TreeFormatter.formatErrorSync(error)),
   )
 }
@@ -187,6 +224,8 @@ export const referenceAuditLog = async (
   let firstAt: number | null = null
   let lastAt: number | null = null
   let messages = 0
+  // Why people left, kept the plain way: a list of [reason, how], counted at the end.
+  const leavings: Array<[LeavingReason, "unsubscribed" | "withdrawn" | "forgotten"]> = []
   const requestTotals = { erasure: 0, access: 0 }
 
   const mark = (at: number, kind: TimelineKind) => {
@@ -247,6 +286,13 @@ export const referenceAuditLog = async (
       case "Forgotten":
         mark(event.at, "forgotten")
         stream.forgotten = place
+        if (event.why !== undefined) leavings.push([event.why, "forgotten"])
+        break
+      case "Unsubscribed":
+        if (event.why !== undefined) leavings.push([event.why, "unsubscribed"])
+        break
+      case "ConsentWithdrawn":
+        if (event.why !== undefined) leavings.push([event.why, "withdrawn"])
         break
       case "Restored":
         mark(event.at, "restored")
@@ -314,7 +360,7 @@ export const referenceAuditLog = async (
         evidence: { type: stored.type, problem: decoded.left },
       })
     } else {
-      const { event, clearValues } = decoded.right
+      const { event, clearValues, notTokens } = decoded.right
       firstAt ??= event.at
       lastAt = Math.max(lastAt ?? event.at, event.at)
       if (clearValues.length > 0)
@@ -323,6 +369,13 @@ export const referenceAuditLog = async (
           requirements: ["R29"],
           message: `${event._tag} stores ${clearValues.length} personal value(s) in clear`,
           evidence: { paths: clearValues },
+        })
+      if (notTokens.length > 0)
+        report(stream, place, event.at, {
+          rule: "sealing",
+          requirements: ["R29"],
+          message: `${event._tag} stores text in clear where only a token belongs: ${notTokens.join(", ")}`,
+          evidence: { paths: notTokens },
         })
       if (event._tag === "MemberRegistered" && memberStream(event.memberId) !== stream.streamId)
         report(stream, place, event.at, {
@@ -379,18 +432,41 @@ export const referenceAuditLog = async (
       })
     }
 
+  const lostKeysRepair =
+    "redo the erasure from its receipt: runRetention purges a forgotten member whose window has ended, purge, anonymize or erasePersonalData the others (docs/operations.md, Backups)"
   const keys = options.keys
   if (keys !== undefined)
     for (const stream of streams.values()) {
       const { state, erasedCategories: erased } = stream
       const erasedStatus = state.status === "purged" || state.status === "anonymized"
-      if (!erasedStatus && erased === null) continue
       // Purged: no key at all. Anonymized: only the categories kept by law. Any status: no key of an erased category.
       const mustBeGone = (category: string) =>
         state.status === "purged" ||
         (state.status === "anonymized" && !retained.has(category)) ||
         (erased?.has(category) ?? false)
-      const live = (await keys.listForMember(state.memberId)).flatMap((entry) =>
+      const entries = await keys.listForMember(state.memberId)
+      // A key is destroyed only after its erasure event committed: a tombstone the log has no
+      // erasure for means the log lost that event, restored from a backup older than the key store.
+      const lost = entries.flatMap((entry) =>
+        entry._tag === "Destroyed" && !mustBeGone(entry.tombstone.category)
+          ? [
+              {
+                keyId: entry.tombstone.keyId,
+                category: entry.tombstone.category,
+                destroyedAt: isoOrNull(entry.tombstone.destroyedAt),
+              },
+            ]
+          : [],
+      )
+      if (lost.length > 0)
+        report(stream, stream.last, null, {
+          rule: "log-behind-key-store",
+          requirements: ["R42"],
+          message: `the key store destroyed ${lost.length} data key(s) of this member (${lost.map((k) => k.category).join(", ")}) that the log has no erasure for: the log is older than the key store (restored from a backup?), and its values under them cannot be opened; ${lostKeysRepair}`,
+          evidence: { status: state.status, repair: lostKeysRepair, destroyedKeys: lost },
+        })
+      if (!erasedStatus && erased === null) continue
+      const live = entries.flatMap((entry) =>
         entry._tag === "Live" && mustBeGone(entry.key.category)
           ? [{ keyId: entry.key.keyId, category: entry.key.category }]
           : [],
@@ -423,10 +499,21 @@ export const referenceAuditLog = async (
   const notes: Partial<Record<AuditRule, string>> = {
     "anonymization-guard": "the subject's confirmation (R9) is not in the log: decide alone checks it",
   }
-  if (keys === undefined) notes["keys-destroyed"] = "skipped: the source has no key store"
+  if (keys === undefined) {
+    notes["keys-destroyed"] = "skipped: the source has no key store"
+    notes["log-behind-key-store"] = "skipped: the source has no key store"
+  }
   if (options.streamVersion === undefined)
     notes["hash-chain"] =
       "without a directory to compare with, a stream that lost its last events looks like a shorter stream"
+  // The logs this auditor is compared on hold no checkpoint (R41): it reports none, as the auditor does.
+  const checkpoints = checkpointReport(
+    { count: 0, verified: 0, anchorsVerified: 0, lastPosition: 0, lastAt: 0, lastOrdinal: 0 },
+    eventCount,
+    null,
+    [],
+  )
+  notes.checkpoint = checkpoints.note
   const requestCounts = (kind: "erasure" | "access"): RequestCounts => ({
     total: requestTotals[kind],
     open: open[kind],
@@ -449,6 +536,16 @@ export const referenceAuditLog = async (
       members,
       restricted,
       messages,
+      leaving: Object.fromEntries(
+        [...new Set(leavings.map(([why]) => why))].map((why) => [
+          why,
+          {
+            unsubscribed: leavings.filter(([w, how]) => w === why && how === "unsubscribed").length,
+            withdrawn: leavings.filter(([w, how]) => w === why && how === "withdrawn").length,
+            forgotten: leavings.filter(([w, how]) => w === why && how === "forgotten").length,
+          },
+        ]),
+      ),
       erasureRequests: requestCounts("erasure"),
       accessRequests: requestCounts("access"),
       firstEventAt: firstAt === null ? null : new Date(firstAt),
@@ -461,12 +558,13 @@ export const referenceAuditLog = async (
       rule,
       requirements: auditRules[rule].requirements,
       description: auditRules[rule].description,
-      checked: rule !== "keys-destroyed" || keys !== undefined,
+      checked: (rule !== "keys-destroyed" && rule !== "log-behind-key-store") || keys !== undefined,
       note: notes[rule] ?? null,
     })),
     findings,
     timeline: [...timeline.entries()]
       .sort(([a], [b]) => a - b)
       .map(([day, counts]) => ({ day: new Date(day * dayMs).toISOString().slice(0, 10), ...counts })),
+    checkpoints,
   }
 }

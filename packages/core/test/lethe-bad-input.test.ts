@@ -8,11 +8,12 @@
 import type { LetheClient } from "@lethe/core"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { admin, day, rejection, setup } from "./rights-setup.js"
+import { admin, countEvents, day, rejection, setup } from "./rights-setup.js"
 
 /** Every `_tag` a Lethe operation may reject with (`LetheError`). */
 const letheTags = new Set([
   "AnonymizationBlocked",
+  "ErasureBlocked",
   "MessageRefused",
   "MemberErased",
   "MemberNotFound",
@@ -26,6 +27,7 @@ const letheTags = new Set([
   "ExplicitFlagRequired",
   "BasisNotAllowed",
   "InsufficientFunds",
+  "WalletLimitExceeded",
   "UnknownReference",
   "DuplicateReference",
   "EmailTaken",
@@ -422,5 +424,75 @@ describe("R1 an e-mail is one address in any Unicode form", () => {
         _tag: "InvalidCommand",
         issues: [expect.objectContaining({ path: "personal.email" })],
       })
+  })
+})
+
+describe("R45 control characters are refused by the schemas, on every adapter alike", () => {
+  /** Every C0 control, DEL and a few C1 controls, each inside an otherwise valid value. */
+  const controls = [
+    ...Array.from({ length: 32 }, (_, code) => String.fromCharCode(code)),
+    "\u007f",
+    "\u0085",
+    "\u009f",
+  ]
+  /** Tab, line feed and carriage return stay allowed in free text (an address on two lines). */
+  const textAllows = new Set(["\t", "\n", "\r"])
+
+  it("R45: a control character in a personal text (name, phone) is InvalidCommand naming the field; tab and newlines are kept", async () => {
+    const { lethe } = await setup()
+    let tried = 0
+    for (const control of controls) {
+      for (const field of ["name", "phone"] as const) {
+        tried += 1
+        const register = lethe.register({
+          tenantId: "club",
+          personal: { [field]: `Ada${control}Lovelace` },
+          source: "form",
+        })
+        if (textAllows.has(control)) {
+          const { memberId } = await register
+          expect((await lethe.get(memberId)).personal[field]).toBe(`Ada${control}Lovelace`)
+        } else
+          expect(await rejection(register)).toMatchObject({
+            _tag: "InvalidCommand",
+            issues: [
+              expect.objectContaining({
+                path: `personal.${field}`,
+                message: "must not hold control characters",
+              }),
+            ],
+          })
+      }
+    }
+    expect(tried).toBe(2 * controls.length)
+  })
+
+  it("R45: a control character in an identifier (tenant, purpose, contract, message id) is InvalidCommand and writes nothing", async () => {
+    const { lethe, store } = await setup()
+    const { memberId } = await lethe.register({ tenantId: "club", personal: { name: "Ada" }, source: "form" })
+    const before = await countEvents(store)
+    const ids = (control: string) => [
+      lethe.register({ tenantId: `club${control}`, personal: { name: "Bo" }, source: "form" }),
+      lethe.signContract(memberId, {
+        contractId: `c-1${control}`,
+        clubId: "club-1",
+        startsAt: new Date("2026-03-01T00:00:00Z"),
+        endsAt: new Date("2027-03-01T00:00:00Z"),
+      }),
+      lethe.sendMessage(memberId, {
+        messageId: `m-1${control}`,
+        purpose: "service",
+        channel: "email",
+        sentBy: "staff:ada",
+      }),
+    ]
+    let tried = 0
+    for (const control of controls)
+      for (const attempt of ids(control)) {
+        tried += 1
+        expect(await rejection(attempt)).toMatchObject({ _tag: "InvalidCommand" })
+      }
+    expect(tried).toBe(3 * controls.length)
+    expect(await countEvents(store)).toBe(before)
   })
 })

@@ -108,6 +108,19 @@ describe("R25: the wallet", () => {
       .thenRejects("InsufficientFunds", { balance: 0, amount: 1 })
   })
 
+  it("R25: a credit up to Number.MAX_SAFE_INTEGER is taken; one unit past it is WalletLimitExceeded, never rounded", () => {
+    const limit = Number.MAX_SAFE_INTEGER
+    given(funded)
+      .when({ _tag: "CreditWallet", amount: limit - 1000 })
+      .thenEvents([walletCredited({ amount: limit - 1000 })])
+      .thenState({ walletBalance: limit })
+    given(funded)
+      .when({ _tag: "CreditWallet", amount: limit - 999 })
+      .thenRejects("WalletLimitExceeded", { memberId: "member-1", balance: 1000, amount: limit - 999, limit })
+    given([...funded, walletCredited({ amount: limit - 1000 })])
+      .when({ _tag: "CreditWallet", amount: 1 })
+      .thenRejects("WalletLimitExceeded", { balance: limit, amount: 1 })
+  })
   it("R25: one unit left in the wallet blocks anonymization; an emptied wallet does not", () => {
     given([...funded, walletDebited({ at: start, amount: 999 })])
       .when(confirmed)

@@ -322,9 +322,14 @@ const expectedOutcome = (model: Model, command: MemberCommand, ctx: DecideContex
     case "ErasePersonalData": {
       if (!mayAct(actor, "member:forget", config)) return notPermitted("member:forget")
       const categories = command.categories.filter((c) => model.dataCategories.has(c))
-      return categories.length === 0
-        ? accepted()
-        : accepted({ _tag: "PersonalDataErased", at, categories, reason: command.reason })
+      if (categories.length === 0) return accepted()
+      if (model.restricted)
+        return refused("ErasureBlocked", {
+          memberId,
+          attempted: command._tag,
+          reasons: ["ProcessingRestricted"],
+        })
+      return accepted({ _tag: "PersonalDataErased", at, categories, reason: command.reason })
     }
     case "RecordExport":
       if (!mayAct(actor, "member:export", config)) return notPermitted("member:export")
@@ -340,6 +345,12 @@ const expectedOutcome = (model: Model, command: MemberCommand, ctx: DecideContex
         return refused("MemberErased", { memberId, status: model.status, attempted: command._tag })
       if (command.requestId !== null && model.requests.get(command.requestId) !== "erasure")
         return unknown("erasure request", command.requestId)
+      if (model.restricted)
+        return refused("ErasureBlocked", {
+          memberId,
+          attempted: command._tag,
+          reasons: ["ProcessingRestricted"],
+        })
       return accepted({
         _tag: "Forgotten",
         at,
@@ -740,8 +751,8 @@ describe("C3: properties of decide/evolve over generated histories", () => {
     expect(seen.nothing).toBeGreaterThan(0)
   })
 
-  it("R5: purge succeeds iff the member is forgotten and the window is over (now >= restorableUntil), once", () => {
-    const seen = { purged: 0, tooEarly: 0 }
+  it("R5, R37: purge succeeds iff the member is forgotten, the window is over (now >= restorableUntil) and processing is not restricted, once", () => {
+    const seen = { purged: 0, tooEarly: 0, blocked: 0 }
     fc.assert(
       fc.property(arbConfig, arbHistory(maxLength), (config, steps) => {
         play(steps, config, ({ step, ctx, before, model, result }) => {
@@ -762,7 +773,12 @@ describe("C3: properties of decide/evolve over generated histories", () => {
             else if (!mayAct(at.actor, "member:forget", config)) expect(leftTag(outcome)).toBe("NotPermitted")
             else if (model.status === "purged")
               expect(plain(outcome)).toEqual({ accepted: { events: [], warnings: [] } })
-            else if (model.status === "forgotten" && until !== null && at.now >= until) {
+            else if (model.restricted) {
+              expect(plain(outcome)).toMatchObject({
+                rejected: { _tag: "ErasureBlocked", attempted: "Purge", reasons: ["ProcessingRestricted"] },
+              })
+              seen.blocked += 1
+            } else if (model.status === "forgotten" && until !== null && at.now >= until) {
               expect(plain(outcome)).toEqual({
                 accepted: { events: [{ _tag: "Purged", at: at.now }], warnings: [] },
               })
@@ -780,6 +796,7 @@ describe("C3: properties of decide/evolve over generated histories", () => {
     )
     expect(seen.purged).toBeGreaterThan(0)
     expect(seen.tooEarly).toBeGreaterThan(0)
+    expect(seen.blocked).toBeGreaterThan(0)
   })
 
   it("C1: every other command comes to exactly its events, nothing when nothing changes, or the refusal of the rule it breaks", () => {
@@ -948,6 +965,36 @@ describe("C3: properties of decide/evolve over generated histories", () => {
     )
     expect(seen.emptied).toBeGreaterThan(0)
     expect(seen.overdrawn).toBeGreaterThan(0)
+  })
+
+  it("R25: a credit is taken exactly when the balance stays a safe integer; one unit more is WalletLimitExceeded", () => {
+    const seen = { full: 0, refused: 0 }
+    fc.assert(
+      fc.property(arbConfig, arbHistory(maxLength), (config, steps) => {
+        play(steps, config, ({ ctx, before, model }) => {
+          const room = Number.MAX_SAFE_INTEGER - model.balance
+          for (const amount of [room, room + 1].filter((a) => a >= 1 && Number.isSafeInteger(a))) {
+            const outcome = decide(before, { _tag: "CreditWallet", amount }, ctx)
+            if (!model.exists || model.status !== "active") continue
+            if (amount > room) {
+              expect(plain(outcome)).toMatchObject({
+                rejected: { _tag: "WalletLimitExceeded", balance: model.balance, amount },
+              })
+              seen.refused += 1
+            } else {
+              if (Either.isLeft(outcome))
+                throw new Error(`a credit within the limit was refused: ${outcome.left._tag}`)
+              const after = outcome.right.events.reduce(evolve, before)
+              expect(after.walletBalance).toBe(Number.MAX_SAFE_INTEGER)
+              seen.full += 1
+            }
+          }
+        })
+      }),
+      { numRuns },
+    )
+    expect(seen.full).toBeGreaterThan(0)
+    expect(seen.refused).toBeGreaterThan(0)
   })
 
   it("R8/R26: a privileged command by an actor without the permission is always NotPermitted", () => {

@@ -13,6 +13,8 @@ import {
   forgotten,
   given,
   hours,
+  processingRestricted,
+  processingRestrictionLifted,
   purged,
   recordPersonalData,
   registered,
@@ -284,5 +286,46 @@ describe("Unknown members", () => {
     given(erasedHistories[0]?.[1] ?? [])
       .when({ _tag: "CreditWallet", amount: 100 })
       .thenRejects("MemberErased", { status: "forgotten", attempted: "CreditWallet" })
+  })
+})
+
+describe("R37, R23: restricted data is neither deleted nor anonymized", () => {
+  const restrictedAt = defaultNow - days(3)
+  const restricted = [...member, processingRestricted({ at: restrictedAt })]
+
+  it("R37, R23: forget, erasing a category and purge of a restricted member are ErasureBlocked, with every reason", () => {
+    given(restricted)
+      .when(forget())
+      .thenRejects("ErasureBlocked", {
+        memberId: "member-1",
+        attempted: "Forget",
+        reasons: ["ProcessingRestricted"],
+      })
+    given(restricted)
+      .when({ _tag: "ErasePersonalData", categories: ["contact"], reason: "subject asked" })
+      .thenRejects("ErasureBlocked", { attempted: "ErasePersonalData", reasons: ["ProcessingRestricted"] })
+    // A log written before this rule may hold a member forgotten while restricted: the purge waits.
+    given([...restricted, forgotten({ at: defaultNow - days(10) })])
+      .when({ _tag: "Purge" })
+      .thenRejects("ErasureBlocked", { attempted: "Purge", reasons: ["ProcessingRestricted"] })
+  })
+
+  it("R37, R23: once the restriction is lifted, the erasure goes on", () => {
+    const lifted = [...restricted, processingRestrictionLifted({ at: defaultNow - days(1) })]
+    given(lifted)
+      .when(forget())
+      .thenEvents([forgotten({ at: defaultNow })])
+    given([...lifted, forgotten({ at: defaultNow - days(10) })])
+      .when({ _tag: "Purge" })
+      .thenEvents([purged({ at: defaultNow })])
+  })
+
+  it("R37, R23: a request that would change nothing still succeeds under restriction (a job can run twice)", () => {
+    given(restricted)
+      .when({ _tag: "ErasePersonalData", categories: ["health"], reason: "subject asked" })
+      .thenEvents([])
+    given([...member, forgotten({ at: defaultNow - days(10) }), purged({ at: defaultNow - days(2) })])
+      .when({ _tag: "Purge" })
+      .thenEvents([])
   })
 })

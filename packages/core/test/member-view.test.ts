@@ -19,6 +19,7 @@ import {
   purchaseRecorded,
   purged,
   registered,
+  restored,
   unsubscribed,
   walletCredited,
 } from "@lethe/testkit"
@@ -152,6 +153,7 @@ describe("memberView: what get shows of a member", () => {
       anonymizedAt: null,
       purgedAt: null,
       counts: { visit: 1, class: 0, transaction: 0, "page-view": 0, messages: 0, exports: 0 },
+      kept: [],
     })
   })
 
@@ -175,7 +177,7 @@ describe("memberView: what get shows of a member", () => {
     expect(view).toMatchObject({
       status: "forgotten",
       restricted: false,
-      profiling: true,
+      profiling: false,
       unpaidPurchases: 0,
       openDebtCases: [],
       displayName: "Member member-1",
@@ -218,6 +220,51 @@ describe("memberView: what get shows of a member", () => {
     })
     expect(Object.keys(view.data)).toEqual(["invoice"])
     expect(anonymizedName).toBe("Anonymized member")
+  })
+
+  it("R24: after anonymization the view keeps statistics and the invoice data marked with its end; consents, profiling and finance read as ended", () => {
+    const at = Date.UTC(2026, 1, 28, 12)
+    const history = [
+      ...member,
+      consentGiven({ at: start, purpose: "newsletter" }),
+      contractSigned({ at: start, contractId: "c-1", clubId: "club-a", startsAt: start, endsAt: null }),
+      contractEnded({ at: start + days(1), contractId: "c-1" }),
+      purchaseRecorded({ at: start, purchaseId: "p-unpaid", paid: false }),
+      debtCaseOpened({ at: start, caseId: "case-1", clubId: "club-a" }),
+      debtCaseClosed({ at: start + days(1), caseId: "case-1" }),
+      anonymized({ at, erasedCategories: ["activity", "contact", "identity"], keptCategories: ["invoice"] }),
+    ]
+    const view = memberView(fold(history), at + days(1), { invoiceRetentionYears: 5 })
+    expect(view).toMatchObject({
+      status: "anonymized",
+      profiling: false,
+      walletBalance: 0,
+      unpaidPurchases: 0,
+      openDebtCases: [],
+      contracts: [{ contractId: "c-1", clubId: "club-a", active: false }],
+      counts: { visit: 1 },
+      kept: [{ category: "invoice", until: new Date(Date.UTC(2031, 1, 28, 12)) }],
+    })
+    expect(view.consents.map((c) => [c.purpose, c.inForce])).toEqual([["newsletter", false]])
+    // Without the retention period, the invoice data is still marked as kept, its end unknown.
+    expect(memberView(fold(history), at).kept).toEqual([{ category: "invoice", until: null }])
+  })
+
+  it("R2: a forgotten member's consents and contracts read as not in force while the restore window runs", () => {
+    const history = [
+      ...member,
+      consentGiven({ at: start, purpose: "newsletter" }),
+      contractSigned({ at: start, contractId: "c-1", clubId: "club-a", startsAt: start, endsAt: null }),
+      forgotten({ at: defaultNow - days(1) }),
+    ]
+    const view = viewOf(history)
+    expect(view.consents.map((c) => c.inForce)).toEqual([false])
+    expect(view.contracts.map((c) => c.active)).toEqual([false])
+    expect(view.kept).toEqual([])
+    // Restored, they read as they were.
+    const back = viewOf([...history, restored({ at: defaultNow })])
+    expect(back.consents.map((c) => c.inForce)).toEqual([true])
+    expect(back.contracts.map((c) => c.active)).toEqual([true])
   })
 
   it("R29: a value whose key was destroyed is not shown as personal data; without a name the display name is empty", () => {

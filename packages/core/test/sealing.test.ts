@@ -262,6 +262,61 @@ describe("crypto-shredding through the facade (memory store)", () => {
     expect((await rejection(lethe.proveMessage("no-such-message")))._tag).toBe("MessageNotFound")
   })
 
+  it("R3: a message id is used once: a second send under it, to the same member or another, is DuplicateReference and writes nothing; the proof stays the first message's", async () => {
+    const { lethe, store } = await setup()
+    const member = async (name: string, email: string) => {
+      const { memberId } = await lethe.register({
+        tenantId: "shop",
+        personal: { name, email },
+        source: "form",
+      })
+      await lethe.giveConsent(memberId, { purpose: "newsletter", method: "double-opt-in", source: "form" })
+      return memberId
+    }
+    const jan = await member("Jan", "jan@example.org")
+    const eva = await member("Eva", "eva@example.org")
+    const sent = await lethe.sendMessage(jan, {
+      messageId: "campaign-7:jan",
+      purpose: "newsletter",
+      channel: "email",
+      sentBy: "campaign:may",
+    })
+    expect(sent.messageId).toBe("campaign-7:jan")
+    const events = async () => {
+      let n = 0
+      for await (const _ of readAllEvents(store.events)) n += 1
+      return n
+    }
+    const before = await events()
+    for (const [to, channel] of [
+      [jan, "email"],
+      [jan, "sms"],
+      [eva, "email"],
+    ] as const) {
+      const refused = await rejection(
+        lethe.sendMessage(to, {
+          messageId: "campaign-7:jan",
+          purpose: "newsletter",
+          channel,
+          sentBy: "campaign:june",
+        }),
+      )
+      expect(refused).toMatchObject({
+        _tag: "DuplicateReference",
+        memberId: jan,
+        kind: "message",
+        id: "campaign-7:jan",
+      })
+    }
+    expect(await events()).toBe(before)
+    expect(await lethe.proveMessage("campaign-7:jan")).toMatchObject({
+      memberId: jan,
+      channel: "email",
+      sentBy: "campaign:may",
+      event: { version: sent.version },
+    })
+  })
+
   it("R10: the erasure receipt verifies, and any changed field fails verification", async () => {
     const { lethe, clock } = await setup()
     const { memberId } = await lethe.register({

@@ -189,6 +189,7 @@ describe("member snapshots", () => {
       { memberId, version: 4, head },
       { ...state, walletBalance: 0 },
       state.personal,
+      state.restriction?.reason,
     )
     await store.snapshots.remove(memberId, 0)
     expect(await store.snapshots.write({ ...genuine, version: 4, head, state: other })).toBe(true)

@@ -49,6 +49,21 @@ const checkNumber = (operation: string, name: string, value: number): void => {
 }
 
 /**
+ * The memory event store, with the step the projection store appends through:
+ * `appendWith` appends like `appendBatch` and calls `inside` with the events
+ * about to be stored, before anything is stored; a throw there stores nothing.
+ */
+export interface MemoryEventStore extends EventStore {
+  appendWith(
+    operation: string,
+    requests: ReadonlyArray<AppendRequest>,
+    inside: (events: ReadonlyArray<StoredEvent>) => void,
+  ): Array<AppendResult>
+  /** The position of the last event, 0 for an empty log. */
+  head(): number
+}
+
+/**
  * An event store held in memory, writing the directory update of each append
  * through `directory` and the keys it brings through `keys` in the same
  * synchronous step, and checking `lifecycle` on every call. `appendBatch`
@@ -70,7 +85,7 @@ export const memoryEventStore = (
   lifecycle: Lifecycle,
   directory: MemoryDirectory,
   keys: MemoryKeyStore,
-): EventStore => {
+): MemoryEventStore => {
   /** Every event; the event at position p is at index p - 1. */
   const log: Array<StoredEvent> = []
   /** Per stream, the positions of its events; version v is at index v - 1. */
@@ -84,7 +99,11 @@ export const memoryEventStore = (
    * before anything is stored. Synchronous, so concurrent calls are
    * serialized by the event loop.
    */
-  const appendAll = (operation: string, requests: ReadonlyArray<AppendRequest>): Array<AppendResult> => {
+  const appendAll = (
+    operation: string,
+    requests: ReadonlyArray<AppendRequest>,
+    inside?: (events: ReadonlyArray<StoredEvent>) => void,
+  ): Array<AppendResult> => {
     lifecycle.ensureOpen(operation)
     // Copy everything before changing anything: a value that cannot be stored leaves the store as it was.
     const copies = requests.map((request) => request.events.map((event) => ownEvent(operation, event)))
@@ -116,6 +135,7 @@ export const memoryEventStore = (
         position: events.length === 0 ? 0 : log.length + staged.length,
       }
     })
+    inside?.(staged)
     for (const event of staged) {
       log.push(event)
       const positions = streams.get(event.streamId)
@@ -131,6 +151,10 @@ export const memoryEventStore = (
     append: async (request) => appendAll("events.append", [request])[0] as AppendResult,
 
     appendBatch: async (requests) => appendAll("events.appendBatch", requests),
+
+    appendWith: appendAll,
+
+    head: () => log.length,
 
     readStream: async (streamId, options = {}) => {
       lifecycle.ensureOpen("events.readStream")

@@ -23,6 +23,7 @@ export interface SqlResult {
 
 /** Runs one parameterized statement (`$1`, `$2`...). */
 export interface SqlClient {
+  /** Runs `text` with `params` (`$1`, `$2`...) and resolves with its rows. */
   query(text: string, params?: ReadonlyArray<unknown>): Promise<SqlResult>
 }
 

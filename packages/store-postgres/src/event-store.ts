@@ -70,10 +70,17 @@ import type {
   NewEvent,
   StoredEvent,
 } from "@lethe/core/spi"
-import { checkPageLimit, redactSealedValues, sealedKeyIds, toStoredJson } from "@lethe/core/spi"
+import {
+  checkPageLimit,
+  matchesExpectedVersion,
+  redactSealedValues,
+  sealedKeyIds,
+  toStoredJson,
+} from "@lethe/core/spi"
 import type { SqlClient } from "./client.js"
 import { checkNoNul, constraintOf, isRetryableConflict, sqlState, toNumber } from "./client.js"
 import type { Connection } from "./connection.js"
+import { checkKeysFree, insertKeys, keyStatements } from "./key-store.js"
 import type { Schema } from "./migrations.js"
 import { integerBound } from "./paging.js"
 
@@ -94,6 +101,8 @@ const sqlFor = (schema: Schema) => {
     append: `SELECT o_version, o_position FROM ${s}.append($1, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6::jsonb)`,
     appendBatch: `SELECT o_version, o_position FROM ${s}.append_batch($1::jsonb)`,
     emailHolder: `SELECT member_id FROM ${s}.members WHERE tenant_id = $1 AND email_key = $2 AND member_id <> $3 LIMIT 1`,
+    lastVersion: `SELECT coalesce((SELECT version FROM ${s}.events WHERE stream_id = $1
+      ORDER BY version DESC LIMIT 1), 0) AS version`,
     readStream: `SELECT ${columns} FROM ${s}.events WHERE stream_id = $1 AND version >= $2::bigint ORDER BY version`,
     readSealed: `SELECT ${columns} FROM ${s}.events WHERE stream_id = $1 AND version >= $2::bigint
       AND sealed_keys IS NOT NULL AND sealed_keys && $3::text[] ORDER BY version`,
@@ -229,6 +238,17 @@ const detailOf = (error: unknown): string => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
+ * Where the keys live when they are apart from the log (`postgresStore`'s
+ * `keys` option): the key store's connection, and whether it is the log's
+ * database (another schema: one transaction over both) or another one (two
+ * transactions, the keys' first).
+ */
+export interface KeysApart {
+  readonly connection: Connection
+  readonly sameDatabase: boolean
+}
+
+/**
  * The event store over `connection`; each append writes its directory update
  * and its new keys in the same statement, and `appendBatch` sends that
  * statement once per request in one transaction (see the module comment).
@@ -239,7 +259,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * await events.append({ streamId: "member-1", expectedVersion: "no_stream", events: [event] })
  * ```
  */
-export const postgresEventStore = (connection: Connection): EventStore => {
+export const postgresEventStore = (connection: Connection, keysApart?: KeysApart): EventStore => {
   const sql = sqlFor(connection.schema)
 
   /** The Lethe error for a refusal of `append`, or the driver's error as it is. */
@@ -278,9 +298,61 @@ export const postgresEventStore = (connection: Connection): EventStore => {
     }
   }
 
-  return {
+  /**
+   * What `append` checks before it draws positions, read-only: the version,
+   * then the e-mail key. Run before keys are written apart from the log, so
+   * a refusal writes nothing (the append checks both again under its lock).
+   */
+  const precheck = async (db: SqlClient, request: AppendRequest): Promise<void> => {
+    const { streamId, expectedVersion } = request
+    const current = toNumber((await db.query(sql.lastVersion, [streamId])).rows[0]?.version ?? 0)
+    if (!matchesExpectedVersion(current, expectedVersion))
+      throw new ConcurrencyConflict({ streamId, expected: expectedVersion, actual: current })
+    const member = request.directory?.member
+    if (member?.emailKey == null) return
+    const holder = (await db.query(sql.emailHolder, [member.tenantId, member.emailKey, member.memberId]))
+      .rows[0]
+    if (holder !== undefined)
+      throw new EmailTaken({ tenantId: member.tenantId, memberId: String(holder.member_id) })
+  }
+
+  /** The append, its keys left out: they go to the key store apart (see `KeysApart`). */
+  const appendLog = async (db: SqlClient, request: AppendRequest, parameters: ReadonlyArray<unknown>) => {
+    try {
+      return resultOf((await db.query(sql.append, parameters)).rows[0])
+    } catch (error) {
+      // Outside the transaction, which the error aborted.
+      throw await refusal(connection.db, request, error)
+    }
+  }
+
+  const appendApart = async (apart: KeysApart, request: AppendRequest): Promise<AppendResult> => {
+    const operation = "events.append"
+    const keys = request.keys ?? []
+    const parameters = appendParameters(appendArguments(operation, { ...request, keys: [] }))
+    const keySql = keyStatements(apart.connection.schema.sql)
+    if (apart.sameDatabase)
+      // One transaction over both schemas: checks in the documented order, then the append, then
+      // the keys (checked free before the append draws positions, so a refusal loses none).
+      return connection.transaction(operation, async (tx) => {
+        await precheck(tx, request)
+        await checkKeysFree(tx, keySql, keys)
+        const result = await appendLog(tx, request, parameters)
+        await insertKeys(tx, keySql, keys)
+        return result
+      })
+    // Two databases, two transactions: the keys commit first, so a crash (or an append refused
+    // after them, by a writer racing past the checks) leaves orphan keys, never an event whose
+    // keys were lost. An orphan is harmless: no event uses it, or the next attempt reuses it.
+    await connection.run(operation, (db) => precheck(db, request))
+    if (keys.length > 0) await apart.connection.transaction(operation, (tx) => insertKeys(tx, keySql, keys))
+    return connection.run(operation, (db) => appendLog(db, request, parameters))
+  }
+
+  const events: EventStore = {
     append: async (request): Promise<AppendResult> => {
       const operation = "events.append"
+      if (keysApart !== undefined) return appendApart(keysApart, request)
       // A value that cannot be stored throws here, before anything is sent.
       const parameters = appendParameters(appendArguments(operation, request))
       return connection.run(operation, async (db) => {
@@ -369,4 +441,9 @@ export const postgresEventStore = (connection: Connection): EventStore => {
       })
     },
   }
+  if (keysApart === undefined) return events
+  // Keys apart, a batch is not one statement any more: without appendBatch, an import appends its
+  // new contacts one at a time (docs/design.md §4.6).
+  const { appendBatch: _, ...apart } = events
+  return apart
 }

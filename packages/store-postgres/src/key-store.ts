@@ -12,6 +12,7 @@
 
 import { KeyDestroyed, KeyExists } from "@lethe/core"
 import type { KeyEntry, KeyStore, StoredKey } from "@lethe/core/spi"
+import type { SqlClient } from "./client.js"
 import { toNumber, toNumberOrNull } from "./client.js"
 import type { Connection } from "./connection.js"
 
@@ -51,6 +52,57 @@ const toEntry = (row: Readonly<Record<string, unknown>>): KeyEntry => {
 }
 
 /**
+ * Stores `keys` in order inside the caller's transaction `tx`, in the key
+ * store whose statements `sql` holds; throws `KeyExists` (a live id, or one
+ * repeated in `keys`) or `KeyDestroyed` (a tombstone) at the first taken id,
+ * leaving the transaction to be rolled back. Internal: not exported from the package.
+ */
+export const insertKeys = async (
+  tx: SqlClient,
+  sql: ReturnType<typeof sqlFor>,
+  keys: ReadonlyArray<StoredKey>,
+): Promise<void> => {
+  for (const key of keys) {
+    const { rows } = await tx.query(sql.put, [
+      key.keyId,
+      key.tenantId,
+      key.memberId,
+      key.category,
+      key.wrappedKey,
+      key.kekId,
+      key.createdAt,
+    ])
+    if (rows.length > 0) continue
+    const existing = (await tx.query(sql.get, [key.keyId])).rows[0]
+    throw existing !== undefined && toEntry(existing)._tag === "Destroyed"
+      ? new KeyDestroyed({ keyId: key.keyId })
+      : new KeyExists({ keyId: key.keyId })
+  }
+}
+
+/**
+ * Throws what `insertKeys` would for `keys`, without writing: the first id
+ * repeated in `keys` or already stored. Internal: not exported from the package.
+ */
+export const checkKeysFree = async (
+  db: SqlClient,
+  sql: ReturnType<typeof sqlFor>,
+  keys: ReadonlyArray<StoredKey>,
+): Promise<void> => {
+  const seen = new Set<string>()
+  for (const key of keys) {
+    const existing = (await db.query(sql.get, [key.keyId])).rows[0]
+    if (existing !== undefined && toEntry(existing)._tag === "Destroyed")
+      throw new KeyDestroyed({ keyId: key.keyId })
+    if (existing !== undefined || seen.has(key.keyId)) throw new KeyExists({ keyId: key.keyId })
+    seen.add(key.keyId)
+  }
+}
+
+/** The statements of the key store in `schema` (its quoted name). Internal: not exported from the package. */
+export const keyStatements = (schema: string) => sqlFor(schema)
+
+/**
  * The key store over `connection`.
  *
  * @example
@@ -65,22 +117,7 @@ export const postgresKeyStore = (connection: Connection): KeyStore => {
   const sql = sqlFor(connection.schema.sql)
   return {
     put: async (key: StoredKey) =>
-      connection.transaction("keys.put", async (tx) => {
-        const { rows } = await tx.query(sql.put, [
-          key.keyId,
-          key.tenantId,
-          key.memberId,
-          key.category,
-          key.wrappedKey,
-          key.kekId,
-          key.createdAt,
-        ])
-        if (rows.length > 0) return
-        const existing = (await tx.query(sql.get, [key.keyId])).rows[0]
-        throw existing !== undefined && toEntry(existing)._tag === "Destroyed"
-          ? new KeyDestroyed({ keyId: key.keyId })
-          : new KeyExists({ keyId: key.keyId })
-      }),
+      connection.transaction("keys.put", async (tx) => insertKeys(tx, sql, [key])),
 
     get: async (keyId) =>
       connection.run("keys.get", async (db) => {

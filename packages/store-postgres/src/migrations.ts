@@ -474,9 +474,70 @@ export const migrations: ReadonlyArray<Migration> = [
       ]
     },
   },
+  {
+    version: 8,
+    name: "where the keys live",
+    // One row once the keys live in a key store schema of their own (postgresStore's keys option):
+    // that key store's id. The log then opens only beside it, never alone, where it would find no
+    // key and mint new ones for values sealed under the old.
+    statements: (schema) => [
+      `CREATE TABLE ${schema.sql}.key_store (key_store_id text NOT NULL, recorded_at bigint NOT NULL)`,
+    ],
+  },
 ]
 
-const ledger = (schema: Schema) => `${schema.sql}.lethe_migrations`
+/**
+ * The migrations of a key store schema (`postgresStore`'s `keys` option):
+ * the `keys` table as the log's migration 1 made it, and the key store's
+ * random id, which the log records so that it opens beside this key store
+ * only. They are recorded in a ledger of their own
+ * (`lethe_key_store_migrations`), so a log schema is never taken for a key
+ * store, nor a key store for a log.
+ *
+ * @example
+ * ```ts
+ * keyStoreMigrations.at(-1)?.version // the key store schema version this code writes
+ * ```
+ */
+export const keyStoreMigrations: ReadonlyArray<Migration> = [
+  {
+    version: 1,
+    name: "keys apart from the log",
+    statements: (schema) => {
+      const s = schema.sql
+      return [
+        `CREATE TABLE ${s}.keys (
+          key_id text COLLATE "C" PRIMARY KEY,
+          tenant_id text NOT NULL,
+          member_id text COLLATE "C" NOT NULL,
+          category text NOT NULL,
+          wrapped_key text,
+          kek_id text NOT NULL,
+          created_at bigint NOT NULL,
+          destroyed_at bigint,
+          CHECK ((wrapped_key IS NULL) = (destroyed_at IS NOT NULL))
+        )`,
+        `CREATE INDEX keys_by_member ON ${s}.keys (member_id, key_id)`,
+        `CREATE TABLE ${s}.key_store (key_store_id text NOT NULL)`,
+        `INSERT INTO ${s}.key_store (key_store_id) VALUES (md5(random()::text || clock_timestamp()::text))`,
+      ]
+    },
+  },
+]
+
+/** Which kind of schema: its migration ledger, and what it is called in errors. */
+export interface SchemaKind {
+  readonly ledger: string
+  readonly what: string
+}
+
+/** The log's schema (events, directory, snapshots, and its keys unless they live apart). */
+export const logSchema: SchemaKind = { ledger: "lethe_migrations", what: "Lethe schema" }
+
+/** A key store schema of its own (`postgresStore`'s `keys` option). */
+export const keyStoreSchema: SchemaKind = { ledger: "lethe_key_store_migrations", what: "Lethe key store" }
+
+const ledger = (schema: Schema, kind: SchemaKind = logSchema) => `${schema.sql}.${kind.ledger}`
 
 /**
  * Brings `schema` up to the last of `list`, in one transaction under an
@@ -494,6 +555,7 @@ export const migrate = async (
   schema: Schema,
   list: ReadonlyArray<Migration>,
   now: number,
+  kind: SchemaKind = logSchema,
 ): Promise<ReadonlyArray<number>> =>
   db.transaction(async (tx: SqlClient) => {
     await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [schema.lockClass, lockKeys.migrations])
@@ -506,17 +568,17 @@ export const migrate = async (
       [schema.name],
     )
     const names = tables.map((row) => String(row.table_name))
-    if (names.length > 0 && !names.includes("lethe_migrations"))
+    if (names.length > 0 && !names.includes(kind.ledger))
       throw new StoreError({
         operation: "open",
-        detail: `schema ${schema.name} is not a Lethe schema (it has tables ${names.slice(0, 5).join(", ")}${names.length > 5 ? ", ..." : ""} and no lethe_migrations)`,
+        detail: `schema ${schema.name} is not a ${kind.what} (it has tables ${names.slice(0, 5).join(", ")}${names.length > 5 ? ", ..." : ""} and no ${kind.ledger})`,
       })
-    await tx.query(`CREATE TABLE IF NOT EXISTS ${ledger(schema)} (
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${ledger(schema, kind)} (
       version integer PRIMARY KEY,
       name text NOT NULL,
       applied_at bigint NOT NULL
     )`)
-    const { rows } = await tx.query(`SELECT version FROM ${ledger(schema)}`)
+    const { rows } = await tx.query(`SELECT version FROM ${ledger(schema, kind)}`)
     const applied = new Set(rows.map((row) => Number(row.version)))
     const known = new Set(list.map((migration) => migration.version))
     const unknown = [...applied].filter((version) => !known.has(version))
@@ -528,7 +590,7 @@ export const migrate = async (
     const pending = list.filter((migration) => !applied.has(migration.version))
     for (const migration of pending) {
       for (const statement of migration.statements(schema)) await tx.query(statement)
-      await tx.query(`INSERT INTO ${ledger(schema)} (version, name, applied_at) VALUES ($1, $2, $3)`, [
+      await tx.query(`INSERT INTO ${ledger(schema, kind)} (version, name, applied_at) VALUES ($1, $2, $3)`, [
         migration.version,
         migration.name,
         now,

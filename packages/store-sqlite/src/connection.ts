@@ -18,7 +18,15 @@
 import { StoreError, StoreUnavailable } from "@lethe/core"
 import { isLetheStoreError } from "@lethe/core/spi"
 import Database from "better-sqlite3"
-import { ensureLetheDatabase, isBusy, migrate, migrations, pendingMigrations } from "./migrations.js"
+import {
+  ensureLetheDatabase,
+  isBusy,
+  keyStoreMigrations,
+  keyStoreSchema,
+  migrate,
+  migrations,
+  pendingMigrations,
+} from "./migrations.js"
 
 /**
  * How long a write waits for another connection's write lock, and an open
@@ -49,6 +57,22 @@ export interface SqliteStoreOptions {
    * `StoreError`.
    */
   readonly readonly?: boolean
+  /**
+   * Keep the data keys in a file of their own, apart from the log (events,
+   * directory, snapshots), so that the two are backed up on different
+   * schedules: log backups as long as the business wants (sealed values are
+   * ciphertext without the keys), key store backups for at most N days
+   * (docs/operations.md, "Backups", R42). Created if it does not exist. The
+   * log records the key store's id on the first open, and from then on opens
+   * beside that key store only, never alone; a log that still holds keys of
+   * its own is refused until `moveKeysApart` has moved them.
+   *
+   * @example
+   * ```ts
+   * sqliteStore({ filename: "./lethe.db", keys: { filename: "./lethe-keys.db" } })
+   * ```
+   */
+  readonly keys?: { readonly filename: string }
 }
 
 const detailOf = (error: unknown): string => {
@@ -121,6 +145,136 @@ const openDatabase = (options: SqliteStoreOptions): Database.Database => {
   } catch (error) {
     db.close()
     throw error
+  }
+}
+
+/**
+ * The log's record of where its keys live: the id of its key store, or
+ * undefined while they live in the log file itself. `schema` is the log's
+ * schema name on `db` (`main` alone, `log` beside a key store).
+ */
+const recordedKeyStore = (db: Database.Database, schema: string): string | undefined =>
+  db.prepare<[], { id: string }>(`SELECT key_store_id AS id FROM ${schema}.key_store LIMIT 1`).get()?.id
+
+/** Throws `StoreError` for a log whose keys live in a key store of their own: it never opens alone. */
+const ensureKeysInLog = (db: Database.Database, filename: string): void => {
+  const keyStore = recordedKeyStore(db, "main")
+  if (keyStore !== undefined)
+    throw new StoreError({
+      operation: "open",
+      detail: `${filename} keeps its keys in the key store ${keyStore}: open it with the keys option (sqliteStore({ filename, keys: { filename } }))`,
+    })
+}
+
+/**
+ * The key store file, created and migrated if needed, as the connection's
+ * main database, with the log file (already migrated by `openDatabase`)
+ * attached as `log`. Unqualified table names resolve to main first: `keys`
+ * is the key store's, and every other table (found in the log only) the log's.
+ *
+ * Why the key store is main: one write transaction covers both files, and
+ * in WAL mode SQLite commits them one after the other, main first (there is
+ * no super-journal tying WAL files together). A crash in between leaves the
+ * keys committed and the log not: an orphan key (never used by an event, or
+ * reused by the next attempt) or an erasure marker without its event, which
+ * the core tolerates (docs/design.md §3.4); never an event whose key was lost.
+ */
+const openBesideKeyStore = (options: SqliteStoreOptions, keysFilename: string): Database.Database => {
+  const readonly = options.readonly === true
+  const synchronous = (options.synchronous ?? "full").toUpperCase()
+  const db = readonly
+    ? new Database(keysFilename, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs })
+    : new Database(keysFilename, { timeout: busyTimeoutMs })
+  try {
+    const step = openingStep(db)
+    step(() => ensureLetheDatabase(db, keysFilename, keyStoreSchema))
+    if (readonly) {
+      const pending = step(() => pendingMigrations(db, keyStoreMigrations, keyStoreSchema))
+      if (pending.length > 0)
+        throw new StoreError({
+          operation: "open",
+          detail: `${keysFilename} needs key store migrations ${pending.join(", ")}: open it once read-write to migrate`,
+        })
+    } else {
+      step(() => db.pragma("journal_mode = WAL"))
+      step(() => db.pragma(`synchronous = ${synchronous}`))
+      step(() => db.pragma("secure_delete = ON"))
+      step(() => migrate(db, keysFilename, keyStoreMigrations, Date.now(), keyStoreSchema))
+    }
+    // An attached file opens with the main file's flags: read-only beside a read-only key store.
+    step(() => db.prepare("ATTACH DATABASE ? AS log").run(options.filename))
+    if (!readonly) {
+      step(() => db.pragma(`log.synchronous = ${synchronous}`))
+      step(() => db.pragma("log.secure_delete = ON"))
+    }
+    db.pragma("foreign_keys = ON")
+    return db
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}
+
+/** The key store's own id, from its `key_store` table. */
+const keyStoreId = (db: Database.Database): string =>
+  db.prepare<[], { id: string }>("SELECT key_store_id AS id FROM main.key_store LIMIT 1").get()?.id ?? ""
+
+/**
+ * Checks that the attached log belongs with this key store, and records the
+ * key store's id in a log that has none yet (the first open of a new pair).
+ * Throws `StoreError` for a log paired with another key store, or one that
+ * still holds keys of its own (`moveKeysApart` moves them).
+ */
+const pairWithLog = (
+  db: Database.Database,
+  options: SqliteStoreOptions,
+  keysFilename: string,
+  now: number,
+): void => {
+  const id = keyStoreId(db)
+  const check = (): boolean => {
+    const recorded = recordedKeyStore(db, "log")
+    if (recorded !== undefined && recorded !== id)
+      throw new StoreError({
+        operation: "open",
+        detail: `${options.filename} keeps its keys in the key store ${recorded}, not in ${keysFilename} (${id})`,
+      })
+    const held = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM log.keys").get()?.n ?? 0
+    if (held > 0)
+      throw new StoreError({
+        operation: "open",
+        detail: `${options.filename} holds ${held} keys of its own: move them into ${keysFilename} first (moveKeysApart)`,
+      })
+    return recorded !== undefined
+  }
+  if (check() || options.readonly === true) return
+  db.transaction(() => {
+    if (!check())
+      db.prepare("INSERT INTO log.key_store (key_store_id, recorded_at) VALUES (?, ?)").run(id, now)
+  }).immediate()
+}
+
+/**
+ * The log file migrated, and closed again: its migrations name their tables
+ * unqualified, so they run with the log as the main database, before it is
+ * attached beside its key store.
+ */
+const migrateLog = (options: SqliteStoreOptions): void => {
+  openDatabase(options).close()
+}
+
+/**
+ * Opens the key store file with the log attached, both migrated, without
+ * pairing them; for `moveKeysApart`. Internal: not exported from the package.
+ */
+export const openKeyStoreAndLog = (
+  options: SqliteStoreOptions & { readonly keys: { readonly filename: string } },
+): Database.Database => {
+  try {
+    migrateLog(options)
+    return openBesideKeyStore(options, options.keys.filename)
+  } catch (error) {
+    throw translate("open", error)
   }
 }
 
@@ -212,7 +366,28 @@ export class Connection {
    */
   static open(options: SqliteStoreOptions): Connection {
     try {
-      return new Connection(openDatabase(options))
+      if (options.keys === undefined) {
+        const db = openDatabase(options)
+        try {
+          ensureKeysInLog(db, options.filename)
+        } catch (error) {
+          db.close()
+          throw error
+        }
+        return new Connection(db)
+      }
+      if (options.keys.filename === options.filename)
+        throw new StoreError({ operation: "open", detail: "the key store must be another file than the log" })
+      migrateLog(options)
+      const db = openBesideKeyStore(options, options.keys.filename)
+      try {
+        openingStep(db)(() => pairWithLog(db, options, options.keys?.filename ?? "", Date.now()))
+        db.pragma(`busy_timeout = ${busyTimeoutMs}`)
+      } catch (error) {
+        db.close()
+        throw error
+      }
+      return new Connection(db)
     } catch (error) {
       throw translate("open", error)
     }

@@ -18,6 +18,7 @@ import type { AppendRequest, AppendResult, EventStore, NewEvent, StoredEvent } f
 import {
   checkPageLimit,
   matchesExpectedVersion,
+  readStoredJson,
   redactSealedValues,
   sealedKeyIds,
   toStoredJson,
@@ -76,8 +77,8 @@ const toStoredEvent = (row: EventRow): StoredEvent => ({
   streamId: row.stream_id,
   version: row.version,
   type: row.type,
-  data: JSON.parse(row.data) as unknown,
-  metadata: JSON.parse(row.metadata) as StoredEvent["metadata"],
+  // A row whose JSON does not parse is returned with `unreadable`, for the audit to name it.
+  ...readStoredJson(row.data, row.metadata),
   recordedAt: row.recorded_at,
   hash: row.hash,
   prevHash: row.prev_hash,
@@ -114,6 +115,20 @@ const encode = (operation: string, event: NewEvent): EncodedEvent => ({
 })
 
 /**
+ * The SQLite event store, with the step the projection store appends
+ * through: `appendWith` appends `requests` in one write transaction, as
+ * `appendBatch` does, then runs `inside` with the events just written in
+ * the same transaction; a throw there rolls the whole append back.
+ */
+export interface SqliteEventStore extends EventStore {
+  appendWith<A>(
+    operation: string,
+    requests: ReadonlyArray<AppendRequest>,
+    inside: (events: ReadonlyArray<StoredEvent>) => A,
+  ): { readonly results: ReadonlyArray<AppendResult>; readonly inside: A }
+}
+
+/**
  * The event store over `connection`, writing the directory update and the
  * new keys of each append through `directory` and `keys` in the same
  * transaction; `appendBatch` runs every request's append in one transaction.
@@ -128,7 +143,7 @@ export const sqliteEventStore = (
   connection: Connection,
   directory: SqliteDirectory,
   keys: SqliteKeyStore,
-): EventStore => {
+): SqliteEventStore => {
   const currentVersion = (streamId: string): number =>
     connection.statement<[string], { version: number }>(sql.currentVersion).get(streamId)?.version ?? 0
 
@@ -187,6 +202,27 @@ export const sqliteEventStore = (
       return connection.write(operation, () =>
         requests.map((request, r) => appendIn(request, encoded[r] ?? [])),
       )
+    },
+
+    appendWith: (operation, requests, inside) => {
+      const encoded = requests.map((request) => request.events.map((event) => encode(operation, event)))
+      return connection.write(operation, () => {
+        const results = requests.map((request, r) => appendIn(request, encoded[r] ?? []))
+        const written = requests.flatMap((request, r) => {
+          const result = results[r] as AppendResult
+          const first = result.position - request.events.length + 1
+          const firstVersion = result.version - request.events.length + 1
+          return request.events.map(
+            (event, i): StoredEvent => ({
+              ...event,
+              streamId: request.streamId,
+              version: firstVersion + i,
+              position: first + i,
+            }),
+          )
+        })
+        return { results, inside: inside(written) }
+      })
     },
 
     readStream: async (streamId, options = {}) => {

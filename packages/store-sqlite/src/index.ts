@@ -12,9 +12,12 @@ import { Connection } from "./connection.js"
 import { sqliteDirectory } from "./directory.js"
 import { sqliteEventStore } from "./event-store.js"
 import { sqliteKeyStore } from "./key-store.js"
+import { sqliteProjectionStore } from "./projection-store.js"
 import { sqliteSnapshotStore } from "./snapshot-store.js"
 
 export type { SqliteStoreOptions } from "./connection.js"
+export type { MovedKeys } from "./move-keys.js"
+export { moveKeysApart } from "./move-keys.js"
 
 /**
  * A store in the SQLite file `filename`, created and migrated if needed.
@@ -28,6 +31,15 @@ export type { SqliteStoreOptions } from "./connection.js"
  * - Erasure: `secure_delete` overwrites what an update or delete frees, and
  *   `redact`, `keys.destroy` and `snapshots.remove` checkpoint the WAL to
  *   zero bytes afterwards.
+ * - Projections (R36): the checkpoints in `lethe_projections`, each
+ *   projection's writes and checkpoint in one transaction, its handle the
+ *   better-sqlite3 `Database` (so its `apply` is synchronous); see
+ *   `sqliteProjectionStore`.
+ * - Keys apart (`keys: { filename }`): the data keys live in a file of their
+ *   own, backed up on a short schedule, so a log backup restored after a
+ *   purge opens nothing of the purged member (R42). An append is still one
+ *   transaction over both files; SQLite commits the key store first, so a
+ *   crash in between leaves an orphan key, never an event without its key.
  *
  * Opening a file that is not a Lethe database, or whose schema is newer than
  * this package, throws `StoreError` (operation "open") and changes nothing.
@@ -51,12 +63,16 @@ export const sqliteStore = (options: SqliteStoreOptions): LetheStore => {
   const connection = Connection.open(options)
   const directory = sqliteDirectory(connection)
   const keys = sqliteKeyStore(connection)
+  const eventStore = sqliteEventStore(connection, directory, keys)
+  // The projection store's own step stays off the SPI's event store.
+  const { appendWith: _appendWith, ...events } = eventStore
   return {
     name: "sqlite",
-    events: sqliteEventStore(connection, directory, keys),
+    events,
     keys: keys.keys,
     directory: directory.directory,
     snapshots: sqliteSnapshotStore(connection),
+    projections: sqliteProjectionStore(connection, eventStore),
     close: async () => connection.close(),
   }
 }

@@ -183,10 +183,73 @@ export const migrations: ReadonlyArray<Migration> = [
         WHERE anonymized_at IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    name: "where the keys live",
+    sql: `
+      -- One row once the keys live in a key store file of their own (sqliteStore's keys option): that
+      -- key store's id. The log then opens only beside it, never alone, where it would find no key
+      -- and mint new ones for values sealed under the old.
+      CREATE TABLE key_store (
+        key_store_id TEXT NOT NULL,
+        recorded_at INTEGER NOT NULL
+      );
+    `,
+  },
 ]
 
-const createLedger = `
-  CREATE TABLE IF NOT EXISTS lethe_migrations (
+/**
+ * The migrations of a key store file (`sqliteStore`'s `keys` option): the
+ * `keys` table as the log's own migration 1 made it, and the key store's
+ * random id, which the log records so that it opens beside this key store only.
+ * They are recorded in a ledger of their own (`lethe_key_store_migrations`),
+ * so a log file is never taken for a key store, nor a key store for a log.
+ *
+ * @example
+ * ```ts
+ * keyStoreMigrations.at(-1)?.version // the key store schema version this code writes
+ * ```
+ */
+export const keyStoreMigrations: ReadonlyArray<Migration> = [
+  {
+    version: 1,
+    name: "keys apart from the log",
+    sql: `
+      CREATE TABLE keys (
+        key_id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL,
+        member_id TEXT NOT NULL,
+        category TEXT NOT NULL,
+        wrapped_key TEXT,
+        kek_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        destroyed_at INTEGER,
+        CHECK ((wrapped_key IS NULL) = (destroyed_at IS NOT NULL))
+      );
+      CREATE INDEX keys_by_member ON keys (member_id, key_id);
+      CREATE TABLE key_store (key_store_id TEXT NOT NULL);
+      INSERT INTO key_store (key_store_id) VALUES (lower(hex(randomblob(16))));
+    `,
+  },
+]
+
+/**
+ * Which kind of file a schema is: its migration ledger, and what the file is
+ * called in errors.
+ */
+export interface SchemaKind {
+  readonly ledger: string
+  readonly what: string
+}
+
+/** The log file (events, directory, snapshots, and its keys unless they live apart). */
+export const logSchema: SchemaKind = { ledger: "lethe_migrations", what: "Lethe database" }
+
+/** A key store file of its own (`sqliteStore`'s `keys` option). */
+export const keyStoreSchema: SchemaKind = { ledger: "lethe_key_store_migrations", what: "Lethe key store" }
+
+const createLedger = (kind: SchemaKind) => `
+  CREATE TABLE IF NOT EXISTS ${kind.ledger} (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
     applied_at INTEGER NOT NULL
@@ -211,12 +274,16 @@ const userTables = (db: Database.Database): ReadonlyArray<string> =>
  * ensureLetheDatabase(db, "lethe.db") // throws for a file another program made
  * ```
  */
-export const ensureLetheDatabase = (db: Database.Database, filename: string): void => {
+export const ensureLetheDatabase = (
+  db: Database.Database,
+  filename: string,
+  kind: SchemaKind = logSchema,
+): void => {
   const tables = userTables(db)
-  if (tables.length > 0 && !tables.includes("lethe_migrations"))
+  if (tables.length > 0 && !tables.includes(kind.ledger))
     throw new StoreError({
       operation: "open",
-      detail: `${filename} is not a Lethe database (it has tables ${tables.slice(0, 5).join(", ")}${tables.length > 5 ? ", ..." : ""} and no lethe_migrations)`,
+      detail: `${filename} is not a ${kind.what} (it has tables ${tables.slice(0, 5).join(", ")}${tables.length > 5 ? ", ..." : ""} and no ${kind.ledger})`,
     })
 }
 
@@ -232,11 +299,12 @@ export const ensureLetheDatabase = (db: Database.Database, filename: string): vo
 export const pendingMigrations = (
   db: Database.Database,
   list: ReadonlyArray<Migration>,
+  kind: SchemaKind = logSchema,
 ): ReadonlyArray<number> => {
-  if (!userTables(db).includes("lethe_migrations")) return list.map((migration) => migration.version)
+  if (!userTables(db).includes(kind.ledger)) return list.map((migration) => migration.version)
   const applied = new Set(
     db
-      .prepare<[], { version: number }>("SELECT version FROM lethe_migrations")
+      .prepare<[], { version: number }>(`SELECT version FROM ${kind.ledger}`)
       .all()
       .map((row) => row.version),
   )
@@ -259,18 +327,19 @@ export const migrate = (
   filename: string,
   list: ReadonlyArray<Migration>,
   now: number,
+  kind: SchemaKind = logSchema,
 ): ReadonlyArray<number> => {
   // An up-to-date file is opened without the write lock, so opening never queues behind the
   // writers of a busy file (SQLite's busy handler is not fair: a waiter can starve).
-  if (checkedPending(db, filename, list).length === 0) return []
+  if (checkedPending(db, filename, list, kind).length === 0) return []
   try {
     return db
       .transaction((): ReadonlyArray<number> => {
         // Again under the lock (another process may have migrated meanwhile), before the ledger
         // is created: a file of another program must be refused untouched.
-        const pending = new Set(checkedPending(db, filename, list))
-        db.exec(createLedger)
-        const record = db.prepare("INSERT INTO lethe_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+        const pending = new Set(checkedPending(db, filename, list, kind))
+        db.exec(createLedger(kind))
+        const record = db.prepare(`INSERT INTO ${kind.ledger} (version, name, applied_at) VALUES (?, ?, ?)`)
         const applying = list.filter((migration) => pending.has(migration.version))
         for (const migration of applying) {
           db.exec(migration.sql)
@@ -282,7 +351,7 @@ export const migrate = (
   } catch (error) {
     // Still locked when the busy timeout ran out: by another process that was migrating and has
     // finished, or by writers of a file that is up to date by now.
-    if (isBusy(error) && checkedPending(db, filename, list).length === 0) return []
+    if (isBusy(error) && checkedPending(db, filename, list, kind).length === 0) return []
     throw error
   }
 }
@@ -308,13 +377,14 @@ const checkedPending = (
   db: Database.Database,
   filename: string,
   list: ReadonlyArray<Migration>,
+  kind: SchemaKind,
 ): ReadonlyArray<number> => {
-  ensureLetheDatabase(db, filename)
-  const pending = pendingMigrations(db, list)
-  if (!userTables(db).includes("lethe_migrations")) return pending
+  ensureLetheDatabase(db, filename, kind)
+  const pending = pendingMigrations(db, list, kind)
+  if (!userTables(db).includes(kind.ledger)) return pending
   const known = new Set(list.map((migration) => migration.version))
   const unknown = db
-    .prepare<[], { version: number }>("SELECT version FROM lethe_migrations")
+    .prepare<[], { version: number }>(`SELECT version FROM ${kind.ledger}`)
     .all()
     .map((row) => row.version)
     .filter((version) => !known.has(version))

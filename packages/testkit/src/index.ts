@@ -25,11 +25,17 @@
  * @module
  */
 export type { PropertySettings } from "./conformance/case.js"
-export type { AdapterConformanceOptions, ConformanceCaseName } from "./conformance/index.js"
+export type {
+  AdapterConformanceOptions,
+  ConformanceCaseName,
+  ProjectionTable,
+} from "./conformance/index.js"
 export {
   conformanceCaseNames,
+  defaultProjectionTable,
   noAppendBatchReason,
   noManyLookupsReason,
+  noProjectionsReason,
   noReopenReason,
   noSnapshotsReason,
   runAdapterConformance,

@@ -27,6 +27,7 @@ describe("runAdapterConformance", () => {
         "events",
         "keys",
         "model",
+        "projections",
         "snapshots",
         "store",
       ].sort(),

@@ -4,8 +4,8 @@
  * @module
  */
 import { readFile } from "node:fs/promises"
-import type { AuditReport } from "@lethe/core/audit"
-import { auditLog } from "@lethe/core/audit"
+import type { AuditReport, Checkpoint } from "@lethe/core/audit"
+import { auditLog, keyFingerprint, parseCheckpoint } from "@lethe/core/audit"
 import type { DomainConfig } from "@lethe/core/domain"
 import { CliError, ExitCode, reasonOf } from "../errors.js"
 import type { Io } from "../io.js"
@@ -25,6 +25,8 @@ export interface AuditCommand {
   readonly source: string
   /** The PostgreSQL schema of a `postgres://` source (default `lethe`). */
   readonly schema?: string | undefined
+  /** Where the keys live when apart from the log: a SQLite key store file, or a PostgreSQL key store schema. */
+  readonly keys?: string | undefined
   readonly format: ReportFormat
   readonly out: string | undefined
   readonly graceDays: number
@@ -32,6 +34,56 @@ export interface AuditCommand {
   readonly asOf: string | undefined
   /** A JSON file with the tenant's configuration (catalogue, windows, deadlines). */
   readonly config: string | undefined
+  /** PEM files of the controller's public keys (`--public-key`, repeatable), to verify the checkpoints against (R41). */
+  readonly publicKeys?: ReadonlyArray<string> | undefined
+  /** A JSON Lines file of checkpoints kept outside the log (`--anchors`). */
+  readonly anchors?: string | undefined
+}
+
+/** Reads `--public-key` files: each a PEM public key. */
+export const readPublicKeys = async (files: ReadonlyArray<string>): Promise<ReadonlyArray<string>> =>
+  Promise.all(
+    files.map(async (file) => {
+      let pem: string
+      try {
+        pem = await readFile(file, "utf8")
+      } catch (error) {
+        throw CliError.io(`cannot read --public-key ${file}: ${reasonOf(error)}`)
+      }
+      try {
+        keyFingerprint(pem)
+      } catch {
+        throw CliError.usage(`--public-key ${file}: not a PEM public key`)
+      }
+      return pem
+    }),
+  )
+
+/** Reads `--anchors`: one signed checkpoint (JSON) per line. */
+export const readAnchors = async (file: string | undefined): Promise<ReadonlyArray<Checkpoint>> => {
+  if (file === undefined) return []
+  let text: string
+  try {
+    text = await readFile(file, "utf8")
+  } catch (error) {
+    throw CliError.io(`cannot read --anchors ${file}: ${reasonOf(error)}`)
+  }
+  return text
+    .split("\n")
+    .map((line, i) => ({ line: line.trim(), number: i + 1 }))
+    .filter(({ line }) => line !== "")
+    .map(({ line, number }) => {
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(line)
+      } catch {
+        throw CliError.usage(`--anchors ${file}, line ${number}: not JSON`)
+      }
+      const checkpoint = parseCheckpoint(parsed)
+      if (typeof checkpoint === "string")
+        throw CliError.usage(`--anchors ${file}, line ${number}: not a checkpoint (${checkpoint})`)
+      return checkpoint
+    })
 }
 
 /** Parses `--as-of`: an ISO 8601 date or date-time. */
@@ -109,7 +161,9 @@ export const auditCommand = async (command: AuditCommand, io: Io): Promise<numbe
     throw CliError.usage(`--grace-days ${command.graceDays}: expected a whole number of days, 0 or more`)
   const asOf = parseAsOf(command.asOf)
   const config = await readConfig(command.config)
-  const source = await openLogSource(command.source, { schema: command.schema })
+  const publicKeys = await readPublicKeys(command.publicKeys ?? [])
+  const anchors = await readAnchors(command.anchors)
+  const source = await openLogSource(command.source, { schema: command.schema, keys: command.keys })
   const progress = progressLine(io.stderr, "auditing", "events", source.progress)
   let report: AuditReport
   try {
@@ -118,6 +172,8 @@ export const auditCommand = async (command: AuditCommand, io: Io): Promise<numbe
       asOf,
       config,
       purgeGraceDays: command.graceDays,
+      publicKeys,
+      anchors,
       progressEvery: 5_000,
       onProgress: (p) => progress.update(p.events),
     })

@@ -5,10 +5,10 @@
  * @module
  */
 import { existsSync } from "node:fs"
-import { sqliteStore } from "@lethe/store-sqlite"
 import { describeDemoError, runDemo } from "../demo.js"
 import { CliError, ExitCode } from "../errors.js"
 import type { Io } from "../io.js"
+import { loadSqliteStore } from "../sqlite.js"
 
 export interface DemoCommand {
   readonly db: string
@@ -20,6 +20,7 @@ export const demoCommand = async (command: DemoCommand, io: Io): Promise<number>
     throw CliError.usage(
       `${command.db} exists: the demo writes a new database; remove it or pass --db another.db`,
     )
+  const { sqliteStore } = await loadSqliteStore(command.db)
   let store: ReturnType<typeof sqliteStore>
   try {
     store = sqliteStore({ filename: command.db })

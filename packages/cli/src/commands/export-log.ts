@@ -14,6 +14,8 @@ export interface ExportLogCommand {
   readonly source: string
   /** The PostgreSQL schema of a `postgres://` source (default `lethe`). */
   readonly schema?: string | undefined
+  /** Where the keys live when apart from the log: a SQLite key store file, or a PostgreSQL key store schema. */
+  readonly keys?: string | undefined
   readonly out: string
 }
 
@@ -23,7 +25,11 @@ export const exportLogCommand = async (command: ExportLogCommand, io: Io): Promi
     throw CliError.usage(
       `--out ${command.out}: a log file's name ends in .jsonl, so lethe audit can tell it from a database`,
     )
-  const { store, label, close } = await openStore(command.source, { readonly: true, schema: command.schema })
+  const { store, label, close } = await openStore(command.source, {
+    readonly: true,
+    schema: command.schema,
+    keys: command.keys,
+  })
   const progress = progressLine(io.stderr, "exporting", "events")
   try {
     const summary = await exportLog(store, command.out, { source: label, onEvent: (n) => progress.update(n) })

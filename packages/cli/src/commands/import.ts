@@ -6,6 +6,7 @@
  * @module
  */
 import { readFile } from "node:fs/promises"
+import { basename } from "node:path"
 import { createLethe } from "@lethe/core"
 import { CliError, ExitCode, reasonOf } from "../errors.js"
 import type { Io } from "../io.js"
@@ -17,6 +18,8 @@ export interface ImportCommand {
   readonly db: string
   /** The PostgreSQL schema of a `postgres://` database (default `lethe`), created if absent. */
   readonly schema?: string | undefined
+  /** Where the keys live when apart from the log: a SQLite key store file, or a PostgreSQL key store schema. */
+  readonly keys?: string | undefined
   readonly tenant: string
   readonly restoreForgotten: boolean
   readonly actor: string
@@ -34,8 +37,8 @@ export const importCommand = async (command: ImportCommand, io: Io): Promise<num
   // An import may start a new database (a SQLite file, a PostgreSQL schema); a log file is refused.
   const opened =
     sourceKind(command.db) === "sqlite" && command.schema === undefined
-      ? openSqlite(command.db, { mustExist: false })
-      : await openStore(command.db, { schema: command.schema })
+      ? await openSqlite(command.db, { mustExist: false, keys: command.keys })
+      : await openStore(command.db, { schema: command.schema, keys: command.keys })
   const lethe = await createLethe({ store: opened.store, keyring }).catch(async (error: unknown) => {
     await opened.close()
     throw wrongSecret(error)
@@ -45,7 +48,7 @@ export const importCommand = async (command: ImportCommand, io: Io): Promise<num
       tenantId: command.tenant,
       restoreForgotten: command.restoreForgotten,
       actor: { id: command.actor, roles: ["admin"] },
-      source: command.csv,
+      source: sourceTagOf(command.csv),
     })
     const outcomes = new Map<string, number>()
     for (const a of report.applied) outcomes.set(a.outcome, (outcomes.get(a.outcome) ?? 0) + 1)
@@ -62,4 +65,16 @@ export const importCommand = async (command: ImportCommand, io: Io): Promise<num
     await lethe.close()
     await opened.close()
   }
+}
+
+/**
+ * The source tag of rows without one: the CSV file's name as a token (R32; docs/design.md §2.1), its
+ * other characters as "-", at most 128 characters. A path is not kept: it may name a person's folder.
+ */
+export const sourceTagOf = (file: string): string => {
+  const tag = basename(file)
+    .replace(/[^A-Za-z0-9_.:/-]+/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 128)
+  return tag === "" ? "csv" : tag
 }

@@ -19,6 +19,8 @@ export interface RetentionCommand {
   readonly source: string
   /** The PostgreSQL schema of a `postgres://` source (default `lethe`). */
   readonly schema?: string | undefined
+  /** Where the keys live when apart from the log: a SQLite key store file, or a PostgreSQL key store schema. */
+  readonly keys?: string | undefined
   readonly policies: string | undefined
   readonly dryRun: boolean
   readonly format: "text" | "json"
@@ -80,7 +82,11 @@ export const retentionCommand = async (command: RetentionCommand, io: Io): Promi
       ? unusedKeyring
       : keyringFromEnvironment("a retention run (not --dry-run)")
   // A dry run only reads: the source is opened read-only.
-  const opened = await openStore(command.source, { readonly: command.dryRun, schema: command.schema })
+  const opened = await openStore(command.source, {
+    readonly: command.dryRun,
+    schema: command.schema,
+    keys: command.keys,
+  })
   const keyCheck = keyring === unusedKeyring ? "skip" : command.dryRun ? "verify" : "record"
   const lethe = await createLethe({ store: opened.store, keyring, keyCheck }).catch(
     async (error: unknown) => {

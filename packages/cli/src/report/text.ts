@@ -49,6 +49,13 @@ export const renderText = (report: AuditReport, context: { readonly source: stri
     `${number.format(r.total)} (${number.format(r.fulfilled)} fulfilled, ${number.format(r.open)} open)`
   say(`Requests: erasure ${requests(summary.erasureRequests)}; access ${requests(summary.accessRequests)}`)
   say(`Messages: ${number.format(summary.messages)}`)
+  const signed = report.checkpoints
+  // R41: what the checkpoints prove depends on where the key came from; the checkpoint check's note says all of it.
+  say(
+    signed.keySource === null
+      ? "Signed:   no checkpoint in the log"
+      : `Signed:   ${number.format(signed.verified)} of ${plural(signed.count, "checkpoint")} verified against ${signed.keySource === "given" ? "the public key given" : "the key recorded in the log (consistency only, not who signed)"}${signed.keyFingerprints.length > 0 ? ` (fingerprint ${signed.keyFingerprints.map((f) => f.slice(0, 16)).join(", ")})` : ""}; ${signed.lastPosition === null ? "none covers the log" : `the last covers up to position ${number.format(signed.lastPosition)}, ${plural(signed.uncoveredEvents, "event")} after it`}`,
+  )
   say()
   say("Checks:")
   const width = Math.max(...report.checks.map((c) => c.rule.length))

@@ -15,22 +15,32 @@ import { Either } from "effect"
 import type { MemberStatus } from "../errors.js"
 import type { DomainConfig } from "../member/config.js"
 import { dayMs, defaultDomainConfig } from "../member/config.js"
-import type { MemberEvent } from "../member/events.js"
+import type { LeavingReason, MemberEvent } from "../member/events.js"
 import { retainedOnAnonymization } from "../member/events.js"
 import type { MemberState } from "../member/state.js"
 import { evolve, initialState } from "../member/state.js"
 import type { StoredEvent } from "../spi/event-store.js"
-import { memberStream } from "../spi/event-store.js"
+import { checkpointStream, memberStream } from "../spi/event-store.js"
 import type { KeyStore } from "../spi/key-store.js"
 import type { LetheStore } from "../spi/store.js"
 import { auditState, changesAuditState } from "./audit-state.js"
 import { ChainHeads } from "./chain-heads.js"
+import type { Checkpoint } from "./checkpoint.js"
+import {
+  checkpointEventType,
+  emptyLogDigest,
+  keyFingerprint,
+  logDigestStep,
+  parseCheckpoint,
+  verifyCheckpoint,
+} from "./checkpoint.js"
 import { checkEvent, latePurge, lateRequest, overdueRequest } from "./checks.js"
 import { decodeWithoutKeys } from "./decode.js"
-import type { AuditRule, Finding, FindingDraft } from "./findings.js"
+import type { AuditRule, Evidence, Finding, FindingDraft } from "./findings.js"
 import { auditRules, isoOrNull } from "./findings.js"
 import type { ChainProblem } from "./hash-chain.js"
 import { linkProblem } from "./hash-chain.js"
+import { LogDigests } from "./log-digests.js"
 
 /**
  * What the audit can cross-check besides the log. Both are optional: a check
@@ -69,6 +79,54 @@ export interface AuditOptions extends AuditSources {
   readonly onProgress?: (progress: AuditProgress) => void
   /** Default 10,000. */
   readonly progressEvery?: number
+  /**
+   * The controller's public keys (PEM, SPKI: `keyring.receiptPublicKey()`),
+   * obtained from the controller, not from the log. Every checkpoint must be
+   * signed by one of them, and a log with none is a finding. Without them,
+   * each checkpoint is verified against the key it records itself, which
+   * proves the log consistent with its checkpoints, not who signed them: a
+   * database writer could have re-signed everything with a key of their own
+   * (docs/audit.md, threat model).
+   */
+  readonly publicKeys?: ReadonlyArray<string>
+  /**
+   * Checkpoints kept outside the log (handed to another system by
+   * `LetheOptions.onCheckpoint`): each must verify, and match the log's
+   * digest at its position; a log that ends before one was truncated.
+   */
+  readonly anchors?: ReadonlyArray<Checkpoint>
+  /**
+   * How far back, in events, a checkpoint's position may lie behind the
+   * checkpoint itself and still be verified (default 65,536): the audit keeps
+   * that many digests. One further back is a finding.
+   */
+  readonly checkpointWindow?: number
+}
+
+/** What the audit found of the log's signed checkpoints (R41). */
+export interface CheckpointReport {
+  /** Checkpoints in the log (`lethe:checkpoints`), valid or not. */
+  readonly count: number
+  /** Those whose signature and log digest both verified. */
+  readonly verified: number
+  /** Checkpoints kept outside the log (`anchors`) that verified. */
+  readonly anchorsVerified: number
+  /** The position the last verified checkpoint covers up to, or null when none verified. */
+  readonly lastPosition: number | null
+  /** When the last verified checkpoint was signed. */
+  readonly lastAt: Date | null
+  /** Events after the last verified checkpoint (all of them when none verified): a writer could change these unseen. */
+  readonly uncoveredEvents: number
+  /**
+   * What the signatures were checked against: `"given"` (the public keys
+   * passed in: proves who signed), `"log"` (the key each checkpoint records:
+   * proves consistency only), or null when there was nothing to check.
+   */
+  readonly keySource: "given" | "log" | null
+  /** Fingerprints (hex SHA-256 of the DER key) of the keys that signed a valid checkpoint. */
+  readonly keyFingerprints: ReadonlyArray<string>
+  /** One paragraph saying what the checkpoints prove, for the report. */
+  readonly note: string
 }
 
 /** How far `auditLog` has read, as `onProgress` reports it. */
@@ -100,6 +158,18 @@ export interface AuditSummary {
   readonly restricted: number
   /** `MessageSent` events, test messages included. */
   readonly messages: number
+  /**
+   * Why people left, as they said (R44): for each reason given, how many unsubscribes, consent
+   * withdrawals and forgets recorded it. Reasons nobody gave are absent.
+   */
+  readonly leaving: Readonly<
+    Partial<
+      Record<
+        LeavingReason,
+        { readonly unsubscribed: number; readonly withdrawn: number; readonly forgotten: number }
+      >
+    >
+  >
   readonly erasureRequests: RequestCounts
   readonly accessRequests: RequestCounts
   /** The time (`at`) of the first event that decodes, or null for an empty log. */
@@ -153,6 +223,8 @@ export interface AuditReport {
   /** In log order, then end-of-log findings; at most `maxFindings`. */
   readonly findings: ReadonlyArray<Finding>
   readonly timeline: ReadonlyArray<TimelineDay>
+  /** The signed checkpoints and what they prove (R41). */
+  readonly checkpoints: CheckpointReport
 }
 
 interface Place {
@@ -233,6 +305,10 @@ const retained: ReadonlySet<string> = retainedOnAnonymization
 const dayOf = (ms: number): number => Math.floor(ms / dayMs)
 
 /** The operation that finishes an interrupted erasure of a member in this status. */
+/** What to do for a member whose keys the key store destroyed and whose log shows no erasure (R42). */
+const lostKeysRepair =
+  "redo the erasure from its receipt: runRetention purges a forgotten member whose window has ended, purge, anonymize or erasePersonalData the others (docs/operations.md, Backups)"
+
 const repairOf = (status: string, erased: ReadonlySet<string> | null): string =>
   status === "purged"
     ? "purge"
@@ -271,6 +347,15 @@ export const auditLog = async (
   // closure's variable would be a new number on the heap.
   const span = { seen: false, firstAt: 0, lastAt: 0 }
   let messages = 0
+  const leaving: Partial<
+    Record<LeavingReason, { unsubscribed: number; withdrawn: number; forgotten: number }>
+  > = {}
+  const left = (why: LeavingReason | undefined, how: "unsubscribed" | "withdrawn" | "forgotten") => {
+    if (why === undefined) return
+    const counts = leaving[why] ?? { unsubscribed: 0, withdrawn: 0, forgotten: 0 }
+    counts[how] += 1
+    leaving[why] = counts
+  }
   const requestTotals = { erasure: 0, access: 0 }
 
   const mark = (at: number, kind: TimelineKind) => {
@@ -283,7 +368,12 @@ export const auditLog = async (
     counts[kind] += 1
   }
 
-  const report = (stream: StreamAudit, place: Place, at: number | null, draft: FindingDraft) => {
+  const report = (
+    stream: Pick<StreamAudit, "streamId">,
+    place: Place,
+    at: number | null,
+    draft: FindingDraft,
+  ) => {
     const finding: Finding = {
       ...draft,
       streamId: stream.streamId,
@@ -334,6 +424,13 @@ export const auditLog = async (
       case "Forgotten":
         mark(event.at, "forgotten")
         stream.forgotten = lastPlace(stream)
+        left(event.why, "forgotten")
+        break
+      case "Unsubscribed":
+        left(event.why, "unsubscribed")
+        break
+      case "ConsentWithdrawn":
+        left(event.why, "withdrawn")
         break
       case "Restored":
         mark(event.at, "restored")
@@ -373,13 +470,11 @@ export const auditLog = async (
     if (changes) keep(stream, auditState(after))
   }
 
-  const auditEvent = (stored: StoredEvent) => {
-    eventCount += 1
-    lastPosition = stored.position
-    let stream = streams.get(stored.streamId)
+  const streamOf = (streamId: string): StreamAudit => {
+    let stream = streams.get(streamId)
     if (stream === undefined) {
       stream = {
-        streamId: stored.streamId,
+        streamId,
         slot: heads.add(),
         version: 0,
         position: 0,
@@ -389,8 +484,210 @@ export const auditLog = async (
         forgotten: null,
         erasedCategories: null,
       }
-      streams.set(stored.streamId, stream)
+      streams.set(streamId, stream)
     }
+    return stream
+  }
+
+  // Signed checkpoints (R41): the running log digest, the digests of the last events, the keys.
+  const digests = new LogDigests(options.checkpointWindow ?? 1 << 16)
+  let logDigest = emptyLogDigest
+  const givenKeys = new Map<string, string>()
+  for (const pem of options.publicKeys ?? []) {
+    let fingerprint: string
+    try {
+      fingerprint = keyFingerprint(pem)
+    } catch {
+      throw new RangeError("auditLog: a public key given is not a PEM public key")
+    }
+    givenKeys.set(fingerprint, pem)
+  }
+  const anchors = [...(options.anchors ?? [])].sort((a, b) => a.position - b.position)
+  let nextAnchor = 0
+  const signed = { count: 0, verified: 0, anchorsVerified: 0, lastPosition: 0, lastAt: 0, lastOrdinal: 0 }
+  const signers = new Set<string>()
+  const anchorStream = { streamId: checkpointStream }
+  const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms))
+
+  const checkpointFinding = (problem: string, message: string, evidence: Evidence): FindingDraft => ({
+    rule: "checkpoint",
+    requirements: ["R41", "R35"],
+    message,
+    evidence: { problem, ...evidence },
+  })
+
+  /** Why a checkpoint's signature does not hold, or undefined when it does. */
+  const signatureProblem = (checkpoint: Checkpoint): string | undefined => {
+    if (givenKeys.size === 0)
+      return verifyCheckpoint(checkpoint, checkpoint.publicKey)
+        ? undefined
+        : "its signature does not verify under the key it records"
+    const key = givenKeys.get(checkpoint.keyFingerprint)
+    if (key === undefined)
+      return `it is signed by a key that is not the one given (fingerprint ${checkpoint.keyFingerprint.slice(0, 16)}...)`
+    return verifyCheckpoint(checkpoint, key)
+      ? undefined
+      : "its signature does not verify under the public key given"
+  }
+
+  /** A checkpoint kept outside the log, checked when the log reaches its position (or passes it). */
+  const checkAnchors = (position: number) => {
+    while (nextAnchor < anchors.length && (anchors[nextAnchor] as Checkpoint).position <= position) {
+      const anchor = anchors[nextAnchor++] as Checkpoint
+      const place = { version: 0, position: anchor.position }
+      const signature = signatureProblem(anchor)
+      if (signature !== undefined)
+        report(
+          anchorStream,
+          place,
+          anchor.at,
+          checkpointFinding("anchor-signature-invalid", `the checkpoint kept outside the log: ${signature}`, {
+            coveredPosition: anchor.position,
+            keyFingerprint: anchor.keyFingerprint,
+          }),
+        )
+      if (anchor.position !== position || anchor.logDigest !== logDigest)
+        report(
+          anchorStream,
+          place,
+          anchor.at,
+          checkpointFinding(
+            anchor.position === position ? "digest-mismatch" : "position-missing",
+            anchor.position === position
+              ? `the log up to position ${anchor.position} is not the one a checkpoint kept outside it signed at ${iso(anchor.at)}: events up to it were changed, deleted, inserted or renumbered`
+              : `no event of the log is at position ${anchor.position}, which a checkpoint kept outside it covers: events were deleted or renumbered`,
+            { coveredPosition: anchor.position, signedDigest: anchor.logDigest, logDigest },
+          ),
+        )
+      else if (signature === undefined) signed.anchorsVerified += 1
+    }
+  }
+
+  /** A `CheckpointSigned` event: its signature, and the log digest at the position it covers. */
+  const auditCheckpoint = (stream: StreamAudit, stored: StoredEvent) => {
+    const place = lastPlace(stream)
+    const parsed =
+      stored.type === checkpointEventType
+        ? parseCheckpoint(stored.data)
+        : `its type is ${stored.type}, not ${checkpointEventType}`
+    if (typeof parsed === "string") {
+      report(
+        stream,
+        place,
+        stored.recordedAt,
+        checkpointFinding("malformed", `version ${stored.version}: not a checkpoint: ${parsed}`, {
+          type: stored.type,
+        }),
+      )
+      return
+    }
+    signed.count += 1
+    const signature = signatureProblem(parsed)
+    if (signature !== undefined)
+      report(
+        stream,
+        place,
+        parsed.at,
+        checkpointFinding(
+          "signature-invalid",
+          `checkpoint ${stored.version} (covering position ${parsed.position}): ${signature}; whoever can write to the database could have written it`,
+          {
+            coveredPosition: parsed.position,
+            keyFingerprint: parsed.keyFingerprint,
+            signedAt: iso(parsed.at),
+          },
+        ),
+      )
+    const covered = parsed.position >= stored.position ? undefined : digests.at(parsed.position)
+    const evidence = {
+      coveredPosition: parsed.position,
+      signedDigest: parsed.logDigest,
+      signedAt: iso(parsed.at),
+    }
+    if (covered === undefined)
+      report(
+        stream,
+        place,
+        parsed.at,
+        checkpointFinding(
+          "covers-itself",
+          `checkpoint ${stored.version} at position ${stored.position} covers position ${parsed.position}, at or after its own: events before it were deleted or renumbered`,
+          evidence,
+        ),
+      )
+    else if (covered._tag === "TooOld")
+      report(
+        stream,
+        place,
+        parsed.at,
+        checkpointFinding(
+          "unverifiable",
+          `checkpoint ${stored.version} covers position ${parsed.position}, more events before itself than the audit keeps digests of: it cannot be verified`,
+          evidence,
+        ),
+      )
+    else if (covered._tag === "Missing")
+      report(
+        stream,
+        place,
+        parsed.at,
+        checkpointFinding(
+          "position-missing",
+          `no event of the log is at position ${parsed.position}, which checkpoint ${stored.version} (signed ${iso(parsed.at)}) covers: events were deleted or renumbered`,
+          evidence,
+        ),
+      )
+    else if (covered.digest !== parsed.logDigest)
+      report(
+        stream,
+        place,
+        parsed.at,
+        checkpointFinding(
+          "digest-mismatch",
+          `the log up to position ${parsed.position} is not the one checkpoint ${stored.version} signed at ${iso(parsed.at)}: events up to it were changed, deleted, inserted or renumbered since`,
+          { ...evidence, logDigest: covered.digest },
+        ),
+      )
+    else if (signature === undefined) {
+      signed.verified += 1
+      signers.add(parsed.keyFingerprint)
+      if (parsed.position >= signed.lastPosition) {
+        signed.lastPosition = parsed.position
+        signed.lastAt = parsed.at
+        signed.lastOrdinal = covered.ordinal
+      }
+    }
+  }
+
+  const auditEvent = (stored: StoredEvent) => {
+    eventCount += 1
+    lastPosition = stored.position
+    logDigest = logDigestStep(logDigest, stored)
+    digests.push(stored.position, eventCount, logDigest)
+    if (nextAnchor < anchors.length) checkAnchors(stored.position)
+    const stream = streamOf(stored.streamId)
+    if (stored.unreadable !== undefined) {
+      // Nothing of it can be checked but where it is: the chain goes on from its stored hash.
+      report(
+        stream,
+        { version: stored.version, position: stored.position },
+        typeof stored.recordedAt === "number" ? stored.recordedAt : null,
+        {
+          rule: "unreadable-row",
+          requirements: ["R35"],
+          message: `version ${stored.version}: the stored row does not read back: ${stored.unreadable}`,
+          evidence: { problem: stored.unreadable, type: stored.type, hash: stored.hash },
+        },
+      )
+      stream.version = stored.version
+      heads.set(stream.slot, stored.hash)
+      stream.position = stored.position
+    } else auditStored(stream, stored)
+    if (eventCount % progressEvery === 0)
+      options.onProgress?.({ events: eventCount, position: lastPosition, done: false })
+  }
+
+  const auditStored = (stream: StreamAudit, stored: StoredEvent) => {
     const problem = linkProblem(
       stream.streamId,
       stream.version,
@@ -409,6 +706,10 @@ export const auditLog = async (
     heads.set(stream.slot, stored.hash)
     stream.position = stored.position
 
+    if (stored.streamId === checkpointStream) {
+      auditCheckpoint(stream, stored)
+      return
+    }
     const decoded = decodeWithoutKeys(stored)
     if (Either.isLeft(decoded)) {
       report(stream, lastPlace(stream), stored.recordedAt, {
@@ -418,7 +719,7 @@ export const auditLog = async (
         evidence: { type: stored.type, problem: decoded.left },
       })
     } else {
-      const { event, clearValues } = decoded.right
+      const { event, clearValues, notTokens } = decoded.right
       if (!span.seen) {
         span.seen = true
         span.firstAt = event.at
@@ -430,6 +731,13 @@ export const auditLog = async (
           requirements: ["R29"],
           message: `${event._tag} stores ${clearValues.length} personal value(s) in clear`,
           evidence: { paths: clearValues },
+        })
+      if (notTokens.length > 0)
+        report(stream, lastPlace(stream), event.at, {
+          rule: "sealing",
+          requirements: ["R29"],
+          message: `${event._tag} stores text in clear where only a token belongs: ${notTokens.join(", ")}`,
+          evidence: { paths: notTokens },
         })
       if (event._tag === "MemberRegistered" && memberStream(event.memberId) !== stream.streamId)
         report(stream, lastPlace(stream), event.at, {
@@ -444,8 +752,6 @@ export const auditLog = async (
         report(stream, lastPlace(stream), event.at, drafts[i] as FindingDraft)
       afterEvent(stream, before, event)
     }
-    if (eventCount % progressEvery === 0)
-      options.onProgress?.({ events: eventCount, position: lastPosition, done: false })
   }
 
   // An array or other iterable in memory is read without a promise per event, as `for await` would read it.
@@ -471,8 +777,34 @@ export const auditLog = async (
     if (unpurged !== undefined) report(stream, stream.forgotten ?? lastPlace(stream), null, unpurged)
   }
 
+  // Checkpoints kept outside the log past its end: the log was truncated after they were signed.
+  for (const anchor of anchors.slice(nextAnchor))
+    report(
+      anchorStream,
+      { version: 0, position: anchor.position },
+      anchor.at,
+      checkpointFinding(
+        "log-truncated",
+        `the log ends at position ${lastPosition}, but a checkpoint kept outside it, signed ${iso(anchor.at)}, covers up to position ${anchor.position}: events were deleted from its end`,
+        { coveredPosition: anchor.position, lastPosition, signedDigest: anchor.logDigest },
+      ),
+    )
+  const checkpointsSeen = streams.get(checkpointStream)
+  if (givenKeys.size > 0 && signed.count === 0 && anchors.length === 0)
+    report(
+      anchorStream,
+      { version: 0, position: lastPosition },
+      null,
+      checkpointFinding(
+        "no-checkpoint",
+        "the log holds no signed checkpoint, though a public key was given: its checkpoints were deleted, or it was written before R41; nothing in it can be told from a rewrite",
+        { events: eventCount },
+      ),
+    )
+
   if (options.streamVersion !== undefined)
     for (const stream of streams.values()) {
+      if (stream === checkpointsSeen) continue
       const recorded = await options.streamVersion(memberIdOf(stream))
       if (recorded === undefined || recorded === stream.version) continue
       report(stream, lastPlace(stream), null, {
@@ -497,13 +829,34 @@ export const auditLog = async (
     for (const stream of streams.values()) {
       const { state, erasedCategories: erased } = stream
       const erasedStatus = state.status === "purged" || state.status === "anonymized"
-      if (!erasedStatus && erased === null) continue
       // Purged: no key at all. Anonymized: only the categories kept by law. Any status: no key of an erased category.
       const mustBeGone = (category: string) =>
         state.status === "purged" ||
         (state.status === "anonymized" && !retained.has(category)) ||
         (erased?.has(category) ?? false)
-      const live = (await keys.listForMember(state.memberId)).flatMap((entry) =>
+      const entries = await keys.listForMember(state.memberId)
+      // A key is destroyed only after its erasure event committed: a tombstone the log has no
+      // erasure for means the log lost that event, restored from a backup older than the key store.
+      const lost = entries.flatMap((entry) =>
+        entry._tag === "Destroyed" && !mustBeGone(entry.tombstone.category)
+          ? [
+              {
+                keyId: entry.tombstone.keyId,
+                category: entry.tombstone.category,
+                destroyedAt: isoOrNull(entry.tombstone.destroyedAt),
+              },
+            ]
+          : [],
+      )
+      if (lost.length > 0)
+        report(stream, lastPlace(stream), null, {
+          rule: "log-behind-key-store",
+          requirements: ["R42"],
+          message: `the key store destroyed ${lost.length} data key(s) of this member (${lost.map((k) => k.category).join(", ")}) that the log has no erasure for: the log is older than the key store (restored from a backup?), and its values under them cannot be opened; ${lostKeysRepair}`,
+          evidence: { status: state.status, repair: lostKeysRepair, destroyedKeys: lost },
+        })
+      if (!erasedStatus && erased === null) continue
+      const live = entries.flatMap((entry) =>
         entry._tag === "Live" && mustBeGone(entry.key.category)
           ? [{ keyId: entry.key.keyId, category: entry.key.category }]
           : [],
@@ -530,10 +883,20 @@ export const auditLog = async (
   const notes: Partial<Record<AuditRule, string>> = {
     "anonymization-guard": "the subject's confirmation (R9) is not in the log: decide alone checks it",
   }
-  if (keys === undefined) notes["keys-destroyed"] = "skipped: the source has no key store"
+  if (keys === undefined) {
+    notes["keys-destroyed"] = "skipped: the source has no key store"
+    notes["log-behind-key-store"] = "skipped: the source has no key store"
+  }
   if (options.streamVersion === undefined)
     notes["hash-chain"] =
       "without a directory to compare with, a stream that lost its last events looks like a shorter stream"
+  const checkpoints = checkpointReport(
+    signed,
+    eventCount,
+    signed.count === 0 && anchors.length === 0 ? null : givenKeys.size > 0 ? "given" : "log",
+    [...signers].sort(),
+  )
+  notes.checkpoint = checkpoints.note
   const requestCounts = (kind: "erasure" | "access"): RequestCounts => ({
     total: requestTotals[kind],
     open: open[kind],
@@ -552,10 +915,11 @@ export const auditLog = async (
     },
     summary: {
       events: eventCount,
-      streams: streams.size,
+      streams: streams.size - (checkpointsSeen === undefined ? 0 : 1),
       members,
       restricted,
       messages,
+      leaving,
       erasureRequests: requestCounts("erasure"),
       accessRequests: requestCounts("access"),
       firstEventAt: span.seen ? new Date(span.firstAt) : null,
@@ -568,12 +932,52 @@ export const auditLog = async (
       rule,
       requirements: auditRules[rule].requirements,
       description: auditRules[rule].description,
-      checked: rule !== "keys-destroyed" || keys !== undefined,
+      checked: (rule !== "keys-destroyed" && rule !== "log-behind-key-store") || keys !== undefined,
       note: notes[rule] ?? null,
     })),
     findings,
     timeline: [...timeline.entries()]
       .sort(([a], [b]) => a - b)
       .map(([day, counts]) => ({ day: new Date(day * dayMs).toISOString().slice(0, 10), ...counts })),
+    checkpoints,
+  }
+}
+
+/** The checkpoints' part of the report, and the paragraph that says what they prove. */
+export const checkpointReport = (
+  signed: {
+    readonly count: number
+    readonly verified: number
+    readonly anchorsVerified: number
+    readonly lastPosition: number
+    readonly lastAt: number
+    readonly lastOrdinal: number
+  },
+  events: number,
+  keySource: "given" | "log" | null,
+  keyFingerprints: ReadonlyArray<string>,
+): CheckpointReport => {
+  const uncoveredEvents = events - signed.lastOrdinal
+  const keys = keyFingerprints.map((f) => f.slice(0, 16)).join(", ")
+  const last =
+    signed.verified === 0
+      ? "none verified"
+      : `the last verified covers up to position ${signed.lastPosition} (signed ${new Date(signed.lastAt).toISOString()}); ${uncoveredEvents} event(s) after it are covered by none yet, and a writer could change or delete them unseen, as they could the last checkpoints themselves: only a checkpoint kept outside the log shows that`
+  const note =
+    keySource === null
+      ? "limited: the log holds no signed checkpoint (written before R41, or its checkpoints were deleted): a writer to the database could have rewritten any of it, chain recomputed, unseen"
+      : keySource === "given"
+        ? `${signed.verified} of ${signed.count} checkpoint(s) verified against the public key given (fingerprint ${keys || "none matched"}): they prove who signed the log's head; ${last}`
+        : `${signed.verified} of ${signed.count} checkpoint(s) verified against the key each records itself (fingerprint ${keys || "none"}): this proves the log consistent with its checkpoints, not who signed them, since a writer to the database could replace every checkpoint and its key; compare the fingerprint with the controller's published key, or give the public key (--public-key); ${last}`
+  return {
+    count: signed.count,
+    verified: signed.verified,
+    anchorsVerified: signed.anchorsVerified,
+    lastPosition: signed.verified === 0 ? null : signed.lastPosition,
+    lastAt: signed.verified === 0 ? null : new Date(signed.lastAt),
+    uncoveredEvents,
+    keySource,
+    keyFingerprints,
+    note,
   }
 }

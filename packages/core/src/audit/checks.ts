@@ -13,6 +13,7 @@ import type { BasisInForce, EventOf, MemberEvent } from "../member/events.js"
 import {
   anonymizationBlockers,
   basisInForce,
+  erasureBlockers,
   isContractActive,
   isContractFuture,
   isErased,
@@ -203,7 +204,28 @@ const checkRestored = (state: MemberState, event: EventOf<"Restored">): Readonly
   ]
 }
 
-const checkPurged = (state: MemberState, event: EventOf<"Purged">): ReadonlyArray<FindingDraft> =>
+/** An erasure recorded while processing was restricted (R23), else nothing. */
+const erasureGuard = (
+  state: MemberState,
+  event: EventOf<"Forgotten" | "PersonalDataErased" | "Purged">,
+): ReadonlyArray<FindingDraft> =>
+  erasureBlockers(state).length === 0 || state.restriction === null
+    ? none
+    : [
+        {
+          rule: "erasure-guard",
+          requirements: ["R23"],
+          message: `${event._tag} while processing was restricted (since ${isoOrNull(state.restriction.since)})`,
+          evidence: { restrictedSince: isoOrNull(state.restriction.since), at: isoOrNull(event.at) },
+        },
+      ]
+
+const checkPurged = (state: MemberState, event: EventOf<"Purged">): ReadonlyArray<FindingDraft> => [
+  ...erasureGuard(state, event),
+  ...checkPurgeWindow(state, event),
+]
+
+const checkPurgeWindow = (state: MemberState, event: EventOf<"Purged">): ReadonlyArray<FindingDraft> =>
   isPurgeable(state, event.at)
     ? []
     : [
@@ -232,8 +254,9 @@ const checkForgotten = (
   const windowMs = event.restorableUntil - event.at
   const expected = config.restoreWindowDays * dayMs
   return windowMs === expected
-    ? []
+    ? erasureGuard(state, event)
     : [
+        ...erasureGuard(state, event),
         {
           rule: "restore-window",
           requirements: windowMs < expected ? ["R5"] : ["R29"],
@@ -318,7 +341,7 @@ export const checkEvent = (
   if (!state.exists) return [lifecycle(`${event._tag} before MemberRegistered`)]
   switch (event._tag) {
     case "PersonalDataErased":
-      return []
+      return erasureGuard(state, event)
     case "Forgotten":
       return checkForgotten(state, event, config)
     case "Restored":

@@ -9,7 +9,13 @@
  */
 import { Either, ParseResult, Schema, SchemaAST } from "effect"
 import type { ErasedValue, MemberEvent } from "../member/events.js"
-import { MemberEvent as MemberEventSchema, PersonalCategory } from "../member/events.js"
+import {
+  freeTextCategory,
+  freeTextFields,
+  MemberEvent as MemberEventSchema,
+  PersonalCategory,
+  tokenPattern,
+} from "../member/events.js"
 import type { StoredEvent } from "../spi/event-store.js"
 import { compileGuard } from "./type-guard.js"
 
@@ -21,6 +27,12 @@ export interface AuditedEvent {
    * are not kept.
    */
   readonly clearValues: ReadonlyArray<string>
+  /**
+   * Paths of texts stored in clear where only a token belongs (`source.tag`, `metadata.correlationId`,
+   * `metadata.actor`, `metadata.source`; docs/design.md §2.1): free or oversized text. Their values are
+   * not kept.
+   */
+  readonly notTokens: ReadonlyArray<string>
 }
 
 const decodeEvent = Schema.decodeUnknownEither(MemberEventSchema)
@@ -81,13 +93,62 @@ export const decodeWithoutKeys = (stored: StoredEvent): Either.Either<AuditedEve
     }
     candidate[field] = replaced
   }
+  // Free text (a reason): sealed or erased becomes the marker; in clear, a finding and the marker too.
+  const texts = freeTextFields[stored.type]
+  if (texts !== undefined)
+    for (const name of texts) {
+      const value = candidate[name]
+      if (typeof value === "string") {
+        clearValues ??= []
+        clearValues.push(name)
+        candidate[name] = markers.get(freeTextCategory)
+      } else candidate[name] = erasedMarker(value)
+    }
   const clear = clearValues ?? noClearValues
+  const notTokens = tokenProblems(stored, candidate)
   // Checking is cheaper than decoding (no output to build) and the schema transforms nothing:
   // a value that passes is the event. Only a failure is decoded again, for its explanation.
   if (isEventFast(candidate) || isEvent(candidate))
-    return Either.right({ event: candidate as MemberEvent, clearValues: clear })
+    return Either.right({ event: candidate as MemberEvent, clearValues: clear, notTokens })
   return decodeEvent(candidate).pipe(
-    Either.map((event): AuditedEvent => ({ event, clearValues: clear })),
+    Either.map((event): AuditedEvent => ({ event, clearValues: clear, notTokens })),
     Either.mapLeft((error) => ParseResult.TreeFormatter.formatErrorSync(error)),
   )
+}
+
+/** Whether `value` is a token (docs/design.md §2.1): a string the token pattern accepts. */
+const isToken = (value: unknown): boolean => typeof value === "string" && tokenPattern.test(value)
+
+/** A metadata source is a kind, or `kind:tag` with a token tag. */
+const isSourceText = (value: unknown): boolean => {
+  if (typeof value !== "string") return false
+  const colon = value.indexOf(":")
+  return colon < 0 ? isToken(value) : isToken(value.slice(0, colon)) && isToken(value.slice(colon + 1))
+}
+
+/**
+ * The paths of `stored` where a token belongs and something else is: the metadata's actor, correlation
+ * id and source, and the data's `source.tag`. What a writer other than Lethe, or Lethe before tokens,
+ * may have left there in clear (R29).
+ */
+export const tokenProblems = (
+  stored: StoredEvent,
+  data: Readonly<Record<string, unknown>>,
+): ReadonlyArray<string> => {
+  const metadata = stored.metadata as unknown as Partial<Record<string, unknown>> | null | undefined
+  const source = data.source
+  const tag = source !== null && typeof source === "object" && "tag" in source ? source.tag : undefined
+  if (
+    isToken(metadata?.actor) &&
+    isToken(metadata?.correlationId) &&
+    isSourceText(metadata?.source) &&
+    (tag === undefined || isToken(tag))
+  )
+    return noClearValues
+  const problems: Array<string> = []
+  if (!isToken(metadata?.actor)) problems.push("metadata.actor")
+  if (!isToken(metadata?.correlationId)) problems.push("metadata.correlationId")
+  if (!isSourceText(metadata?.source)) problems.push("metadata.source")
+  if (tag !== undefined && !isToken(tag)) problems.push("source.tag")
+  return problems
 }

@@ -15,11 +15,14 @@ export type RequirementId = `R${number}`
  */
 export type AuditRule =
   | "hash-chain"
+  | "checkpoint"
+  | "unreadable-row"
   | "event-schema"
   | "sealing"
   | "lifecycle"
   | "erased-member"
   | "anonymization-guard"
+  | "erasure-guard"
   | "message-guard"
   | "message-proof"
   | "restore-guard"
@@ -30,6 +33,7 @@ export type AuditRule =
   | "access-deadline"
   | "purge-deadline"
   | "keys-destroyed"
+  | "log-behind-key-store"
 
 /** What a rule checks and which requirements it proves. */
 export interface AuditRuleInfo {
@@ -44,13 +48,24 @@ export const auditRules: Readonly<Record<AuditRule, AuditRuleInfo>> = {
     description:
       "each stream's events are contiguous from version 1, each chained to the previous one's hash, each hash recomputed from the event, each ciphertext matching its committed digest, and no stream shorter than the directory says",
   },
+  checkpoint: {
+    requirements: ["R41", "R35"],
+    description:
+      "every signed checkpoint verifies under the controller's public key, and the log digest recomputed over every event up to its position is the one it signed: nothing before it was rewritten (even with the chain recomputed), deleted, inserted, renumbered or truncated",
+  },
+  "unreadable-row": {
+    requirements: ["R35"],
+    description:
+      "every stored row reads back: one whose stored JSON does not parse (a changed byte) is named by stream, version and position",
+  },
   "event-schema": {
     requirements: ["R35"],
     description: "every stored event decodes as a member event of its type",
   },
   sealing: {
     requirements: ["R29"],
-    description: "every personal value is stored sealed (or erased), never in clear",
+    description:
+      "every personal value and every free text (a reason) is stored sealed (or erased), never in clear; a source tag, an actor id and a correlation id are short tokens, never free text",
   },
   lifecycle: {
     requirements: ["R35"],
@@ -66,6 +81,11 @@ export const auditRules: Readonly<Record<AuditRule, AuditRuleInfo>> = {
     requirements: ["R25", "R23", "R22"],
     description:
       "no Anonymized while a contract was active or in the future, a debt case open, the wallet not empty, processing restricted, or the member already anonymized",
+  },
+  "erasure-guard": {
+    requirements: ["R23"],
+    description:
+      "no Forgotten, PersonalDataErased or Purged while processing was restricted: restricted data is neither deleted nor anonymized until the restriction is lifted",
   },
   "message-guard": {
     requirements: ["R2", "R4", "R16", "R23", "R31"],
@@ -109,6 +129,11 @@ export const auditRules: Readonly<Record<AuditRule, AuditRuleInfo>> = {
     requirements: ["R29", "R24"],
     description:
       "a purged member has no live data key; an anonymized member keeps live keys only for categories kept by law (invoice); no member keeps a live key of a category erased by PersonalDataErased",
+  },
+  "log-behind-key-store": {
+    requirements: ["R42"],
+    description:
+      "the key store destroyed no key of a member whose log shows no erasure of its category: otherwise the log was restored from a backup older than the key store, lost the erasure, and it must be done again",
   },
 }
 

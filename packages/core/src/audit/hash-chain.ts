@@ -35,7 +35,7 @@ const escaped = /["\\\u0000-\u001f\ud800-\udfff]/
  * and most need no escape: quoting them in place spares a call into the
  * runtime's serializer for each.
  */
-const quote = (text: string): string => (escaped.test(text) ? JSON.stringify(text) : `"${text}"`)
+export const quote = (text: string): string => (escaped.test(text) ? JSON.stringify(text) : `"${text}"`)
 
 /** What comes before a property's value: its quoted key and a colon, after a comma unless it is the first. */
 interface KeyText {

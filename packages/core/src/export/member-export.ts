@@ -14,6 +14,7 @@ import type {
   Channel,
   ConsentMethod,
   LawfulBasis,
+  LeavingReason,
   PersonalCategory,
   PersonalFields,
   Source,
@@ -95,6 +96,10 @@ export interface ExportedConsentChange {
   readonly source: ExportedSource | null
   /** For an unsubscribe: the link in a message, or staff. */
   readonly via: "link" | "staff" | null
+  /** For a withdrawal or an unsubscribe: why the person left, when they said (R44). */
+  readonly why: LeavingReason | null
+  /** The person's own words about leaving; null when none were given or they are erased. */
+  readonly note: string | null
 }
 
 /**
@@ -238,7 +243,8 @@ export interface MemberExport {
     readonly registeredAt: string
     readonly source: ExportedSource | null
     readonly profiling: boolean
-    readonly restriction: { readonly since: string; readonly reason: string } | null
+    /** The restriction in force; `reason` is null once its key was destroyed (category `notes`). */
+    readonly restriction: { readonly since: string; readonly reason: string | null } | null
   }
   /** Every personal value held, by category, with its provenance; invoice data is in `invoices`. */
   readonly personalData: ReadonlyArray<ExportedValue>
@@ -327,6 +333,8 @@ export const memberExport = (
     wordingVersion: null,
     source: null,
     via: null,
+    why: null,
+    note: null,
   } as const
 
   for (const { event } of history) {
@@ -366,6 +374,8 @@ export const memberExport = (
           action: "withdrawn",
           at: iso(event.at),
           source: exportedSource(event.source),
+          why: event.why ?? null,
+          note: typeof event.note === "string" ? event.note : null,
         })
         break
       case "Unsubscribed":
@@ -375,6 +385,8 @@ export const memberExport = (
           action: "unsubscribed",
           at: iso(event.at),
           via: event.via,
+          why: event.why ?? null,
+          note: typeof event.note === "string" ? event.note : null,
         })
         break
       case "ContractSigned":
@@ -469,7 +481,10 @@ export const memberExport = (
       restriction:
         state.restriction === null
           ? null
-          : { since: iso(state.restriction.since), reason: state.restriction.reason },
+          : {
+              since: iso(state.restriction.since),
+              reason: typeof state.restriction.reason === "string" ? state.restriction.reason : null,
+            },
     },
     personalData: withCurrent.filter((v) => v.category !== "invoice"),
     consents: Object.values(state.consents).map((c) => {

@@ -120,6 +120,8 @@ export const exportTables = (document: MemberExport): ReadonlyArray<ExportTable>
       ["wording_version", "Wording version", (c) => c.wordingVersion],
       ...sourceColumns((c: MemberExport["consentHistory"][number]) => c.source),
       ["via", "Via", (c) => c.via],
+      ["why", "Why they left", (c) => c.why],
+      ["note", "In their words", (c) => c.note],
     ],
     document.consentHistory,
   ),

@@ -12,12 +12,23 @@ import {
   Amount,
   Channel,
   ConsentMethod,
-  Id,
   LawfulBasis,
+  LeavingReason,
   Millis,
   PersonalCategory,
   Source,
+  Id as StoredId,
+  Token,
 } from "./events.js"
+
+/**
+ * An identifier a command carries: what events hold (trimmed, 1 to 200 characters) and no control
+ * characters. Events written before this rule still read: the rule is on what comes in.
+ */
+export const Id = StoredId.pipe(
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  Schema.pattern(/^[^\u0000-\u001f\u007f-\u009f]*$/, { message: () => "must not hold control characters" }),
+)
 
 /** The last millisecond of the year 9999: no date a command carries lies later. */
 export const latestMillis = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
@@ -41,11 +52,34 @@ export const Email = Schema.String.pipe(
   }),
 )
 
-/** A personal text value: not blank, at most 10,000 characters. */
+/**
+ * A personal text value: not blank, at most 10,000 characters, and no control character (C0, DEL, C1)
+ * but tab, line feed and carriage return. A NUL, which PostgreSQL cannot store, is so refused here, on
+ * every adapter alike.
+ */
 export const Text = Schema.String.pipe(
   Schema.maxLength(10_000),
   Schema.pattern(/\S/, { message: () => "must not be blank" }),
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  Schema.pattern(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$/, {
+    message: () => "must not hold control characters",
+  }),
 )
+
+/**
+ * Where a contact, a data item or a consent came from (R32), as a command gives it: the kind, and a tag
+ * that is a {@link Token} (`web:signup-form`, `crm-export.csv`), never free text, for it is stored in clear.
+ */
+export const CommandSource = Schema.Struct({ kind: Source.fields.kind, tag: Schema.optional(Token) })
+
+/**
+ * Why a person leaves (R44), on `Unsubscribe`, `WithdrawConsent` and `Forget`: one of a fixed set, and
+ * optionally their own words, a personal text sealed under the member's key.
+ */
+const leaving = {
+  why: Schema.optional(LeavingReason),
+  note: Schema.optional(Text),
+}
 
 /** Personal values given in a command: at least one field. */
 export const InputFields = Schema.Record({ key: Schema.String.pipe(Schema.minLength(1)), value: Text }).pipe(
@@ -64,7 +98,7 @@ export const Register = Schema.TaggedStruct("Register", {
     email: Schema.optional(Email),
     phone: Schema.optional(Text),
   }),
-  source: Source,
+  source: CommandSource,
 })
 /**
  * Records personal values of one category, with their source (R32). A special category needs an explicit
@@ -73,7 +107,7 @@ export const Register = Schema.TaggedStruct("Register", {
 export const RecordPersonalData = Schema.TaggedStruct("RecordPersonalData", {
   category: PersonalCategory,
   fields: InputFields,
-  source: Source,
+  source: CommandSource,
 })
 /**
  * Erases whole categories of a member's personal data, with the reason (permission `member:forget`).
@@ -95,12 +129,16 @@ export const GiveConsent = Schema.TaggedStruct("GiveConsent", {
   explicit: Schema.Boolean,
   method: ConsentMethod,
   wordingVersion: Id,
-  source: Source,
+  source: CommandSource,
   /** When the person gave it, if earlier than now (imports). */
   givenAt: Schema.optional(Moment),
 })
 /** Withdraws the consent for a purpose (R33). Nothing is recorded when no consent for it is in force. */
-export const WithdrawConsent = Schema.TaggedStruct("WithdrawConsent", { purpose: Id, source: Source })
+export const WithdrawConsent = Schema.TaggedStruct("WithdrawConsent", {
+  purpose: Id,
+  source: CommandSource,
+  ...leaving,
+})
 /**
  * Stops messages for one purpose (R4), through the link in a message or by staff. Profile and history stay;
  * nothing is recorded when already unsubscribed.
@@ -108,6 +146,7 @@ export const WithdrawConsent = Schema.TaggedStruct("WithdrawConsent", { purpose:
 export const Unsubscribe = Schema.TaggedStruct("Unsubscribe", {
   purpose: Id,
   via: Schema.Literal("link", "staff"),
+  ...leaving,
 })
 /** Turns profiling off for the member (R31): messages for purposes that depend on profiling are refused. */
 export const DisableProfiling = Schema.TaggedStruct("DisableProfiling", {})
@@ -135,7 +174,7 @@ export const SignContract = Schema.TaggedStruct("SignContract", {
 export const EndContract = Schema.TaggedStruct("EndContract", { contractId: Id })
 /**
  * Adds an amount (integer minor units) to the member's wallet. Funds in the wallet block anonymization
- * (R25).
+ * (R25). Refused with `WalletLimitExceeded` when the balance would pass `Number.MAX_SAFE_INTEGER`.
  */
 export const CreditWallet = Schema.TaggedStruct("CreditWallet", { amount: Amount })
 /**
@@ -225,7 +264,7 @@ export const RecordExport = Schema.TaggedStruct("RecordExport", { format: Id, re
  * restorable within the restore window (R1, R2, R5). A `requestId` names the erasure request it fulfils.
  * Forgetting a forgotten member records nothing.
  */
-export const Forget = Schema.TaggedStruct("Forget", { requestId: Schema.NullOr(Id) })
+export const Forget = Schema.TaggedStruct("Forget", { requestId: Schema.NullOr(Id), ...leaving })
 /**
  * Restores a forgotten member within the restore window (R5): by staff (permission `member:restore`), or by
  * the subject subscribing again.

@@ -13,6 +13,7 @@ import {
   AnonymizationBlocked,
   BasisNotAllowed,
   DuplicateReference,
+  ErasureBlocked,
   ExplicitConsentRequired,
   ExplicitFlagRequired,
   InsufficientFunds,
@@ -26,16 +27,18 @@ import {
   UnknownPurpose,
   UnknownReference,
   UnknownWordingVersion,
+  WalletLimitExceeded,
 } from "../errors.js"
 import type { CommandOf, MemberCommand } from "./commands.js"
 import type { DecideContext, Permission, PurposeDefinition } from "./config.js"
 import { dayMs, purposeDefinition, systemRole } from "./config.js"
-import type { MemberEvent, PersonalCategory, PersonalFields } from "./events.js"
+import type { LeavingReason, MemberEvent, PersonalCategory, PersonalFields } from "./events.js"
 import { retainedOnAnonymization } from "./events.js"
 import {
   anonymizationBlockers,
   anonymizationWarnings,
   basisInForce,
+  erasureBlockers,
   isErased,
   isPermitted,
   isPurgeable,
@@ -69,6 +72,14 @@ const requirePermission = (ctx: DecideContext, permission: Permission): NotPermi
     ? undefined
     : new NotPermitted({ actorId: ctx.actor.id, permission })
 
+/** Refuses an erasure of a member whose data is restricted, with every reason (R23). */
+const erasureBlocked = (state: MemberState, command: MemberCommand): ErasureBlocked | undefined => {
+  const [first, ...rest] = erasureBlockers(state)
+  return first === undefined
+    ? undefined
+    : new ErasureBlocked({ memberId: state.memberId, attempted: command._tag, reasons: [first, ...rest] })
+}
+
 const erased = (state: MemberState, command: MemberCommand): MemberErased | undefined =>
   isErased(state)
     ? new MemberErased({ memberId: state.memberId, status: state.status, attempted: command._tag })
@@ -76,6 +87,14 @@ const erased = (state: MemberState, command: MemberCommand): MemberErased | unde
 
 const purposeOf = (ctx: DecideContext, purpose: string): PurposeDefinition | undefined =>
   purposeDefinition(ctx.config.consentCatalogue, purpose)
+
+/** Why the person leaves and their words (R44), as the command gives them: absent fields stay absent. */
+const leavingOf = (
+  command: CommandOf<"Unsubscribe" | "WithdrawConsent" | "Forget">,
+): { readonly why?: LeavingReason; readonly note?: string } => ({
+  ...(command.why === undefined ? {} : { why: command.why }),
+  ...(command.note === undefined ? {} : { note: command.note }),
+})
 
 /** Runs the checks in order and refuses with the first that fails, else decides. */
 const guarded = (checks: ReadonlyArray<DomainError | undefined>, then: () => Result): Result => {
@@ -280,8 +299,10 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
     case "ErasePersonalData":
       return guarded([requirePermission(ctx, "member:forget")], () => {
         const categories = command.categories.filter((c) => state.personal[c] !== undefined)
-        return categories.length === 0
-          ? unchanged
+        if (categories.length === 0) return unchanged
+        const blocked = erasureBlocked(state, command)
+        return blocked !== undefined
+          ? refuse(blocked)
           : accept({ _tag: "PersonalDataErased", at: now, categories, reason: command.reason })
       })
     case "GiveConsent":
@@ -293,7 +314,13 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
         const consent = state.consents[command.purpose]
         return consent === undefined || consent.withdrawnAt !== null
           ? unchanged
-          : accept({ _tag: "ConsentWithdrawn", at: now, purpose: command.purpose, source: command.source })
+          : accept({
+              _tag: "ConsentWithdrawn",
+              at: now,
+              purpose: command.purpose,
+              source: command.source,
+              ...leavingOf(command),
+            })
       })
     case "Unsubscribe":
       return guarded([erased(state, command)], () => {
@@ -301,7 +328,13 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
           return refuse(new UnknownPurpose({ purpose: command.purpose }))
         return state.unsubscribed[command.purpose] !== undefined
           ? unchanged
-          : accept({ _tag: "Unsubscribed", at: now, purpose: command.purpose, via: command.via })
+          : accept({
+              _tag: "Unsubscribed",
+              at: now,
+              purpose: command.purpose,
+              via: command.via,
+              ...leavingOf(command),
+            })
       })
     case "DisableProfiling":
       return guarded([erased(state, command)], () =>
@@ -334,7 +367,16 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
       })
     case "CreditWallet":
       return guarded([erased(state, command)], () =>
-        accept({ _tag: "WalletCredited", at: now, amount: command.amount }),
+        command.amount > Number.MAX_SAFE_INTEGER - state.walletBalance
+          ? refuse(
+              new WalletLimitExceeded({
+                memberId: state.memberId,
+                balance: state.walletBalance,
+                amount: command.amount,
+                limit: Number.MAX_SAFE_INTEGER,
+              }),
+            )
+          : accept({ _tag: "WalletCredited", at: now, amount: command.amount }),
       )
     case "DebitWallet":
       return guarded([erased(state, command)], () =>
@@ -442,11 +484,14 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
           )
         if (command.requestId !== null && state.requests[command.requestId]?.kind !== "erasure")
           return refuse(missing(state, "erasure request", command.requestId))
+        const blocked = erasureBlocked(state, command)
+        if (blocked !== undefined) return refuse(blocked)
         return accept({
           _tag: "Forgotten",
           at: now,
           restorableUntil: now + ctx.config.restoreWindowDays * dayMs,
           requestId: command.requestId,
+          ...leavingOf(command),
         })
       })
     case "Restore":
@@ -454,6 +499,8 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
     case "Purge":
       return guarded([requirePermission(ctx, "member:forget")], () => {
         if (state.status === "purged") return unchanged
+        const blocked = erasureBlocked(state, command)
+        if (blocked !== undefined) return refuse(blocked)
         return isPurgeable(state, now)
           ? accept({ _tag: "Purged", at: now })
           : refuse(

@@ -60,14 +60,79 @@ export type ErasedValue = typeof ErasedValue.Type
 export const PersonalValue = Schema.Union(Schema.String, ErasedValue)
 export type PersonalValue = typeof PersonalValue.Type
 
+/**
+ * The category whose data key seals free text staff write about a member (a restriction's or an
+ * erasure's reason): erased with the member's notes, and by every purge and anonymization.
+ */
+export const freeTextCategory: PersonalCategory = "notes"
+
+/**
+ * The event fields that hold free text a person writes, by event: each is a {@link PersonalValue},
+ * sealed under the member's {@link freeTextCategory} key like any personal value (R29). Every other
+ * text of an event is an id, a literal or a token.
+ */
+export const freeTextFields: Readonly<Partial<Record<string, ReadonlyArray<string>>>> = {
+  PersonalDataErased: ["reason"],
+  ProcessingRestricted: ["reason"],
+  ConsentWithdrawn: ["note"],
+  Unsubscribed: ["note"],
+  Forgotten: ["note"],
+}
+
+/**
+ * Why a person leaves, as they or staff say it when they unsubscribe, withdraw a consent or ask to be
+ * forgotten (R44): a fixed set, so staff can count and tell an unsubscribe from a wish to be deleted.
+ * Anything more the person says goes in the event's `note`, sealed like any free text.
+ */
+export const LeavingReason = Schema.Literal("too-many-messages", "not-interested", "wants-deletion", "other")
+export type LeavingReason = typeof LeavingReason.Type
+
+/** The reason a person gave for leaving, and their own words (sealed), on the events that record it. */
+const leaving = {
+  why: Schema.optional(LeavingReason),
+  note: Schema.optional(PersonalValue),
+}
+
 /** Named personal values of one category, e.g. `{ name: "Anna", email: "a@x.org" }`. */
 export const PersonalFields = Schema.Record({ key: Schema.String, value: PersonalValue })
 export type PersonalFields = typeof PersonalFields.Type
 
-/** Where a contact or a data item came from (R32). */
+/** The longest token (a source tag, a correlation id, an actor id): 128 characters. */
+export const maxTokenLength = 128
+
+/**
+ * What a token looks like: a letter or digit, then letters, digits and `_ . : / -`, at most
+ * {@link maxTokenLength} characters in all. No space, no `@`, nothing outside ASCII: a token names a
+ * form, a system, a run or a person's role, never the person (docs/design.md §2.1, R29).
+ */
+export const tokenPattern = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$/
+
+/**
+ * A short non-personal token: a source tag (`web:signup-form`, `crm-export.csv`), a correlation id (a
+ * UUID, `job:2026-03-01`), an actor id (`staff:ola`). Text a person writes about a member is never a
+ * token: it is sealed (see {@link freeTextFields}).
+ *
+ * @example
+ * ```ts
+ * Schema.is(Token)("web:signup-form") // true
+ * Schema.is(Token)("Anna Kowalska, anna@example.org") // false
+ * ```
+ */
+export const Token = Schema.String.pipe(
+  Schema.pattern(tokenPattern, {
+    message: () =>
+      `must be a token: a letter or digit, then letters, digits and _ . : / - (at most ${maxTokenLength} characters)`,
+  }),
+)
+
+/**
+ * Where a contact or a data item came from (R32), as stored. Commands take the tag as a {@link Token}
+ * (`SourceInput` in `member/commands.ts`); a log written before tags were tokens may hold any text here,
+ * which the audit reports (rule `sealing`).
+ */
 export const Source = Schema.Struct({
   kind: Schema.Literal("form", "import", "api", "staff", "subject", "system"),
-  /** Free tag, e.g. "footer-form", "checkout", the import file name. */
+  /** A token, e.g. "footer-form", "checkout", the import file's name. */
   tag: Schema.optional(Schema.String),
 })
 export type Source = typeof Source.Type
@@ -118,7 +183,8 @@ export const PersonalDataRecorded = Schema.TaggedStruct("PersonalDataRecorded", 
 export const PersonalDataErased = Schema.TaggedStruct("PersonalDataErased", {
   ...at,
   categories: Schema.Array(PersonalCategory),
-  reason: Schema.String,
+  /** Free text, sealed (category `notes`); an `Erased` marker once its key is destroyed. */
+  reason: PersonalValue,
 })
 /**
  * A consent was given for a purpose, with its lawful basis, wording version, method and source (R16, R33).
@@ -140,12 +206,14 @@ export const ConsentWithdrawn = Schema.TaggedStruct("ConsentWithdrawn", {
   ...at,
   purpose: Id,
   source: Source,
+  ...leaving,
 })
 /** The member unsubscribed from a purpose, through the link in a message or by staff (R4). */
 export const Unsubscribed = Schema.TaggedStruct("Unsubscribed", {
   ...at,
   purpose: Id,
   via: Schema.Literal("link", "staff"),
+  ...leaving,
 })
 /** Profiling was turned off for the member (R31). */
 export const ProfilingDisabled = Schema.TaggedStruct("ProfilingDisabled", { ...at })
@@ -244,7 +312,8 @@ export const DataExported = Schema.TaggedStruct("DataExported", {
 /** Processing of the member's data was restricted (art. 18 GDPR), with the reason. */
 export const ProcessingRestricted = Schema.TaggedStruct("ProcessingRestricted", {
   ...at,
-  reason: Schema.String,
+  /** Free text, sealed (category `notes`); an `Erased` marker once its key is destroyed. */
+  reason: PersonalValue,
 })
 /** The restriction of processing was lifted. */
 export const ProcessingRestrictionLifted = Schema.TaggedStruct("ProcessingRestrictionLifted", { ...at })
@@ -256,6 +325,7 @@ export const Forgotten = Schema.TaggedStruct("Forgotten", {
   ...at,
   restorableUntil: Millis,
   requestId: Schema.NullOr(Id),
+  ...leaving,
 })
 /** A forgotten member was restored within the restore window (R5). */
 export const Restored = Schema.TaggedStruct("Restored", {

@@ -4,7 +4,12 @@
  *
  * @module
  */
-import type { AnonymizationBlocker, AnonymizationWarning, MessagingBlocker } from "../errors.js"
+import type {
+  AnonymizationBlocker,
+  AnonymizationWarning,
+  ErasureBlocker,
+  MessagingBlocker,
+} from "../errors.js"
 import type { Actor, DomainConfig, Permission, PurposeDefinition } from "./config.js"
 import { systemRole } from "./config.js"
 import type { BasisInForce, PersonalCategory } from "./events.js"
@@ -71,6 +76,13 @@ export const anonymizationBlockers = (
     reasons.push("SubjectNotConfirmed")
   return reasons
 }
+
+/**
+ * Every reason the member's data may not be erased now (forget, erasing categories, purge): processing is
+ * restricted (art. 18 GDPR, R23), and restricted data is kept until the restriction is lifted.
+ */
+export const erasureBlockers = (state: MemberState): ReadonlyArray<ErasureBlocker> =>
+  state.restriction !== null ? ["ProcessingRestricted"] : []
 
 /** Reminders that come back with an anonymization but never block it (R27). */
 export const anonymizationWarnings = (

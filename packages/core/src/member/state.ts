@@ -12,6 +12,7 @@ import type {
   MemberEvent,
   PersonalCategory,
   PersonalFields,
+  PersonalValue,
   Source,
 } from "./events.js"
 
@@ -102,7 +103,8 @@ export interface MemberState {
   readonly debtCases: Readonly<Record<string, DebtCaseState>>
   readonly purchases: Readonly<Record<string, PurchaseState>>
   readonly instalments: Readonly<Record<string, InstalmentState>>
-  readonly restriction: { readonly since: number; readonly reason: string } | null
+  /** The restriction of processing in force; its reason is free text, sealed in the log (an `Erased` marker once erased). */
+  readonly restriction: { readonly since: number; readonly reason: PersonalValue } | null
   readonly requests: Readonly<Record<string, RequestState>>
   readonly forgottenAt: number | null
   readonly restorableUntil: number | null

@@ -6,6 +6,7 @@
  */
 import type { MemberStatus } from "../errors.js"
 import type { ConsentMethod, LawfulBasis, PersonalCategory, PersonalFields, Source } from "./events.js"
+import { retainedOnAnonymization } from "./events.js"
 import { isContractActive } from "./guards.js"
 import type { ActivityCounts, MemberState } from "./state.js"
 
@@ -52,14 +53,29 @@ export interface MemberView {
   readonly data: Readonly<Partial<Record<PersonalCategory, PersonalFields>>>
   /** What member lists show: the name, or a placeholder once anonymized (R24). */
   readonly displayName: string
+  /**
+   * The consents recorded, kept as proof (R3). Once the member is forgotten, purged or anonymized none is
+   * in force: nothing is processed under them (R2).
+   */
   readonly consents: ReadonlyArray<ConsentView>
   readonly unsubscribed: ReadonlyArray<string>
+  /** Profiling allowed; false once the member is erased. */
   readonly profiling: boolean
   readonly restricted: boolean
+  /** Zero once the member is erased: no finance detail outlives the person (R24). */
   readonly walletBalance: number
+  /** Contracts with their club and dates, kept for statistics after erasure (R19); none active then. */
   readonly contracts: ReadonlyArray<ContractView>
+  /** Empty once the member is erased. */
   readonly openDebtCases: ReadonlyArray<{ readonly caseId: string; readonly clubId: string }>
+  /** Zero once the member is erased. */
   readonly unpaidPurchases: number
+  /**
+   * Categories kept by law after anonymization (invoice data, R24), each with the day its retention
+   * ends, after which retention destroys it; `until` is null when no retention period is known. Empty for
+   * a member who is not anonymized.
+   */
+  readonly kept: ReadonlyArray<{ readonly category: PersonalCategory; readonly until: Date | null }>
   readonly registeredAt: Date
   readonly forgottenAt: Date | null
   readonly restorableUntil: Date | null
@@ -79,9 +95,36 @@ const text = (fields: PersonalFields | undefined, key: string): string | undefin
   return typeof value === "string" ? value : undefined
 }
 
+/** How long the law keeps what anonymization keeps, for the view's `kept` dates. */
+export interface ViewSettings {
+  /** Years invoice data is kept after anonymization (accounting law). */
+  readonly invoiceRetentionYears?: number
+}
+
+/** The day `years` calendar years after `ms` (UTC), as retention counts them. */
+const yearsAfter = (ms: number, years: number): Date => {
+  const day = new Date(ms)
+  day.setUTCFullYear(day.getUTCFullYear() + years)
+  return day
+}
+
 /** Builds the view of a member at `now` (for contracts' `active`). */
-export const memberView = (state: MemberState, now: number): MemberView => {
+export const memberView = (state: MemberState, now: number, settings: ViewSettings = {}): MemberView => {
   const active = state.status === "active"
+  const anonymizedAt = state.status === "anonymized" ? state.anonymizedAt : null
+  const kept =
+    anonymizedAt === null
+      ? []
+      : (Object.keys(state.personal) as Array<PersonalCategory>)
+          .filter((category) => retainedOnAnonymization.has(category))
+          .sort()
+          .map((category) => ({
+            category,
+            until:
+              settings.invoiceRetentionYears === undefined
+                ? null
+                : yearsAfter(anonymizedAt, settings.invoiceRetentionYears),
+          }))
   const data = active ? state.personal : state.status === "anonymized" ? state.personal : {}
   const name = active ? text(state.personal.identity, "name") : undefined
   const email = active ? text(state.personal.contact, "email") : undefined
@@ -107,25 +150,28 @@ export const memberView = (state: MemberState, now: number): MemberView => {
       source: c.source,
       givenAt: new Date(c.givenAt),
       withdrawnAt: date(c.withdrawnAt),
-      inForce: c.withdrawnAt === null,
+      inForce: active && c.withdrawnAt === null,
       unsubscribed: state.unsubscribed[c.purpose] !== undefined,
     })),
     unsubscribed: Object.keys(state.unsubscribed),
-    profiling: state.profiling,
+    profiling: active && state.profiling,
     restricted: state.restriction !== null,
-    walletBalance: state.walletBalance,
+    walletBalance: active ? state.walletBalance : 0,
     contracts: Object.values(state.contracts).map((c) => ({
       contractId: c.contractId,
       clubId: c.clubId,
       startsAt: new Date(c.startsAt),
       endsAt: date(c.endsAt),
       endedAt: date(c.endedAt),
-      active: isContractActive(c, now),
+      active: active && isContractActive(c, now),
     })),
-    openDebtCases: Object.values(state.debtCases)
-      .filter((c) => c.closedAt === null)
-      .map((c) => ({ caseId: c.caseId, clubId: c.clubId })),
-    unpaidPurchases: Object.values(state.purchases).filter((p) => !p.paid).length,
+    openDebtCases: active
+      ? Object.values(state.debtCases)
+          .filter((c) => c.closedAt === null)
+          .map((c) => ({ caseId: c.caseId, clubId: c.clubId }))
+      : [],
+    unpaidPurchases: active ? Object.values(state.purchases).filter((p) => !p.paid).length : 0,
+    kept,
     registeredAt: new Date(state.registeredAt),
     forgottenAt: date(state.forgottenAt),
     restorableUntil: date(state.restorableUntil),

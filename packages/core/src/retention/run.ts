@@ -88,6 +88,7 @@ export interface RetentionRunner {
 export const refusalReasons = (error: LetheError): ReadonlyArray<string> | undefined => {
   switch (error._tag) {
     case "AnonymizationBlocked":
+    case "ErasureBlocked":
     case "RetentionBlocked":
     case "MessageRefused":
       return error.reasons
@@ -103,6 +104,7 @@ export const refusalReasons = (error: LetheError): ReadonlyArray<string> | undef
     case "ExplicitFlagRequired":
     case "BasisNotAllowed":
     case "InsufficientFunds":
+    case "WalletLimitExceeded":
     case "UnknownReference":
     case "DuplicateReference":
     case "EmailTaken":

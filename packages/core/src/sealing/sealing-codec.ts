@@ -9,7 +9,12 @@ import { Effect, Either, ParseResult, Schema } from "effect"
 import type { LetheError } from "../errors.js"
 import { IntegrityError, KeyDestroyed, StoreError } from "../errors.js"
 import type { PersonalCategory, PersonalFields } from "../member/events.js"
-import { MemberEvent, PersonalCategory as PersonalCategorySchema } from "../member/events.js"
+import {
+  freeTextCategory,
+  freeTextFields,
+  MemberEvent,
+  PersonalCategory as PersonalCategorySchema,
+} from "../member/events.js"
 import type { StoredEvent } from "../spi/event-store.js"
 import type { KeyStore, StoredKey } from "../spi/key-store.js"
 import type { SealedValue } from "../spi/sealed-value.js"
@@ -138,32 +143,84 @@ export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
       return Effect.succeed({ ...data, [personal.field]: sealed })
     }
 
+    /**
+     * The free-text fields `names` of `data` (a restriction's reason...) sealed under the member's
+     * `notes` key at their own path, as personal values are (R29). Once that key is destroyed no new
+     * one may replace it (§3.4): the text is then not kept at all, and stored as the `Erased` marker
+     * it would have become. A value that is no clear text (already sealed or erased) is left as it is.
+     */
+    const sealFreeText = (
+      data: Record<string, unknown>,
+      names: ReadonlyArray<string>,
+      place: EventPlace,
+    ): Effect.Effect<Record<string, unknown>, LetheError> => {
+      const clear = names.filter((name) => typeof data[name] === "string")
+      if (clear.length === 0) return Effect.succeed(data)
+      return sealingKey(place, freeTextCategory).pipe(
+        Effect.map((sealing) => {
+          const out = { ...data }
+          for (const name of clear)
+            out[name] = seal(sealing.key, sealing.keyId, freeTextCategory, data[name] as string, {
+              streamId: place.streamId,
+              version: place.version,
+              path: name,
+            })
+          return out
+        }),
+        Effect.catchTag("KeyDestroyed", () => {
+          const out = { ...data }
+          for (const name of clear) out[name] = { _tag: "Erased", category: freeTextCategory }
+          return Effect.succeed(out)
+        }),
+      )
+    }
+
+    /** `encodePersonal`, then the event's free text sealed (see `sealFreeText`). */
+    const encodeSealed = (event: MemberEvent, place: EventPlace): Effect.Effect<unknown, LetheError> => {
+      const names = freeTextFields[event._tag]
+      const personal = encodePersonal(event, place)
+      return names === undefined
+        ? personal
+        : Effect.flatMap(personal, (data) => sealFreeText(data as Record<string, unknown>, names, place))
+    }
+
+    /** The event encoded, its personal record (if any) sealed. */
+    const encodePersonal = (event: MemberEvent, place: EventPlace): Effect.Effect<unknown, LetheError> => {
+      const encoded = encodeEvent(event)
+      if (Either.isLeft(encoded))
+        return Effect.fail(
+          new StoreError({
+            operation: "encode",
+            detail: ParseResult.TreeFormatter.formatErrorSync(encoded.left),
+          }),
+        )
+      const { _tag, ...data } = encoded.right as Record<string, unknown>
+      const personal = personalRecord(event)
+      if (personal === undefined) return Effect.succeed(data)
+      const values = (data[personal.field] ?? {}) as Record<string, unknown>
+      if (Object.keys(values).length === 0) return Effect.succeed(data)
+      const keyId = dataKeyId(place.memberId, personal.category)
+      const cached = cache.get(keyId)
+      if (cached !== undefined && cached !== null)
+        return sealRecord(data, personal, values, place, { keyId, key: cached })
+      return Effect.flatMap(sealingKey(place, personal.category), (sealing) =>
+        sealRecord(data, personal, values, place, sealing),
+      )
+    }
+
     return {
       newKeys: () => [...minted.values()],
       // Synchronous wherever the key is at hand: one Effect per event, not one per step.
-      encode: (event, place) => {
-        const encoded = encodeEvent(event)
-        if (Either.isLeft(encoded))
+      encode: encodeSealed,
+      decode: (stored: StoredEvent) => {
+        if (stored.unreadable !== undefined)
           return Effect.fail(
-            new StoreError({
-              operation: "encode",
-              detail: ParseResult.TreeFormatter.formatErrorSync(encoded.left),
+            new IntegrityError({
+              streamId: stored.streamId,
+              version: stored.version,
+              detail: stored.unreadable,
             }),
           )
-        const { _tag, ...data } = encoded.right as Record<string, unknown>
-        const personal = personalRecord(event)
-        if (personal === undefined) return Effect.succeed(data)
-        const values = (data[personal.field] ?? {}) as Record<string, unknown>
-        if (Object.keys(values).length === 0) return Effect.succeed(data)
-        const keyId = dataKeyId(place.memberId, personal.category)
-        const cached = cache.get(keyId)
-        if (cached !== undefined && cached !== null)
-          return sealRecord(data, personal, values, place, { keyId, key: cached })
-        return Effect.flatMap(sealingKey(place, personal.category), (sealing) =>
-          sealRecord(data, personal, values, place, sealing),
-        )
-      },
-      decode: (stored: StoredEvent) => {
         const data = { ...(stored.data as Record<string, unknown>) }
         const pending: Array<Effect.Effect<void, LetheError>> = []
         for (const field of ["fields", "details"] as const) {
@@ -182,6 +239,20 @@ export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
             else opened[name] = now.right
           }
           data[field] = opened
+        }
+        // Free text: sealed, erased, or (in a log written before it was sealed) still in clear.
+        for (const name of freeTextFields[stored.type] ?? []) {
+          const value = data[name]
+          if (typeof value === "string" || value === undefined) continue
+          const now = openValueNow(stored, name, value)
+          if (now === undefined)
+            pending.push(
+              Effect.map(openValue(stored, name, value), (v) => {
+                data[name] = v
+              }),
+            )
+          else if (Either.isLeft(now)) return Effect.fail(now.left)
+          else data[name] = now.right
         }
         const finish = () => {
           const decoded = decodeEvent({ ...data, _tag: stored.type })

@@ -12,7 +12,7 @@
 import { Effect, Schema } from "effect"
 import type { CommandIssue } from "../errors.js"
 import { InvalidCommand } from "../errors.js"
-import { Id } from "../member/events.js"
+import { Id, maxTokenLength, Token } from "../member/events.js"
 import { clip, describeValue, kindOf } from "./issues.js"
 import type { LetheService } from "./service.js"
 
@@ -24,6 +24,25 @@ import type { LetheService } from "./service.js"
 type Argument = "id" | "token" | "text" | "ids" | "input" | "options"
 
 const isId = Schema.is(Id)
+const isToken = Schema.is(Token)
+
+/** What a token must look like, said after its path. */
+const tokenRule = `must be a token: a letter or digit, then letters, digits and _ . : / - (at most ${maxTokenLength} characters)`
+
+/**
+ * The problem of a token stored in clear in every event's metadata or data (an actor id, a correlation
+ * id, a source tag): absent, or a {@link Token} (docs/design.md §2.1). A longer or freer text is refused,
+ * never cut, so nothing personal and nothing unbounded reaches the log (R29).
+ */
+export const tokenIssues = (path: string, value: unknown): ReadonlyArray<CommandIssue> =>
+  value === undefined || isToken(value)
+    ? []
+    : [
+        {
+          path,
+          message: `${tokenRule} ${typeof value === "string" ? `(got ${value.length} characters)` : got(value)}`,
+        },
+      ]
 
 type Operations = Exclude<keyof LetheService, "config">
 
@@ -172,6 +191,21 @@ const signatures: Readonly<Record<Operations, ReadonlyArray<readonly [string, Ar
   dataMap: [["options", "options"]],
   overdueErasureRequests: [],
   openRequests: [],
+  checkpoint: [],
+  catchUpProjection: [
+    ["name", "id"],
+    ["options", "options"],
+  ],
+  followProjection: [
+    ["name", "id"],
+    ["options", "options"],
+  ],
+  rebuildProjection: [
+    ["name", "id"],
+    ["options", "options"],
+  ],
+  projectionStatus: [["name", "id"]],
+  readProjection: [["name", "id"]],
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -186,6 +220,7 @@ export const actorIssues = (actor: unknown, path = "actor"): ReadonlyArray<Comma
   const id = actor.id
   if (typeof id !== "string" || id.trim() === "")
     issues.push({ path: `${path}.id`, message: `must be a non-empty text ${got(id)}` })
+  else issues.push(...tokenIssues(`${path}.id`, id))
   const roles = actor.roles
   if (!Array.isArray(roles))
     issues.push({ path: `${path}.roles`, message: `must be a list of texts ${got(roles)}` })
@@ -218,7 +253,10 @@ const argumentIssues = (name: string, kind: Argument, value: unknown): ReadonlyA
     case "options": {
       if (value === undefined && kind === "options") return []
       if (!isObject(value)) return [{ path: name, message: `must be an object (got ${kindOf(value)})` }]
-      return "actor" in value && value.actor !== undefined ? actorIssues(value.actor) : []
+      return [
+        ...("actor" in value && value.actor !== undefined ? actorIssues(value.actor) : []),
+        ...tokenIssues("correlationId", value.correlationId),
+      ]
     }
   }
 }
@@ -226,6 +264,8 @@ const argumentIssues = (name: string, kind: Argument, value: unknown): ReadonlyA
 /** The most results one search returns, and the largest batch of a retention run. */
 export const maxSearchLimit = 1000
 export const maxBatchSize = 10_000
+/** The longest pause of `followProjection` between two looks at the log: one hour. */
+export const maxFollowIntervalMs = 3_600_000
 
 /** The problems of a count option: absent, or an integer from 1 to `max`. */
 const countIssues = (path: string, value: unknown, max: number): ReadonlyArray<CommandIssue> =>
@@ -254,7 +294,28 @@ const optionIssues: Partial<
     ...policiesIssues(options.policies),
   ],
   dataMap: (options) => policiesIssues(options.policies),
+  catchUpProjection: (options) => countIssues("options.batchSize", options.batchSize, maxBatchSize),
+  rebuildProjection: (options) => countIssues("options.batchSize", options.batchSize, maxBatchSize),
+  followProjection: (options) => [
+    ...countIssues("options.batchSize", options.batchSize, maxBatchSize),
+    ...countIssues("options.intervalMs", options.intervalMs, maxFollowIntervalMs),
+    ...(options.signal === undefined ||
+    typeof (options.signal as { readonly addEventListener?: unknown } | null)?.addEventListener === "function"
+      ? []
+      : [{ path: "options.signal", message: `must be an AbortSignal ${got(options.signal)}` }]),
+  ],
+  importCsv: (input) => tokenIssues("source", input.source),
+  unsubscribe: (input) => leavingIssues(input.leaving),
+  withdrawConsent: (input) => leavingIssues(input.leaving),
+  forget: (input) => leavingIssues(input.leaving),
+  forgetMany: (input) => leavingIssues(input.leaving),
 }
+
+/** Why a person leaves, when given, is an object (its fields are the command Schema's to check). */
+const leavingIssues = (leaving: unknown): ReadonlyArray<CommandIssue> =>
+  leaving === undefined || isObject(leaving)
+    ? []
+    : [{ path: "leaving", message: `must be an object with why and, optionally, note ${got(leaving)}` }]
 
 /** Policies, when given, are a list (each policy is the retention Schema's to check). */
 const policiesIssues = (policies: unknown): ReadonlyArray<CommandIssue> =>

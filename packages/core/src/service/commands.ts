@@ -72,3 +72,13 @@ export const consentCommand = (
   source: toSource(input.source),
   ...(now === undefined ? {} : { givenAt: now }),
 })
+
+/**
+ * Why a person leaves (R44), from an input's `leaving` (an object, or absent: `guarded` refuses anything
+ * else), as command fields. Junk fields are passed on, for the command's Schema to refuse.
+ */
+export const leavingCommand = (leaving: unknown): Readonly<Record<string, unknown>> => {
+  if (leaving === null || typeof leaving !== "object") return {}
+  const { why, note } = leaving as { readonly why?: unknown; readonly note?: unknown }
+  return { why, ...(note === undefined ? {} : { note }) }
+}

@@ -9,7 +9,7 @@
 import { Effect, Either } from "effect"
 import { NotErased } from "../errors.js"
 import { fromStore } from "../spi/store-call.js"
-import { simple } from "./commands.js"
+import { leavingCommand, simple } from "./commands.js"
 import { callOf, result } from "./context.js"
 import type { BulkOutcome, CommandResult, ForgetInput } from "./inputs.js"
 import type { Executed, Pipeline } from "./pipeline.js"
@@ -37,28 +37,35 @@ export const erasure = (pipeline: Pipeline): Erasure => {
   const { ctx, run, loader } = pipeline
   const one = simple(pipeline)
   const forget = (memberId: string, input: ForgetInput) =>
-    run(memberId, () => ({ _tag: "Forget", requestId: input.requestId ?? null }), callOf(input)).pipe(
-      Effect.map(result),
-    )
+    run(
+      memberId,
+      () => ({ _tag: "Forget", requestId: input.requestId ?? null, ...leavingCommand(input.leaving) }),
+      callOf(input),
+    ).pipe(Effect.map(result))
   return {
     forget,
+    // One checkpoint after the whole batch, not one per member (R41).
     forgetMany: (memberIds, input) =>
-      Effect.forEach(memberIds, (memberId, i) =>
-        forget(memberId, input).pipe(
-          Effect.either,
-          Effect.map(
-            (outcome): BulkOutcome<CommandResult> =>
-              Either.isRight(outcome)
-                ? { memberId, ok: true, result: outcome.right }
-                : { memberId, ok: false, error: outcome.left },
-          ),
-          Effect.tap((outcome) =>
-            Effect.sync(() =>
-              input.onProgress?.({ done: i + 1, total: memberIds.length, memberId, ok: outcome.ok }),
+      pipeline.checkpoints
+        .deferring(
+          Effect.forEach(memberIds, (memberId, i) =>
+            forget(memberId, input).pipe(
+              Effect.either,
+              Effect.map(
+                (outcome): BulkOutcome<CommandResult> =>
+                  Either.isRight(outcome)
+                    ? { memberId, ok: true, result: outcome.right }
+                    : { memberId, ok: false, error: outcome.left },
+              ),
+              Effect.tap((outcome) =>
+                Effect.sync(() =>
+                  input.onProgress?.({ done: i + 1, total: memberIds.length, memberId, ok: outcome.ok }),
+                ),
+              ),
             ),
           ),
-        ),
-      ),
+        )
+        .pipe(Effect.tap(() => pipeline.checkpoints.settle)),
     restore: one(() => ({ _tag: "Restore", by: "staff" })),
     purge: (memberId, input) =>
       run(memberId, () => ({ _tag: "Purge" }), callOf(input)).pipe(

@@ -18,7 +18,9 @@ type Promised<T> = {
 }
 
 /** Lethe as Promises: every operation of `LetheService`, plus `close`. */
-export type LetheClient = Promised<LetheService> & {
+export type LetheClient = Omit<Promised<LetheService>, "readProjection"> & {
+  /** `LetheService.readProjection`, as a Promise of what `read` returns. */
+  readProjection<A, Tx = unknown>(name: string, read: (tx: Tx) => A | Promise<A>): Promise<A>
   /** Releases what Lethe opened (the store's connections); never ends a pool the caller passed in. */
   close(): Promise<void>
 }

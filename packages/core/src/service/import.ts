@@ -14,7 +14,6 @@ import { importedConsent, parseContactsCsv } from "../import/contacts-csv.js"
 import type { Source } from "../member/events.js"
 import { absurd } from "../member/state.js"
 import type { AppendResult } from "../spi/event-store.js"
-import { fromStore } from "../spi/store-call.js"
 import { registerCommand } from "./commands.js"
 import { callOf, latestWording, validate } from "./context.js"
 import type { ImportCsvInput, ImportOutcome, ImportReport } from "./inputs.js"
@@ -117,10 +116,10 @@ export const contactImport = (pipeline: Pipeline): Pick<LetheService, "importCsv
     LetheError
   > =>
     Effect.gen(function* () {
-      const appendBatch = store.events.appendBatch?.bind(store.events)
+      const canBatch = store.events.appendBatch !== undefined && pipeline.projections.canBatch
       const created = new Map<number, string>()
       const active = new Map<number, string>()
-      if (appendBatch === undefined || rows.length < 2) return { created, active }
+      if (!canBatch || rows.length < 2) return { created, active }
       const at = yield* now
       // A later row with an e-mail met before must find the member the earlier one creates: only
       // each e-mail's first row is a candidate.
@@ -145,7 +144,8 @@ export const contactImport = (pipeline: Pipeline): Pick<LetheService, "importCsv
       // Refused as a whole (another writer took an e-mail meanwhile, say): every row goes alone and
       // looks its e-mail up again.
       const results = yield* Effect.either(
-        fromStore("appendBatch", () => appendBatch(batch.map(({ prepared }) => prepared.request))),
+        // Through the projections: inline ones run in the batch's transaction.
+        pipeline.projections.appendBatch(batch.map(({ prepared }) => prepared)),
       )
       if (Either.isLeft(results)) return { created, active: new Map() }
       if (results.right.length !== batch.length)
@@ -231,6 +231,8 @@ export const contactImport = (pipeline: Pipeline): Pick<LetheService, "importCsv
           // New contacts of the chunk in one transaction, when the store can; the rest one row after
           // the other: a later row with the same e-mail finds the member an earlier one created.
           const { created, active } = yield* importNewContacts(chunk, input)
+          // A chunk appended in one batch is no `execute`: its interval checkpoint is settled here.
+          yield* pipeline.checkpoints.settle
           for (const row of chunk) {
             const at = { row: row.row, line: row.line }
             const memberId = created.get(row.row)

@@ -14,6 +14,7 @@ import type {
   Channel,
   ConsentMethod,
   LawfulBasis,
+  LeavingReason,
   MemberEvent,
   PersonalCategory,
   Source,
@@ -80,14 +81,22 @@ export interface GiveConsentInput extends Acting {
 /** The input of `withdrawConsent`; the source defaults to `api`. */
 export interface WithdrawConsentInput extends Acting {
   readonly purpose: string
-  readonly source?: SourceInput
+  readonly source?: SourceInput /**
+   * Why the person leaves (R44): one of a fixed set, and optionally their own words, sealed under the
+   * member's key. Shown in the member's export.
+   */
+  readonly leaving?: { readonly why: LeavingReason; readonly note?: string }
 }
 
 /** The input of `unsubscribe` (R4). */
 export interface UnsubscribeInput extends Acting {
   readonly purpose: string
   /** The link in a message, or staff on the profile (R4). */
-  readonly via: "link" | "staff"
+  readonly via: "link" | "staff" /**
+   * Why the person leaves (R44): one of a fixed set, and optionally their own words, sealed under the
+   * member's key. Shown in the member's export.
+   */
+  readonly leaving?: { readonly why: LeavingReason; readonly note?: string }
 }
 
 /** The input of `subscribe`: the consent of a person known by e-mail, member or not yet (R4, R5). */
@@ -174,7 +183,10 @@ export interface SendMessageInput extends Acting {
   readonly sentBy: string
   /** A test send; refused exactly like a real one (R2). */
   readonly test?: boolean
-  /** Default: a new UUIDv7. */
+  /**
+   * Default: a new UUIDv7. An id the store already holds, for this member or another, is refused with
+   * `DuplicateReference`: a message id proves one message.
+   */
   readonly messageId?: string
 }
 
@@ -195,13 +207,21 @@ export interface RequestInput extends Acting {
 /** The input of `forget` (permission `member:forget`). */
 export interface ForgetInput extends Privileged {
   /** The erasure request this fulfils (R11). */
-  readonly requestId?: string
+  readonly requestId?: string /**
+   * Why the person leaves (R44): one of a fixed set, and optionally their own words, sealed under the
+   * member's key. Shown in the member's export.
+   */
+  readonly leaving?: { readonly why: LeavingReason; readonly note?: string }
 }
 
 /** The input of `forgetMany` (permission `member:forget`, R7). */
 export interface ForgetManyInput extends Privileged {
   /** Called after each member, whether it was forgotten or refused. */
-  readonly onProgress?: (progress: BulkProgress) => void
+  readonly onProgress?: (progress: BulkProgress) => void /**
+   * Why the person leaves (R44): one of a fixed set, and optionally their own words, sealed under the
+   * member's key. Shown in the member's export.
+   */
+  readonly leaving?: { readonly why: LeavingReason; readonly note?: string }
 }
 
 /** The input of `anonymize` (permission `member:anonymize`). */

@@ -25,10 +25,18 @@ import { rights } from "./rights.js"
 import type { LetheService } from "./service.js"
 
 /** Builds the service over a store (used by `Lethe.layer`). */
-export const makeLethe = (options: LetheOptions): LetheService => {
+export const makeLethe = (options: LetheOptions): LetheService => buildLethe(options).service
+
+/**
+ * The service over a store, and what must run before it serves: the
+ * projections' start (inline ones set up and caught up, docs/design.md §12).
+ */
+const buildLethe = (
+  options: LetheOptions,
+): { readonly service: LetheService; readonly start: Effect.Effect<void, LetheError> } => {
   const ctx = serviceContext(options)
   const pipeline = makePipeline(ctx, makeLoader(ctx, options), makeLookups(ctx), options)
-  return guarded({
+  const service = guarded({
     config: ctx.config,
     ...memberCommands(pipeline),
     ...messaging(pipeline),
@@ -37,7 +45,14 @@ export const makeLethe = (options: LetheOptions): LetheService => {
     ...queries(pipeline),
     ...retention(pipeline),
     ...contactImport(pipeline),
+    checkpoint: () => pipeline.checkpoints.write("requested"),
+    catchUpProjection: (name, options) => pipeline.projections.catchUp(name, options),
+    followProjection: (name, options) => pipeline.projections.follow(name, options),
+    rebuildProjection: (name, options) => pipeline.projections.rebuild(name, options),
+    projectionStatus: (name) => pipeline.projections.status(name),
+    readProjection: (name, read) => pipeline.projections.read(name, read),
   })
+  return { service, start: pipeline.projections.start }
 }
 
 /**
@@ -65,11 +80,19 @@ export class Lethe extends Context.Tag("@lethe/core/Lethe")<Lethe, LetheService>
       Lethe,
       Effect.acquireRelease(
         Effect.suspend(() => {
-          const lethe = makeLethe(options)
+          const { service: lethe, start } = buildLethe(options)
           const keyCheck = options.keyCheck ?? "record"
-          if (keyCheck === "skip") return Effect.succeed(lethe)
-          return serviceContext(options).now.pipe(
-            Effect.flatMap((now) => checkKeyring(options.store, options.keyring, now, keyCheck === "record")),
+          const checked =
+            keyCheck === "skip"
+              ? Effect.void
+              : serviceContext(options).now.pipe(
+                  Effect.flatMap((now) =>
+                    checkKeyring(options.store, options.keyring, now, keyCheck === "record"),
+                  ),
+                )
+          // Inline projections are caught up before the first append, so they never lag.
+          return checked.pipe(
+            Effect.zipRight(start),
             Effect.tapError(() => close),
             Effect.as(lethe),
           )

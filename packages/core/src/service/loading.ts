@@ -8,6 +8,7 @@
 import { Effect } from "effect"
 import type { LetheError } from "../errors.js"
 import { MemberNotFound } from "../errors.js"
+import { freeTextCategory } from "../member/events.js"
 import type { MemberState } from "../member/state.js"
 import { evolve, initialState } from "../member/state.js"
 import type { EventCodec, RecordedEvent } from "../sealing/codec.js"
@@ -100,8 +101,23 @@ export const makeLoader = (
           if (envelope === undefined) return undefined
           const place = { streamId: memberStream(memberId), memberId, version: stored.version }
           const personal = yield* codec.openPersonal(envelope.state.personal, place)
+          const { restriction: sealedRestriction } = envelope.state
+          const restriction =
+            sealedRestriction === null
+              ? null
+              : {
+                  since: sealedRestriction.since,
+                  reason: yield* codec
+                    .openPersonal({ [freeTextCategory]: { reason: sealedRestriction.reason } }, place)
+                    .pipe(
+                      Effect.flatMap((opened) => {
+                        const reason = opened[freeTextCategory]?.reason
+                        return reason === undefined ? Effect.fail("no reason") : Effect.succeed(reason)
+                      }),
+                    ),
+                }
           return {
-            state: { ...envelope.state, personal },
+            state: { ...envelope.state, personal, restriction },
             version: stored.version,
             head: stored.head,
             snapshotAt: stored.version,
@@ -122,15 +138,25 @@ export const makeLoader = (
       return Effect.succeed(current)
     const place = { streamId: memberStream(memberId), memberId, version: current.version }
     const binding = { memberId, version: current.version, head: current.head }
-    return Effect.all([codec.sealPersonal(current.state.personal, place), snapshotKey, now]).pipe(
-      Effect.flatMap(([sealed, key, takenAt]) =>
-        sealed === undefined
+    // The restriction's reason is free text: sealed like a personal value (an Erased marker stays one).
+    const reason = current.state.restriction?.reason
+    const sealReason =
+      typeof reason === "string"
+        ? Effect.map(
+            codec.sealPersonal({ [freeTextCategory]: { reason } }, place),
+            (sealed) =>
+              (sealed as Record<string, Record<string, unknown>> | undefined)?.[freeTextCategory]?.reason,
+          )
+        : Effect.succeed(reason ?? null)
+    return Effect.all([codec.sealPersonal(current.state.personal, place), sealReason, snapshotKey, now]).pipe(
+      Effect.flatMap(([sealed, sealedReason, key, takenAt]) =>
+        sealed === undefined || sealedReason === undefined
           ? Effect.succeed(current)
           : fromStore("snapshots.write", () =>
               snapshots.write({
                 ...binding,
                 tenantId: current.state.tenantId,
-                state: toEnvelope(key, binding, current.state, sealed),
+                state: toEnvelope(key, binding, current.state, sealed, sealedReason),
                 takenAt,
               }),
             ).pipe(Effect.as({ ...current, snapshotAt: current.version })),

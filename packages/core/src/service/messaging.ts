@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { Effect } from "effect"
-import { MessageNotFound, UnknownPurpose } from "../errors.js"
+import { Effect, Schema } from "effect"
+import { DuplicateReference, MessageNotFound, UnknownPurpose } from "../errors.js"
+import { Id } from "../member/commands.js"
 import { purposeDefinition } from "../member/config.js"
 import { fromStore } from "../spi/store-call.js"
-import { consentCommand, registerCommand, simple } from "./commands.js"
+import { consentCommand, leavingCommand, registerCommand, simple } from "./commands.js"
 import { callOf, millis, result, toSource, validate } from "./context.js"
 import type { MessageProof } from "./inputs.js"
 import type { Pipeline } from "./pipeline.js"
@@ -35,13 +36,19 @@ export const messaging = (pipeline: Pipeline): Messaging => {
         _tag: "WithdrawConsent",
         purpose: input.purpose,
         source: toSource(input.source ?? "api"),
+        ...leavingCommand(input.leaving),
       }),
       (input) => input.source,
     ),
     unsubscribe: (memberId, input) =>
       run(
         memberId,
-        () => ({ _tag: "Unsubscribe", purpose: input.purpose, via: input.via }),
+        () => ({
+          _tag: "Unsubscribe",
+          purpose: input.purpose,
+          via: input.via,
+          ...leavingCommand(input.leaving),
+        }),
         callOf(input, input.via === "link" ? "subject" : "staff"),
       ).pipe(Effect.map(result)),
     subscribe: (input) =>
@@ -88,8 +95,9 @@ export const messaging = (pipeline: Pipeline): Messaging => {
         return { ...result(executed), outcome: "created" as const }
       }),
     sendMessage: (memberId, input) => {
-      const messageId = input.messageId ?? ctx.newId()
-      return run(
+      const given = input?.messageId
+      const messageId = given ?? ctx.newId()
+      const send = run(
         memberId,
         () => ({
           _tag: "SendMessage",
@@ -101,6 +109,16 @@ export const messaging = (pipeline: Pipeline): Messaging => {
         }),
         callOf(input),
       ).pipe(Effect.map((executed) => ({ ...result(executed), messageId })))
+      // A message id the caller chose is refused once the store has it, whoever received it: its proof
+      // stays the first message's. An id that is not a valid one is left to the command's validation.
+      if (given === undefined || !Schema.is(Id)(given)) return send
+      return fromStore("messageOwner", () => ctx.store.directory.messageOwner(given)).pipe(
+        Effect.flatMap((owner) =>
+          owner === undefined
+            ? send
+            : Effect.fail(new DuplicateReference({ memberId: owner.memberId, kind: "message", id: given })),
+        ),
+      )
     },
     proveMessage: (messageId) =>
       Effect.gen(function* () {
@@ -109,7 +127,9 @@ export const messaging = (pipeline: Pipeline): Messaging => {
         const { history = [], state } = yield* loader.load(owner.memberId, undefined, { history: true })
         let proof: Omit<MessageProof, "memberStatus"> | undefined
         for (const { event: decoded, stored: event } of history) {
-          if (decoded._tag === "MessageSent" && decoded.messageId === messageId)
+          // The first message sent under the id is the one the directory names (ids are refused once used;
+          // two sends racing to one member could still both land).
+          if (decoded._tag === "MessageSent" && decoded.messageId === messageId && proof === undefined)
             proof = {
               messageId,
               memberId: owner.memberId,

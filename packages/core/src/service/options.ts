@@ -4,11 +4,14 @@
  *
  * @module
  */
+
+import type { Checkpoint } from "../audit/checkpoint.js"
 import type { Actor } from "../member/config.js"
 import { defaultDomainConfig, systemRole } from "../member/config.js"
 import type { Keyring } from "../sealing/keyring.js"
 import type { LetheStore } from "../spi/store.js"
 import type { LetheConfig } from "./inputs.js"
+import type { Projection } from "./projections.js"
 
 /** How to build Lethe. */
 export interface LetheOptions {
@@ -59,6 +62,44 @@ export interface LetheOptions {
    * events'; an erasure removes the member's snapshot.
    */
   readonly snapshotEvery?: number
+  /**
+   * The application's own projections (R36): read models over the members'
+   * events in global order, each with a checkpoint the store writes in the
+   * same transaction as the read model (the store must keep projections:
+   * `LetheStore.projections`, which the memory, SQLite and PostgreSQL stores
+   * do). An `inline` one is caught up when Lethe starts and applied in every
+   * append's own transaction; the others are caught up by
+   * `catchUpProjection`, `followProjection` and `rebuildProjection`. Names
+   * are unique (`InvalidCommand` otherwise).
+   */
+  readonly projections?: ReadonlyArray<Projection>
+  /**
+   * Every how many events the log's head is signed (R41; default 1,000; 0
+   * signs none for the interval). Besides, a checkpoint is signed after
+   * every erasure (forget, purge, anonymize, erasePersonalData; one after a
+   * `forgetMany`), at the end of every retention run, and on `checkpoint()`.
+   * Each is the log digest over every event up to the log's head, signed
+   * with the keyring's Ed25519 key (`signReceipt`, under its own domain) and
+   * stored in the reserved stream `lethe:checkpoints`; `lethe audit
+   * --public-key` verifies them. Writing one reads only the events since the
+   * last. One that cannot be written (the store unavailable) fails no
+   * operation: it stays due, and the next append tries again.
+   */
+  readonly checkpointEvery?: number
+  /**
+   * Hands each signed checkpoint, once stored, to another system (an
+   * external anchor: a transparency log, another database, an e-mail to the
+   * DPO), so that deleting the log's last checkpoints, and the events they
+   * cover, shows too: give those checkpoints to the audit (`anchors`). A
+   * hook that rejects fails `checkpoint()` (an automatic checkpoint fails no
+   * operation); the checkpoint stays stored, and the next is handed over.
+   *
+   * @example
+   * ```ts
+   * const lethe = await createLethe({ store, keyring, onCheckpoint: (c) => anchors.append(JSON.stringify(c)) })
+   * ```
+   */
+  readonly onCheckpoint?: (checkpoint: Checkpoint) => Promise<void>
 }
 
 /** The default configuration (docs/design.md §2b). */

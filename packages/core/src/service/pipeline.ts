@@ -23,13 +23,18 @@ import { erasureMarker, erasureMarkerId, shred } from "../sealing/shredding.js"
 import type { MessageEntry } from "../spi/directory.js"
 import type { AppendRequest, AppendResult, EventMetadata, NewEvent } from "../spi/event-store.js"
 import { memberStream } from "../spi/event-store.js"
+import type { StoredKey } from "../spi/key-store.js"
 import { fromStore } from "../spi/store-call.js"
+import type { CheckpointOptions, Checkpoints } from "./checkpoints.js"
+import { makeCheckpoints } from "./checkpoints.js"
 import type { Call, ServiceContext } from "./context.js"
 import { validate } from "./context.js"
 import { memberRow } from "./directory-row.js"
 import type { Current, Loaded, Loader } from "./loading.js"
 import { unborn } from "./loading.js"
 import type { Lookups } from "./lookups.js"
+import type { Projection, Projections } from "./projections.js"
+import { makeProjections } from "./projections.js"
 
 /** An append ready to go: the request (events encoded, sealed and chained, the directory row) and where it leaves the member. */
 export interface PreparedAppend {
@@ -71,6 +76,10 @@ export interface Pipeline {
   readonly ctx: ServiceContext
   readonly loader: Loader
   readonly lookups: Lookups
+  /** The log's signed checkpoints (R41): noted at every append, written when due. */
+  readonly checkpoints: Checkpoints
+  /** The application's projections (R36): appends go through them, so inline ones run in the append's transaction. */
+  readonly projections: Projections
   /** Decides each command on the state the previous one left; all or nothing. */
   decideAll(
     loaded: Current,
@@ -142,10 +151,15 @@ export const makePipeline = (
   ctx: ServiceContext,
   loader: Loader,
   lookups: Lookups,
-  options: { readonly retries?: number },
+  options: {
+    readonly retries?: number
+    readonly projections?: ReadonlyArray<Projection>
+  } & CheckpointOptions,
 ): Pipeline => {
   const { store, config, now, newId, sealer } = ctx
   const backoff = conflictBackoff(options.retries ?? 5)
+  const checkpoints = makeCheckpoints(ctx, options, backoff)
+  const projections = makeProjections(ctx, options.projections)
 
   const decideAll: Pipeline["decideAll"] = (loaded, commands, decideCtx) => {
     let state = loaded.state
@@ -200,11 +214,21 @@ export const makePipeline = (
       )
       const member = memberRow(state, version, yield* lookups.emailKeyOf(state))
       // An erasure's marker commits with its event, and goes once its keys have gone (see `erasureDone`).
-      const markers = events.flatMap((e) =>
-        e._tag === "Purged" || e._tag === "Anonymized"
-          ? [erasureMarker(memberId, state.tenantId, e._tag === "Purged" ? "purge" : "anonymize", at)]
-          : [],
-      )
+      // One already stored stands for this erasure as it is: live, left by an append whose key store
+      // committed and whose log did not (keys apart from the log commit first); destroyed, when the
+      // log was restored from a backup older than the key store and the erasure is done again (R42).
+      const markers: Array<StoredKey> = []
+      for (const e of events)
+        if (e._tag === "Purged" || e._tag === "Anonymized") {
+          const marker = erasureMarker(
+            memberId,
+            state.tenantId,
+            e._tag === "Purged" ? "purge" : "anonymize",
+            at,
+          )
+          const stored = yield* fromStore("keys.get", () => store.keys.get(marker.keyId))
+          if (stored === undefined) markers.push(marker)
+        }
       const keys = [...codec.newKeys(), ...markers]
       const request: AppendRequest = {
         streamId,
@@ -220,6 +244,7 @@ export const makePipeline = (
     const { memberId, loaded, state, events, request, head, codec } = prepared
     const version = loaded.version + events.length
     return loader.keep(memberId, { state, version, head, snapshotAt: loaded.snapshotAt }, codec).pipe(
+      Effect.zipRight(checkpoints.appended(result.position, events)),
       Effect.as(
         request.events.map(
           (event, i): RecordedEvent => ({
@@ -309,9 +334,7 @@ export const makePipeline = (
           ? []
           : yield* prepareAppend(memberId, loaded, state, events, call, at, codec).pipe(
               Effect.flatMap((prepared) =>
-                fromStore("append", () => store.events.append(prepared.request)).pipe(
-                  Effect.flatMap((result) => landed(prepared, result)),
-                ),
+                projections.append(prepared).pipe(Effect.flatMap((result) => landed(prepared, result))),
               ),
             )
       const erasure = yield* shredAfter(memberId, state, batch, events, at, loaded.version + appended.length)
@@ -323,7 +346,11 @@ export const makePipeline = (
         events,
         erasure,
       }
-    }).pipe(Effect.retry({ schedule: backoff, while: isConflict }))
+    }).pipe(
+      Effect.retry({ schedule: backoff, while: isConflict }),
+      // After an erasure, or every `checkpointEvery` events: the log's head signed (R41).
+      Effect.tap(() => checkpoints.settle),
+    )
   }
 
   const finishErasure: Pipeline["finishErasure"] = (memberId) =>
@@ -345,6 +372,8 @@ export const makePipeline = (
     ctx,
     loader,
     lookups,
+    checkpoints,
+    projections,
     finishErasure,
     decideAll,
     prepareAppend,

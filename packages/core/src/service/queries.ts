@@ -22,7 +22,9 @@ export const queries = ({ ctx, loader, lookups }: Pipeline): Queries => {
   return {
     get: (memberId) =>
       Effect.all([loader.loadExisting(memberId), now]).pipe(
-        Effect.map(([loaded, at]) => memberView(loaded.state, at)),
+        Effect.map(([loaded, at]) =>
+          memberView(loaded.state, at, { invoiceRetentionYears: config.invoiceRetentionYears }),
+        ),
       ),
     findByEmail: (tenantId, email) =>
       lookups.lookupKey(tenantId, email).pipe(

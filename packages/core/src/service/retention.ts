@@ -114,28 +114,35 @@ export const retention = (pipeline: Pipeline): Pick<LetheService, "runRetention"
         const batchSize = options.batchSize ?? pageSize
         const correlationId = ctx.newId()
         const call: Call = { actor: retentionActor, correlationId }
-        return yield* runRetentionSteps(
-          retentionSteps(yield* ctx.now, ctx.config, policies, ctx.store.keys),
-          {
-            page: (step, after) =>
-              fromStore("directory", () =>
-                step.query(ctx.store.directory, {
-                  limit: batchSize,
-                  ...(after === undefined ? {} : { after }),
-                }),
-              ),
-            apply: (memberId, action) =>
-              applyRetention(memberId, action, call).pipe(
-                Effect.map((executed) => ({ erasure: executed.erasure, warnings: executed.warnings })),
-              ),
-          },
-          {
-            correlationId,
-            dryRun: options.dryRun === true,
-            batchSize,
-            ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-          },
+        const dryRun = options.dryRun === true
+        // One checkpoint at the end of the run, not one per member erased (R41).
+        const report = yield* pipeline.checkpoints.deferring(
+          runRetentionSteps(
+            retentionSteps(yield* ctx.now, ctx.config, policies, ctx.store.keys),
+            {
+              page: (step, after) =>
+                fromStore("directory", () =>
+                  step.query(ctx.store.directory, {
+                    limit: batchSize,
+                    ...(after === undefined ? {} : { after }),
+                  }),
+                ),
+              apply: (memberId, action) =>
+                applyRetention(memberId, action, call).pipe(
+                  Effect.map((executed) => ({ erasure: executed.erasure, warnings: executed.warnings })),
+                ),
+            },
+            {
+              correlationId,
+              dryRun,
+              batchSize,
+              ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+            },
+          ),
         )
+        // Never fails the run: a checkpoint not written stays due (see `Checkpoints.settle`).
+        if (!dryRun) yield* pipeline.checkpoints.write("retention").pipe(Effect.ignore)
+        return report
       }),
   }
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Effect } from "effect"
+import type { Checkpoint } from "../audit/checkpoint.js"
 import type { InvalidCommand, LetheError } from "../errors.js"
 import type { ExportResult } from "../export/render.js"
 import type { MemberView } from "../member/view.js"
@@ -55,6 +56,7 @@ import type {
   UnsubscribeInput,
   WithdrawConsentInput,
 } from "./inputs.js"
+import type { Projection } from "./projections.js"
 import type { ErasureReceipt } from "./receipt.js"
 
 /** Lethe's operations as Effects. The Promise facade (`createLethe`) offers the same. */
@@ -100,7 +102,10 @@ export interface LetheService {
   signContract(memberId: string, input: SignContractInput): Effect.Effect<CommandResult, LetheError>
   /** Ends a contract early, or cancels one not yet started; records nothing when it has already ended. */
   endContract(memberId: string, input: ContractInput): Effect.Effect<CommandResult, LetheError>
-  /** Adds an amount to the member's wallet. Funds in the wallet block anonymization (R25). */
+  /**
+   * Adds an amount to the member's wallet. Funds in the wallet block anonymization (R25). Fails with
+   * `WalletLimitExceeded` when the balance would pass `Number.MAX_SAFE_INTEGER`.
+   */
   creditWallet(memberId: string, input: AmountInput): Effect.Effect<CommandResult, LetheError>
   /** Takes an amount from the member's wallet; fails with `InsufficientFunds` beyond the balance. */
   debitWallet(memberId: string, input: AmountInput): Effect.Effect<CommandResult, LetheError>
@@ -127,7 +132,8 @@ export interface LetheService {
    * Records a message for a purpose with the lawful basis in force (R3); Lethe sends nothing, the
    * application delivers the message once this succeeds. Fails with `MessageRefused`, listing every reason,
    * when no basis is in force, the member unsubscribed, processing is restricted or profiling is off where
-   * the purpose needs it; test messages alike (R2, R4, R16, R23, R31).
+   * the purpose needs it; test messages alike (R2, R4, R16, R23, R31); with `DuplicateReference` when the
+   * message id given is already used.
    */
   sendMessage(memberId: string, input: SendMessageInput): Effect.Effect<MessageResult, LetheError>
   /**
@@ -197,6 +203,22 @@ export interface LetheService {
    */
   runRetention(options?: RetentionOptions): Effect.Effect<RetentionReport, LetheError>
   /**
+   * Signs the log's head now (R41): the log digest over every event up to
+   * the last, signed with the keyring's Ed25519 key and stored in the
+   * reserved stream `lethe:checkpoints`, when anything was appended since
+   * the last checkpoint; null otherwise. Lethe signs one by itself after
+   * every erasure, at the end of every retention run and every
+   * `checkpointEvery` events; call this before handing the log to an
+   * auditor, or from a scheduled job, so that no event is left uncovered.
+   *
+   * @example
+   * ```ts
+   * const checkpoint = await lethe.checkpoint()
+   * // verifyCheckpoint(checkpoint, await keyring.receiptPublicKey()) === true
+   * ```
+   */
+  checkpoint(): Effect.Effect<Checkpoint | null, LetheError>
+  /**
    * Everything held about a member, as a document in `format` (R13, R21, R30),
    * including the systems staff must handle by hand (R14). Records
    * `DataExported` (permission `member:export`); a `requestId` fulfils that
@@ -248,6 +270,72 @@ export interface LetheService {
   dataMap(options?: {
     readonly policies?: ReadonlyArray<RetentionPolicy>
   }): Effect.Effect<DataMap, LetheError>
+  /**
+   * Applies to projection `name` (one of `LetheOptions.projections`) every
+   * member event appended since its checkpoint, in global order, in batches
+   * of `batchSize` (default 500), each batch in one transaction with the new
+   * checkpoint (R36); resolves with where it then stands. Events of the
+   * reserved streams move the checkpoint and reach no projection. A throw
+   * of its `apply` rolls the batch back and fails with `StoreError` naming
+   * the event's position; the checkpoint stays before the batch.
+   *
+   * @example
+   * ```ts
+   * const { checkpoint, lag } = await lethe.catchUpProjection("monthly-stats")
+   * ```
+   */
+  catchUpProjection(
+    name: string,
+    options?: Projection.CatchUpOptions,
+  ): Effect.Effect<Projection.Status, LetheError>
+  /**
+   * Catches projection `name` up, then keeps following the log: it looks
+   * again every `intervalMs` (default 1,000), at once after an append by
+   * this instance, until `signal` aborts (or the Effect is interrupted);
+   * resolves then with where the projection stands.
+   *
+   * @example
+   * ```ts
+   * const stop = new AbortController()
+   * const following = lethe.followProjection("monthly-stats", { signal: stop.signal })
+   * // ... at shutdown:
+   * stop.abort()
+   * await following
+   * ```
+   */
+  followProjection(
+    name: string,
+    options?: Projection.FollowOptions,
+  ): Effect.Effect<Projection.Status, LetheError>
+  /**
+   * Rebuilds projection `name` from zero: its `reset` (then `setup`) and its
+   * checkpoint set to 0 in one transaction, then a catch-up over the whole
+   * log. Personal values of members erased since come back as `Erased`
+   * markers, so a rebuild holds nothing the log no longer opens.
+   */
+  rebuildProjection(
+    name: string,
+    options?: Projection.CatchUpOptions,
+  ): Effect.Effect<Projection.Status, LetheError>
+  /** Where projection `name` stands: its checkpoint, the log's head, and its lag (`head - checkpoint`). */
+  projectionStatus(name: string): Effect.Effect<Projection.Status, LetheError>
+  /**
+   * Runs `read` in a transaction over projection `name`'s data and resolves
+   * with its result: the store's handle (SQLite: the `Database`; PostgreSQL:
+   * a client; memory: a copy of the projection's `Map`). What it writes is
+   * not kept. On SQLite and memory `read` must be synchronous.
+   *
+   * @example
+   * ```ts
+   * const rows = await lethe.readProjection("monthly-stats", (db: Database.Database) =>
+   *   db.prepare("SELECT month, active FROM active_members ORDER BY month").all(),
+   * )
+   * ```
+   */
+  readProjection<A, Tx = unknown>(
+    name: string,
+    read: (tx: Tx) => A | Promise<A>,
+  ): Effect.Effect<A, LetheError>
 }
 
 /** The service's result type of an operation, e.g. `ResultOf<"anonymize">`. */

@@ -18,12 +18,15 @@ import { initialState } from "../member/state.js"
  * The fold snapshots are taken with. Raise it whenever `evolve` or the shape
  * of `MemberState` changes: older snapshots are then not used.
  */
-export const snapshotFold = 1
+export const snapshotFold = 2
 
-/** A snapshot's state: the member's state with `personal` sealed. */
+/** A snapshot's state: the member's state with `personal` and the restriction's reason sealed. */
 export interface SnapshotEnvelope {
   readonly fold: number
-  readonly state: Omit<MemberState, "personal"> & { readonly personal: unknown }
+  readonly state: Omit<MemberState, "personal" | "restriction"> & {
+    readonly personal: unknown
+    readonly restriction: { readonly since: number; readonly reason: unknown } | null
+  }
   /** Hex HMAC-SHA-256 (see `macOf`). */
   readonly mac: string
 }
@@ -57,14 +60,20 @@ const fieldKinds: ReadonlyArray<readonly [string, string]> = Object.entries(init
   .filter(([field]) => field !== "personal")
   .map(([field, initial]) => [field, kindOf(initial)] as const)
 
-/** `state` (its personal values already sealed) in its envelope, authenticated under `key`. */
+/**
+ * `state` in its envelope, authenticated under `key`, with its personal values and its restriction's
+ * reason (free text, docs/design.md §2.1) replaced by their sealed forms.
+ */
 export const toEnvelope = (
   key: Uint8Array,
   binding: SnapshotBinding,
   state: MemberState,
   sealedPersonal: unknown,
+  sealedReason: unknown,
 ): SnapshotEnvelope => {
-  const sealed = { ...state, personal: sealedPersonal }
+  const restriction =
+    state.restriction === null ? null : { since: state.restriction.since, reason: sealedReason }
+  const sealed = { ...state, personal: sealedPersonal, restriction }
   return { fold: snapshotFold, state: sealed, mac: macOf(key, binding, snapshotFold, sealed).toString("hex") }
 }
 

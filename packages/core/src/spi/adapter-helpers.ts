@@ -10,6 +10,7 @@
 import type { MemberStatus } from "../errors.js"
 import { StoreError } from "../errors.js"
 import type { MemberRow, OpenRequest } from "./directory.js"
+import type { StoredEvent } from "./event-store.js"
 
 const isPlainObject = (value: object): boolean => {
   const prototype = Object.getPrototypeOf(value)
@@ -62,6 +63,43 @@ export const toStoredJson = (operation: string, value: unknown, name: string): s
   if (problem !== undefined)
     throw new StoreError({ operation, detail: `value cannot be stored as JSON: ${problem}` })
   return JSON.stringify(value)
+}
+
+/** The JSON text of a column, parsed, or why it does not parse. */
+const parseColumn = (text: unknown, name: string): { value: unknown } | { problem: string } => {
+  if (typeof text !== "string") return { problem: `${name} is not text` }
+  try {
+    return { value: JSON.parse(text) as unknown }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    return { problem: `${name} is not JSON (${reason.slice(0, 120)})` }
+  }
+}
+
+/**
+ * The `data` and `metadata` of a stored event, parsed from the JSON text an
+ * adapter keeps them in. A column that does not parse (a changed byte) is
+ * `null`, and `unreadable` says why: the adapter returns the row, and the
+ * audit names it by stream, version and position, instead of the whole read
+ * failing (docs/design.md §4.1).
+ *
+ * @example
+ * ```ts
+ * const event: StoredEvent = { position, streamId, version, type, ...readStoredJson(row.data, row.metadata), ... }
+ * ```
+ */
+export const readStoredJson = (
+  data: unknown,
+  metadata: unknown,
+): Pick<StoredEvent, "data" | "metadata" | "unreadable"> => {
+  const parsedData = parseColumn(data, "data")
+  const parsedMetadata = parseColumn(metadata, "metadata")
+  const problems = [parsedData, parsedMetadata].flatMap((c) => ("problem" in c ? [c.problem] : []))
+  return {
+    data: "value" in parsedData ? parsedData.value : null,
+    metadata: ("value" in parsedMetadata ? parsedMetadata.value : null) as StoredEvent["metadata"],
+    ...(problems.length === 0 ? {} : { unreadable: problems.join("; ") }),
+  }
 }
 
 /**

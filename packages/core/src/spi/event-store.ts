@@ -62,6 +62,15 @@ export interface StoredEvent extends NewEvent {
   readonly streamId: string
   /** 1-based, contiguous within the stream. */
   readonly version: number
+  /**
+   * Set by an adapter, instead of failing the read, for a row whose stored
+   * JSON does not parse (a changed byte, a write by another program): why,
+   * e.g. `data is not JSON (Unexpected token...)`. The columns that did not
+   * parse are then `null`. The audit reports such a row as a finding naming
+   * its stream, version and position; the service refuses to decode it
+   * (`IntegrityError`). Absent on every row that reads back.
+   */
+  readonly unreadable?: string
 }
 
 /**
@@ -176,3 +185,11 @@ export async function* readAllEvents(
 
 /** The stream holding a member's events: one stream per member, named after its id. */
 export const memberStream = (memberId: string): string => `member-${memberId}`
+
+/**
+ * The reserved stream of the log's signed checkpoints (R41, docs/design.md
+ * §7.3): no member, no directory row. Whoever reads the whole log (a
+ * projection, an export) meets its `CheckpointSigned` events among the
+ * members' and skips them, or keeps them to verify the log.
+ */
+export const checkpointStream = "lethe:checkpoints"

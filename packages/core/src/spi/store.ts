@@ -7,6 +7,7 @@
 import type { Directory } from "./directory.js"
 import type { EventStore } from "./event-store.js"
 import type { KeyStore } from "./key-store.js"
+import type { ProjectionStore } from "./projection-store.js"
 import type { SnapshotStore } from "./snapshot-store.js"
 
 /** A storage adapter: event log, key store and directory over one database. */
@@ -21,6 +22,13 @@ export interface LetheStore {
    * member after start-up folds its whole stream.
    */
   readonly snapshots?: SnapshotStore
+  /**
+   * Applications' own projections (optional, R36): checkpoints written in the
+   * same transaction as a projection's writes, and appends that run inline
+   * projections in their own transaction. Without it, `createLethe` refuses
+   * projections.
+   */
+  readonly projections?: ProjectionStore
   /**
    * Releases what the adapter opened; never ends a pool the caller passed in.
    * Closing twice is harmless; any call after close rejects with `StoreError`.

@@ -8,6 +8,7 @@
  */
 import type { LetheStore } from "@lethe/core"
 import fc from "fast-check"
+import type { ProjectionTable } from "./projections.js"
 
 /** fast-check settings a conformance run may override, e.g. to replay a failure. */
 export interface PropertySettings {
@@ -48,6 +49,8 @@ export interface CaseContext {
    * catch what it throws (a property).
    */
   readonly skip: (reason: string) => never
+  /** How projection cases write through the store's transaction handle, when the adapter gives it. */
+  readonly projectionTable?: ProjectionTable
 }
 
 /** One conformance case. */
@@ -68,6 +71,7 @@ export interface CaseContextOptions {
   readonly makeStore: () => LetheStore | Promise<LetheStore>
   readonly reopen?: ((store: LetheStore) => LetheStore | Promise<LetheStore>) | undefined
   readonly properties?: PropertySettings | undefined
+  readonly projectionTable?: ProjectionTable | undefined
 }
 
 /**
@@ -127,7 +131,15 @@ export const makeCaseContext = (
   }
 
   return {
-    context: { open, reopen, withStore, properties: options.properties ?? {}, check, skip },
+    context: {
+      open,
+      reopen,
+      withStore,
+      properties: options.properties ?? {},
+      check,
+      skip,
+      ...(options.projectionTable === undefined ? {} : { projectionTable: options.projectionTable }),
+    },
     closeAll,
   }
 }

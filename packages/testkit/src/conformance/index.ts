@@ -21,10 +21,13 @@ import { eventStoreCases } from "./event-store.js"
 import { keyStoreCases } from "./key-store.js"
 import { lifecycleCases } from "./lifecycle.js"
 import { modelCases } from "./model.js"
+import type { ProjectionTable } from "./projections.js"
+import { projectionCases } from "./projections.js"
 import { snapshotCases } from "./snapshots.js"
 
 export { noAppendBatchReason } from "./append-batch.js"
 export { noManyLookupsReason } from "./directory-many.js"
+export { defaultProjectionTable, noProjectionsReason, type ProjectionTable } from "./projections.js"
 export { noSnapshotsReason } from "./snapshots.js"
 
 /** The cases by concern, in the order they are registered. */
@@ -41,6 +44,7 @@ const groups = {
   "model-based, through the facade": modelCases,
   erasure: erasureCases,
   "snapshots (optional)": snapshotCases,
+  "projections (optional)": projectionCases,
 } as const
 
 /**
@@ -60,6 +64,7 @@ export type ConformanceCaseName =
   | keyof typeof modelCases
   | keyof typeof erasureCases
   | keyof typeof snapshotCases
+  | keyof typeof projectionCases
 
 const allCases: Readonly<Record<ConformanceCaseName, ConformanceCase>> = Object.assign(
   {},
@@ -100,6 +105,12 @@ export interface AdapterConformanceOptions {
   readonly skip?: Partial<Record<ConformanceCaseName, string>>
   /** fast-check settings for the property cases, e.g. `{ seed, path }` to replay a failure. */
   readonly properties?: PropertySettings
+  /**
+   * How the `projections/*` cases write through this store's transaction
+   * handle. Default: `defaultProjectionTable`, which knows the memory,
+   * SQLite and PostgreSQL stores' handles.
+   */
+  readonly projectionTable?: ProjectionTable
   /** Timeout of each case in milliseconds. Default 60,000. */
   readonly timeout?: number
 }

@@ -11,10 +11,11 @@
  */
 
 import type { LetheClient, LetheStore, PersonalCategory, SourceInput } from "@lethe/core"
-import { verifyStream } from "@lethe/core/audit"
+import { keyringFromSecret } from "@lethe/core"
+import { auditLog, verifyStream } from "@lethe/core/audit"
 import type { ActivityKind, ConsentMethod } from "@lethe/core/domain"
 import type { MemberRow } from "@lethe/core/spi"
-import { memberStream } from "@lethe/core/spi"
+import { checkpointStream, memberStream, readAllEvents } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
 import fc from "fast-check"
 import { expect } from "vitest"
@@ -27,12 +28,16 @@ import type { TestClock } from "./world.js"
 import {
   comparableEvent,
   comparableKeys,
+  conformanceSecret,
   counterIds,
   openLethe,
   outcomeOf,
   testClock,
   worldStart,
 } from "./world.js"
+
+/** The public key of the keyring every instance of the suite runs with: the one its checkpoints verify under. */
+const conformancePublicKey = () => keyringFromSecret(conformanceSecret).receiptPublicKey()
 
 const actors = { admin: adminActor, guest: staff("staff-guest") } as const
 type ActorName = keyof typeof actors
@@ -674,13 +679,26 @@ const observe = async (side: Side, model: Model): Promise<Record<string, unknown
   return seen
 }
 
-/** The adapter's own log is sound: every member's stream verifies. */
+/**
+ * The adapter's own log is sound: every member's stream verifies, and so do
+ * the log's signed checkpoints, against the keyring's public key (R41).
+ */
 const expectChainsVerify = async (store: LetheStore, members: ReadonlyArray<string>): Promise<void> => {
   for (const memberId of members) {
     const stream = memberStream(memberId)
     const events = await store.events.readStream(stream)
     expect(verifyStream(stream, events), `hash chain of ${stream}`).toMatchObject({ ok: true })
   }
+  const checkpoints = await store.events.readStream(checkpointStream)
+  expect(verifyStream(checkpointStream, checkpoints), "hash chain of the checkpoints").toMatchObject({
+    ok: true,
+  })
+  const report = await auditLog(readAllEvents(store.events), { publicKeys: [await conformancePublicKey()] })
+  expect(
+    report.findings.filter((f) => f.rule === "checkpoint" || f.rule === "unreadable-row"),
+    "the adapter's log against its signed checkpoints",
+  ).toEqual([])
+  expect(report.checkpoints.count).toBe(checkpoints.length)
 }
 
 /** Model-based cases, by stable name. */
@@ -724,6 +742,14 @@ export const modelCases = {
               const model: Model = { reference, clock, members: [], messages: [], turn: 0 }
               for (const step of prelude) await new StepCommand(step).run(model, real)
               await fc.asyncModelRun(() => ({ model, real }), commands)
+              // The log's head signed on both sides (R41), so every run ends with a checkpoint to verify.
+              const signed = async (side: Side) => {
+                const checkpoint = await side.lethe.checkpoint()
+                return checkpoint === null
+                  ? null
+                  : { position: checkpoint.position, reason: checkpoint.reason }
+              }
+              expect(await signed(real), "checkpoint()").toEqual(await signed(reference))
               expect(await observe(real, model), "the adapter's answers at the end of the run").toEqual(
                 await observe(reference, model),
               )

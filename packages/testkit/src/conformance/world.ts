@@ -5,10 +5,10 @@
  *
  * @module
  */
-import type { LetheStore } from "@lethe/core"
+import type { LetheStore, Projection } from "@lethe/core"
 import { createLethe, keyringFromSecret } from "@lethe/core"
 import type { StoredEvent } from "@lethe/core/spi"
-import { isSealedValue } from "@lethe/core/spi"
+import { checkpointStream, isSealedValue } from "@lethe/core/spi"
 
 /** The secret every conformance instance derives its keys from (never use it elsewhere). */
 export const conformanceSecret = "lethe conformance suite: fixed secret, not for production use"
@@ -62,6 +62,7 @@ export const openLethe = (
     readonly memberCache?: number
     readonly snapshotEvery?: number
     readonly newId?: () => string
+    readonly projections?: ReadonlyArray<Projection>
   } = {},
 ) =>
   createLethe({
@@ -72,6 +73,7 @@ export const openLethe = (
     ...(options.retries === undefined ? {} : { retries: options.retries }),
     ...(options.memberCache === undefined ? {} : { memberCache: options.memberCache }),
     ...(options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery }),
+    ...(options.projections === undefined ? {} : { projections: options.projections }),
   })
 
 /** How an operation ended, as plain data: its result, or its error's `_tag` and data. */
@@ -99,17 +101,24 @@ export const outcomeOf = async (run: () => Promise<unknown>): Promise<Outcome> =
 /**
  * An event as two instances agree on it: sealed and erased values shown by
  * their category only (ciphertexts, nonces and digests are random), and no
- * hashes (they commit to the digests).
+ * hashes (they commit to the digests), nor a checkpoint's log digest and
+ * signature (they commit to the hashes).
  */
 export const comparableEvent = (event: StoredEvent) => ({
   position: event.position,
   streamId: event.streamId,
   version: event.version,
   type: event.type,
-  data: comparableData(event.data),
+  data: event.streamId === checkpointStream ? comparableCheckpoint(event.data) : comparableData(event.data),
   metadata: event.metadata,
   recordedAt: event.recordedAt,
 })
+
+const comparableCheckpoint = (value: unknown): unknown => {
+  if (value === null || typeof value !== "object") return value
+  const { logDigest: _digest, signature: _signature, ...rest } = value as Record<string, unknown>
+  return rest
+}
 
 const comparableData = (value: unknown): unknown => {
   if (value === null || typeof value !== "object") return value
