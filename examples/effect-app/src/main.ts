@@ -1,8 +1,11 @@
 /**
- * Lethe for Effect users: the `Lethe` service tag, built by `Lethe.layer`,
- * used inside `Effect.gen`; every refusal is a tagged error in the error
- * channel, handled with `Effect.catchTag` / `Effect.catchTags`, so the
- * compiler knows which refusals are left.
+ * Lethe for Effect users: the `Lethe` service tag, built by
+ * `Lethe.layerFromStore` over a store's layer (`MemoryStore.layer()` here;
+ * `SqliteStore.layer({ filename })` or `PostgresStore.layer({ pool })` in an
+ * application), used inside `Effect.gen`; every refusal is a tagged error in
+ * the error channel, each operation's own union (`LetheService.Errors`),
+ * handled with `Effect.catchTag` / `Effect.catchTags`, so the compiler knows
+ * which refusals are left.
  *
  * Time: without a `clock` option, Lethe reads Effect's `Clock`. The example
  * provides `TestContext` and moves time with `TestClock`, so a restore window
@@ -10,9 +13,9 @@
  *
  * Run it with `npm start -w @lethe-examples/effect-app`.
  */
-import type { Actor, AnonymizationBlocked, LetheError, NotPermitted } from "@lethe/core"
+import type { Actor, AnonymizationBlocked, LetheService, NotPermitted } from "@lethe/core"
 import { keyringFromSecret, Lethe } from "@lethe/core"
-import { memoryStore } from "@lethe/store-memory"
+import { MemoryStore } from "@lethe/store-memory"
 import { Clock, Console, Effect, Layer, TestClock, TestContext } from "effect"
 
 /** For the example only: a real deployment reads 32+ random bytes from its secret store. */
@@ -22,28 +25,36 @@ const tenantId = "studio"
 const manager: Actor = { id: "staff:ola", roles: ["manager"] }
 const trainee: Actor = { id: "staff:trainee", roles: ["trainee"] }
 
-/** The service, built once; the store is closed when the program's scope ends. */
-const LetheLive = Lethe.layer({
-  store: memoryStore(),
+/**
+ * The service, built once over the store's layer, which opens the store and
+ * closes it when the program's scope ends. Its type,
+ * `Layer<Lethe, LetheError>`, says what starting can fail with.
+ */
+const LetheLive = Lethe.layerFromStore({
   keyring: keyringFromSecret(secret),
   config: {
     permissions: { manager: ["member:anonymize", "member:forget", "member:restore"], trainee: [] },
   },
-})
+}).pipe(Layer.provide(MemoryStore.layer()))
 
 const say = (line: string) => Console.log(line)
 const today = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString().slice(0, 10))
 
 /**
- * Anonymization as a step whose refusals become a line of text. `catchTags`
- * removes `AnonymizationBlocked` and `NotPermitted` from the error type: what
+ * Anonymization as a step whose refusals become a line of text. `anonymize`
+ * fails with `LetheService.Errors["anonymize"]`, only what it can fail with;
+ * `catchTags` removes `AnonymizationBlocked` and `NotPermitted` from it: what
  * is left (store failures, a member that does not exist...) still fails.
  */
 const anonymizeOrExplain = (
   memberId: string,
   actor: Actor,
   confirmEmail: string,
-): Effect.Effect<string, Exclude<LetheError, AnonymizationBlocked | NotPermitted>, Lethe> =>
+): Effect.Effect<
+  string,
+  Exclude<LetheService.Errors["anonymize"], AnonymizationBlocked | NotPermitted>,
+  Lethe
+> =>
   Effect.gen(function* () {
     const lethe = yield* Lethe
     const done = yield* lethe.anonymize(memberId, { actor, confirmEmail })

@@ -246,7 +246,7 @@ const main = async (say: (line: string) => void): Promise<void> => {
     const receipt = await lethe.erasureReceipt(marta)
     const valid = verifyReceipt(receipt, await keyringFromSecret(secret).receiptPublicKey())
     say(
-      `R10 signed erasure receipt: ${receipt.keys.length} keys destroyed, kept ${receipt.keptCategories.join(", ")}; ` +
+      `R10 signed erasure receipt: ${"keys" in receipt ? receipt.keys.length : 0} keys destroyed, kept ${receipt.keptCategories.join(", ")}; ` +
         `signature valid: ${valid}`,
     )
     await lethe.restore(marta, { actor: manager }).then(

@@ -247,8 +247,10 @@ const main = async (say: (line: string) => void): Promise<void> => {
     const receipt = await lethe.erasureReceipt(anna.memberId)
     const valid = verifyReceipt(receipt, await keyringFromSecret(secret).receiptPublicKey())
     say(
-      `R10 erasure receipt: ${receipt.status} ${receipt.erasedAt.slice(0, 10)} by ${receipt.erasedBy}, ` +
-        `${receipt.keys.length} keys destroyed; signature valid: ${valid}`,
+      receipt.status === "scheduled"
+        ? `R10 erasure receipt: scheduled, data destroyed by ${receipt.destroyBy.slice(0, 10)}; signature valid: ${valid}`
+        : `R10 erasure receipt: ${receipt.status} ${receipt.erasedAt.slice(0, 10)} by ${receipt.erasedBy}, ` +
+            `${receipt.keys.length} keys destroyed; signature valid: ${valid}`,
     )
   } finally {
     await lethe.close()

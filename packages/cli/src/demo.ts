@@ -153,7 +153,8 @@ const newsletter = async ({ lethe, clock, staff, say, refused }: Stage) => {
       `  purged ${id}: ${erasure?.keyIdsDestroyed.length ?? 0} data keys destroyed, ${erasure?.sealedValuesRemoved ?? 0} sealed values removed from the log`,
     )
   const receipt = await lethe.erasureReceipt(memberId)
-  say(`  erasure receipt signed for ${receipt.memberId}: ${receipt.keys.map((k) => k.category).join(", ")}`)
+  const destroyed = "keys" in receipt ? receipt.keys.map((k) => k.category).join(", ") : "none yet"
+  say(`  erasure receipt (${receipt.status}) signed for ${receipt.memberId}: ${destroyed}`)
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Why a `lethe` command stops early. Every one exits with code 2 and a
- * one-line reason on stderr; findings are not errors (exit code 1).
+ * one-line reason on stderr; findings are not errors (exit code 1), nor is
+ * a partial run (exit code 3).
  *
  * @module
  */
@@ -34,8 +35,14 @@ export class CliError extends Schema.TaggedError<CliError>()("CliError", {
   }
 }
 
-/** Exit codes of every `lethe` command. */
-export const ExitCode = { clean: 0, findings: 1, error: 2 } as const
+/**
+ * Exit codes of every `lethe` command, each meaning one thing: 0 done and
+ * clean; 1 the audit found something (findings); 2 the command failed as a
+ * whole (bad arguments, or a source or output that cannot be used; a
+ * one-line reason on stderr, nothing written); 3 done in part (an import
+ * with rejected rows, a retention run where some member failed).
+ */
+export const ExitCode = { clean: 0, findings: 1, error: 2, partial: 3 } as const
 
 /** The message of anything thrown, for a one-line reason. */
 export const reasonOf = (error: unknown): string =>

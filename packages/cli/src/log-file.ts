@@ -51,11 +51,11 @@ export interface MemberRecord {
   readonly keys: ReadonlyArray<KeyStatus>
 }
 
-/** A log file that cannot be read: the line and why. */
+/** A log file that cannot be read: the line (0 for the file as a whole) and why. */
 export class LogFileError extends Error {
   readonly line: number
   constructor(file: string, line: number, detail: string) {
-    super(`${file}, line ${line}: ${detail}`)
+    super(line === 0 ? `${file}: ${detail}` : `${file}, line ${line}: ${detail}`)
     this.name = "LogFileError"
     this.line = line
   }
@@ -80,9 +80,10 @@ export interface ExportSummary {
 }
 
 /**
- * Writes the whole log of `store` to `file`, then a line per member with its
- * directory version and key statuses. Memory grows with the number of
- * members (their ids), never with the events.
+ * Writes the whole log of `store` to `file` (a path, or a stream such as
+ * stdout, which is left open), then a line per member with its directory
+ * version and key statuses. Memory grows with the number of members (their
+ * ids), never with the events.
  *
  * @example
  * ```ts
@@ -91,10 +92,11 @@ export interface ExportSummary {
  */
 export const exportLog = async (
   store: LetheStore,
-  file: string,
+  file: string | NodeJS.WritableStream,
   options: { readonly source: string; readonly onEvent?: (count: number) => void },
 ): Promise<ExportSummary> => {
-  const out = createWriteStream(file, { encoding: "utf8" })
+  const out: NodeJS.WritableStream =
+    typeof file === "string" ? createWriteStream(file, { encoding: "utf8" }) : file
   const failed = new Promise<never>((_, reject) => out.once("error", reject))
   const write = async (line: string) => {
     if (!out.write(`${line}\n`)) await Promise.race([once(out, "drain"), failed])
@@ -126,11 +128,13 @@ export const exportLog = async (
       }
       await write(JSON.stringify({ member }))
     }
-    out.end()
-    await Promise.race([once(out, "finish"), failed])
+    if (typeof file === "string") {
+      out.end()
+      await Promise.race([once(out, "finish"), failed])
+    }
     return { events, members: memberIds.size }
   } catch (error) {
-    out.destroy()
+    if (typeof file === "string") (out as ReturnType<typeof createWriteStream>).destroy()
     throw error
   }
 }
@@ -305,15 +309,34 @@ export const openLogFile = async (file: string): Promise<LogFile> => {
   }
   let header: unknown
   try {
-    const first = await lines.next()
-    header = first === null ? undefined : parse(first, 1)
+    // A byte-order mark, which some editors write, is not part of the header.
+    const first = (await lines.next())?.replace(/^\uFEFF/, "") ?? null
+    // Empty, or nothing but a blank line: said so, rather than "line 1: not JSON".
+    if (first === null || (first.trim() === "" && (await lines.next()) === null))
+      throw new LogFileError(file, 0, "an empty file, not a Lethe log (lethe export-log writes one)")
+    const start = first.trimStart().charAt(0)
+    try {
+      header = JSON.parse(first) as unknown
+    } catch {
+      if (start === "{" || start === "[")
+        throw new LogFileError(
+          file,
+          0,
+          `a JSON document, not a Lethe log (a log has one JSON record per line, the first naming the format "${logFormat}")`,
+        )
+      header = parse(first, 1)
+    }
   } catch (error) {
     close()
     throw error
   }
   if (!isRecord(header) || header.format !== logFormat) {
     close()
-    throw new LogFileError(file, 1, `not a Lethe log (the first line must name the format "${logFormat}")`)
+    throw new LogFileError(
+      file,
+      0,
+      `JSON, but not a Lethe log (its first line must name the format "${logFormat}"; lethe export-log writes one)`,
+    )
   }
   const members = new Map<string, MemberRecord>()
   let line = 1

@@ -1,11 +1,12 @@
 /**
  * The `lethe` command line, built with `@effect/cli`: parsing, `--help` on
- * every command, and exit codes: 0 clean, 1 findings, 2 usage or I/O error
- * with a one-line reason on stderr.
+ * every command (with examples and the exit codes), and exit codes: 0 clean,
+ * 1 findings, 2 usage or I/O error with a one-line reason on stderr, 3 done
+ * in part (`ExitCode`).
  *
  * @module
  */
-import { Args, Command, Options, ValidationError } from "@effect/cli"
+import { Args, CliConfig, Command, Options, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Console, Effect, Option } from "effect"
 import type { ReportFormat } from "./commands/audit.js"
@@ -16,29 +17,42 @@ import { importCommand } from "./commands/import.js"
 import { secretVariable } from "./commands/keyring.js"
 import { retentionCommand } from "./commands/retention.js"
 import { CliError, ExitCode, reasonOf } from "./errors.js"
+import { commandNames, helpFooter, tidyHelp } from "./help.js"
 import type { Io } from "./io.js"
 import { processIo } from "./io.js"
 
-/** The version `lethe --version` prints. */
-export const version = "0.1.0"
+import { version } from "./version.js"
+
+export { version }
 
 const source = Args.text({ name: "source" }).pipe(
   Args.withDescription("a SQLite file, a postgres:// URL, or a .jsonl log written by lethe export-log"),
 )
-const optionalText = (name: string, description: string) =>
-  Options.text(name).pipe(Options.withDescription(description), Options.optional)
+const optionalText = (name: string, description: string, pseudoName: string) =>
+  Options.text(name).pipe(
+    Options.withPseudoName(pseudoName),
+    Options.withDescription(description),
+    Options.optional,
+  )
 const value = <A>(option: Option.Option<A>): A | undefined => Option.getOrUndefined(option)
 const schema = optionalText(
   "schema",
   "the PostgreSQL schema holding the Lethe tables, for a postgres:// source (default: lethe)",
+  "name",
 )
 
 const keys = optionalText(
   "keys",
   "where the keys live when they are apart from the log: the key store file of a SQLite source, or the key store schema (in the same database) of a postgres:// source",
+  "file|schema",
 )
 
-const commandNames: ReadonlyArray<string> = ["audit", "export-log", "retention", "import", "demo"]
+/** `--format` of the commands that print a result: text or JSON. */
+const outputFormat = (description: string) =>
+  Options.choice("format", ["text", "json"] as const).pipe(
+    Options.withDefault<"text" | "json">("text"),
+    Options.withDescription(`${description} (default: text)`),
+  )
 
 /** Runs a command's work and records its exit code. */
 type Run = (work: (io: Io) => Promise<number>) => Effect.Effect<void, CliError>
@@ -52,19 +66,30 @@ const commands = (run: Run) => {
       keys,
       format: Options.choice("format", reportFormats).pipe(
         Options.withDefault<ReportFormat>("text"),
-        Options.withDescription("text for a terminal, json for tools, html for one self-contained page"),
+        Options.withDescription(
+          "text for a terminal, json for tools, html for one self-contained page (default: text)",
+        ),
       ),
-      out: optionalText("out", "write the report to this file instead of stdout"),
+      out: optionalText("out", "write the report to this file instead of stdout (- for stdout)", "file"),
       graceDays: Options.integer("grace-days").pipe(
         Options.withDefault(1),
-        Options.withDescription("days a forgotten member may stay unpurged after the restore window (R29)"),
+        Options.withPseudoName("days"),
+        Options.withDescription(
+          "days a forgotten member may stay unpurged after the restore window (R29; default: 1)",
+        ),
       ),
-      asOf: optionalText("as-of", "judge open deadlines at this ISO 8601 time (default: now)"),
+      asOf: optionalText(
+        "as-of",
+        "judge open deadlines at this ISO 8601 date or time, e.g. 2026-03-31 (default: now)",
+        "date",
+      ),
       config: optionalText(
         "config",
         "JSON file with the tenant's configuration: consentCatalogue, restoreWindowDays, erasureDeadlineDays, accessDeadlineDays, clubs",
+        "file",
       ),
       publicKey: Options.text("public-key").pipe(
+        Options.withPseudoName("file"),
         Options.repeated,
         Options.withDescription(
           "PEM file of the controller's public key (keyring.receiptPublicKey()), obtained from the controller, not the log: every signed checkpoint must verify under it (R41); without it, checkpoints are checked against the key the log records, which proves consistency, not who signed",
@@ -73,6 +98,7 @@ const commands = (run: Run) => {
       anchors: optionalText(
         "anchors",
         "JSON Lines file of checkpoints kept outside the log (LetheOptions.onCheckpoint): each must match the log, which must reach it (R41)",
+        "file",
       ),
     },
     (a) =>
@@ -105,7 +131,10 @@ const commands = (run: Run) => {
       source,
       schema,
       keys,
-      out: Options.text("out").pipe(Options.withDescription("the log file to write (.jsonl)")),
+      out: Options.text("out").pipe(
+        Options.withPseudoName("file"),
+        Options.withDescription("the log file to write (its name ends in .jsonl), or - for stdout"),
+      ),
     },
     (a) =>
       run((io) =>
@@ -126,13 +155,12 @@ const commands = (run: Run) => {
       policies: optionalText(
         "policies",
         "JSON file with retention policies (an array, or { policies: [...] })",
+        "file",
       ),
       dryRun: Options.boolean("dry-run").pipe(
         Options.withDescription("plan only: list who would be affected"),
       ),
-      format: Options.choice("format", ["text", "json"] as const).pipe(
-        Options.withDefault<"text" | "json">("text"),
-      ),
+      format: outputFormat("the report: text for a terminal, json for tools"),
     },
     (a) =>
       run((io) =>
@@ -150,7 +178,7 @@ const commands = (run: Run) => {
       ),
   ).pipe(
     Command.withDescription(
-      `Run the built-in retention rules (purge forgotten members after the window, end invoice retention) and the policies of a file. A run that changes data needs ${secretVariable}. Exit code 1 when some member failed.`,
+      `Run the built-in retention rules (purge forgotten members after the window, end invoice retention) and the policies of a file. A run that changes data needs ${secretVariable}. Exit code 3 when some member failed.`,
     ),
   )
 
@@ -159,19 +187,27 @@ const commands = (run: Run) => {
     {
       csv: Args.file({ name: "csv", exists: "yes" }).pipe(Args.withDescription("the CSV file of contacts")),
       db: Options.text("db").pipe(
+        Options.withPseudoName("file|url"),
         Options.withDescription(
           "the SQLite file (created if absent) or the postgres:// database (its schema created if absent) to import into",
         ),
       ),
       schema,
       keys,
-      tenant: Options.text("tenant").pipe(Options.withDescription("the tenant the contacts belong to")),
+      tenant: Options.text("tenant").pipe(
+        Options.withPseudoName("id"),
+        Options.withDescription("the tenant the contacts belong to"),
+      ),
       restoreForgotten: Options.boolean("restore-forgotten").pipe(
         Options.withDescription("rows matching a member forgotten within the window restore it (R6)"),
       ),
       actor: Options.text("actor").pipe(
         Options.withDefault("lethe-cli"),
-        Options.withDescription("who imports, recorded on every event (R8)"),
+        Options.withPseudoName("id"),
+        Options.withDescription("who imports, recorded on every event (R8; default: lethe-cli)"),
+      ),
+      format: outputFormat(
+        "the result: text for a terminal, json for tools with every applied and rejected row",
       ),
     },
     (a) =>
@@ -185,13 +221,14 @@ const commands = (run: Run) => {
             tenant: a.tenant,
             restoreForgotten: a.restoreForgotten,
             actor: a.actor,
+            format: a.format,
           },
           io,
         ),
       ),
   ).pipe(
     Command.withDescription(
-      `Import contacts from a CSV file (email, purpose, given_at; name, phone, source_tag, wording_version). Needs ${secretVariable}. Exit code 1 when some rows were rejected.`,
+      `Import contacts from a CSV file (email, purpose, given_at; name, phone, source_tag, wording_version). Needs ${secretVariable}. Exit code 3 when some rows were rejected; an import that fails as a whole (exit code 2) leaves no new database behind.`,
     ),
   )
 
@@ -200,7 +237,8 @@ const commands = (run: Run) => {
     {
       db: Options.text("db").pipe(
         Options.withDefault("lethe-demo.db"),
-        Options.withDescription("the new SQLite file to write"),
+        Options.withPseudoName("file"),
+        Options.withDescription("the new SQLite file to write (default: lethe-demo.db)"),
       ),
     },
     (a) => run((io) => demoCommand({ db: a.db }, io)),
@@ -214,7 +252,7 @@ const commands = (run: Run) => {
     Effect.fail(CliError.usage("a command is required: audit, export-log, retention, import or demo")),
   ).pipe(
     Command.withDescription(
-      "Lethe: audit a member event log by replay, export it, run retention, import contacts.",
+      "Lethe: audit a member event log by replay, export it, run retention, import contacts. Run lethe <command> --help for a command's options and examples.",
     ),
     Command.withSubcommands([audit, exportLog, retention, importCsv, demo]),
   )
@@ -256,7 +294,8 @@ export const runCli = async (argv: ReadonlyArray<string>, io: Io = processIo): P
       ),
       Effect.asVoid,
     )
-  const cli = Command.run(commands(run), { name: "lethe", version })
+  const named = commandNames.find((name) => name === argv[2])
+  const cli = Command.run(commands(run), { name: "lethe", version, footer: helpFooter(named) })
   // @effect/cli prints its own parse errors; they are kept and said again as one line with the command's name.
   const parseErrors: Array<string> = []
   const fail = (reason: string) =>
@@ -268,12 +307,14 @@ export const runCli = async (argv: ReadonlyArray<string>, io: Io = processIo): P
     cli(argv).pipe(
       Console.withConsole({
         ...console,
-        // Help and version: to the command's stdout, without colours unless it is a terminal.
+        // Help and version: to the command's stdout, without colours unless it is a terminal and
+        // NO_COLOR (https://no-color.org) is unset or empty.
         log: (...args: ReadonlyArray<unknown>) =>
           Effect.sync(() => {
-            const text = args.map(String).join(" ")
+            const text = tidyHelp(args.map(String).join(" "))
             const tty = "isTTY" in io.stdout && io.stdout.isTTY === true
-            io.stdout.write(`${tty ? text : stripColours(text)}\n`)
+            const colours = tty && (process.env.NO_COLOR ?? "") === ""
+            io.stdout.write(`${colours ? text : stripColours(text)}\n`)
           }),
         error: (...args: ReadonlyArray<unknown>) =>
           Effect.sync(() => {
@@ -283,11 +324,14 @@ export const runCli = async (argv: ReadonlyArray<string>, io: Io = processIo): P
     ),
   ).pipe(
     Effect.catchIf(ValidationError.isValidationError, () => {
-      const command = commandNames.includes(argv[2] ?? "") ? ` ${argv[2]}` : ""
+      const command = named === undefined ? "" : ` ${named}`
       return fail(`${oneLine(parseErrors.join("\n")) || "invalid arguments"} (see lethe${command} --help)`)
     }),
     Effect.catchTag("CliError", (error) => fail(oneLine(error.reason))),
     Effect.catchAllDefect((defect) => fail(`unexpected failure: ${reasonOf(defect)}`)),
+    // The built-in options (--completions, --log-level, --wizard) still parse but are not listed:
+    // @effect/cli cannot drop them. --help and --version are named in the root's help instead.
+    Effect.provide(CliConfig.layer({ showBuiltIns: false })),
     Effect.provide(NodeContext.layer),
   )
   await Effect.runPromise(program)

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { existsSync, statSync } from "node:fs"
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs"
 import type { AuditSources } from "@lethe/core/audit"
 import { auditSourcesOf } from "@lethe/core/audit"
 import type { StoredEvent } from "@lethe/core/spi"
@@ -55,6 +55,32 @@ const requireFile = (path: string, what: string): void => {
   if (!statSync(path).isFile()) throw CliError.io(`${path}: not a file`)
 }
 
+/**
+ * A file that is plainly not a SQLite database, said in one line of what it
+ * is: an empty file, or JSON (a report, a configuration) given where a
+ * database or a log was expected. Anything else is left for SQLite to refuse.
+ */
+const refuseNonDatabase = (path: string): void => {
+  const head = Buffer.alloc(64)
+  const fd = openSync(path, "r")
+  let read: number
+  try {
+    read = readSync(fd, head, 0, head.length, 0)
+  } finally {
+    closeSync(fd)
+  }
+  if (read === 0) throw CliError.io(`${path}: an empty file, not a SQLite database nor a Lethe log (.jsonl)`)
+  const start = head
+    .toString("utf8", 0, read)
+    .replace(/^\uFEFF/, "")
+    .trimStart()
+    .charAt(0)
+  if (start === "{" || start === "[")
+    throw CliError.io(
+      `${path}: a JSON file, not a SQLite database nor a Lethe log (a log is written by lethe export-log, its name ends in .jsonl)`,
+    )
+}
+
 /** `--schema` names a PostgreSQL schema: for any other source it is a mistake, said so. */
 const refuseSchema = (source: string, options: OpenOptions): void => {
   if (options.schema !== undefined)
@@ -73,7 +99,10 @@ export const openSqlite = async (
     readonly keys?: string | undefined
   } = {},
 ): Promise<OpenedStore> => {
-  if (options.mustExist !== false) requireFile(filename, "SQLite file")
+  if (options.mustExist !== false) {
+    requireFile(filename, "SQLite file")
+    refuseNonDatabase(filename)
+  }
   if (options.mustExist !== false && options.keys !== undefined)
     requireFile(options.keys, "SQLite key store file")
   const { sqliteStore } = await loadSqliteStore(filename)

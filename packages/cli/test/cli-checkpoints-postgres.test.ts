@@ -97,7 +97,8 @@ describe.skipIf(serverUrl === undefined)(`lethe audit on PostgreSQL: signed chec
     )
     const run = await audit(schema, "--public-key", other)
     expect(run.code).toBe(1)
-    expect(new Set(run.findings.map((f) => f.rule))).toEqual(new Set(["checkpoint"]))
+    // The checkpoints and the erasure receipts (R10), all signed by the controller's key, fail under another.
+    expect(new Set(run.findings.map((f) => f.rule))).toEqual(new Set(["checkpoint", "erasure-receipt"]))
   }, 60_000)
 
   it("R41: a wallet amount rewritten and its stream re-chained with hashEvent: the checkpoint finds it", async () => {

@@ -99,6 +99,36 @@ beforeAll(async () => {
 
 afterAll(() => work.cleanup())
 
+describe("lethe audit: erasure receipts (R10)", () => {
+  it("R10: the checks table shows the erasure-receipt check, every receipt the demo recorded verified", async () => {
+    const given = await lethe(["audit", db, "--public-key", publicKey], { cwd: work.dir })
+    expect(given.code).toBe(0)
+    expect(given.stdout).toMatch(
+      /ok {4}erasure-receipt +R10 .*(\d+) of \1 recorded receipt\(s\) verified, under the public key given/,
+    )
+    const other = await audit(db, "--public-key", otherKey)
+    expect(other.findings.some((f) => f.startsWith("erasure-receipt lethe:receipts:"))).toBe(true)
+  })
+
+  it("R10: a recorded receipt's destruction date changed in the SQLite file, its stream re-chained: a finding", async () => {
+    const { file } = tampered("receipt.db", (sql) => {
+      const row = sql
+        .prepare<[], Row>(
+          "SELECT * FROM events WHERE type = 'ErasureReceiptIssued' ORDER BY position LIMIT 1",
+        )
+        .get() as Row
+      const data = JSON.parse(row.data) as Record<string, unknown>
+      sql
+        .prepare("UPDATE events SET data = ? WHERE position = ?")
+        .run(JSON.stringify({ ...data, memberId: `${data.memberId}0` }), row.position)
+      rechainStream(sql, row.stream_id)
+    })
+    const run = await audit(file, "--public-key", publicKey)
+    expect(run.code).toBe(1)
+    expect(run.findings.some((f) => f.startsWith("erasure-receipt lethe:receipts:"))).toBe(true)
+  })
+})
+
 describe("lethe audit: signed checkpoints (R41)", () => {
   it("R41: the demo database holds checkpoints; it audits clean against --public-key, and the report says which key", async () => {
     const given = await lethe(["audit", db, "--public-key", publicKey], { cwd: work.dir })
@@ -119,8 +149,11 @@ describe("lethe audit: signed checkpoints (R41)", () => {
   it("R41: a public key other than the controller's: exit code 1, every checkpoint a finding", async () => {
     const run = await audit(db, "--public-key", otherKey)
     expect(run.code).toBe(1)
-    expect(run.findings.length).toBe(run.report?.checkpoints.count)
-    expect(new Set(run.findings.map((f) => f.split(" ")[0]))).toEqual(new Set(["checkpoint"]))
+    // Every checkpoint, and every erasure receipt the demo recorded (R10), signed by a key not the one given.
+    expect(run.findings.filter((f) => f.startsWith("checkpoint ")).length).toBe(run.report?.checkpoints.count)
+    expect(new Set(run.findings.map((f) => f.split(" ")[0]))).toEqual(
+      new Set(["checkpoint", "erasure-receipt"]),
+    )
     const bad = await lethe(["audit", db, "--public-key", work.path("no-such.pem")], { cwd: work.dir })
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/cannot read --public-key/)

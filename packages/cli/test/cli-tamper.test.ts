@@ -149,7 +149,9 @@ describe("lethe export-log, then lethe audit on the log file", () => {
     writeFileSync(notLog, '{"hello":"world"}\n')
     const wrong = await lethe(["audit", notLog], { cwd: work.dir })
     expect(wrong.code).toBe(2)
-    expect(wrong.stderr).toMatch(/^lethe: .*line 1: not a Lethe log/)
+    // One line saying what the file is (issue 20: a JSON file that is not a log says so).
+    expect(wrong.stderr).toMatch(/^lethe: .*JSON, but not a Lethe log/)
+    expect(wrong.stderr.trim().split("\n")).toHaveLength(1)
     const broken = work.path("broken.jsonl")
     const lines = readFileSync(work.path("demo.jsonl"), "utf8").split("\n")
     writeFileSync(broken, [...lines.slice(0, 3), "{oops", ...lines.slice(3)].join("\n"))

@@ -32,7 +32,7 @@ describe("lethe: help and usage", () => {
       const run = await lethe([command, "--help"], { cwd: work.dir })
       expect(run.code).toBe(0)
       expect(run.stdout).toContain("USAGE")
-      expect(run.stdout).toContain(`$ ${command}`)
+      expect(run.stdout).toContain(`$ lethe ${command}`)
       // Piped: no colour codes.
       expect(run.stdout).not.toContain("\u001b[")
     },
@@ -107,9 +107,17 @@ describe("lethe: output", () => {
     )
     expect(strict.code).toBe(1)
     const report = JSON.parse(strict.stdout) as {
-      findings: ReadonlyArray<{ rule: string; requirements: unknown }>
+      findings: ReadonlyArray<{ rule: string; requirements: unknown; evidence: Record<string, unknown> }>
     }
-    expect(report.findings.map((f) => [f.rule, f.requirements])).toEqual([["purge-deadline", ["R29"]]])
+    const receipts = report.findings.filter((f) => f.rule === "erasure-receipt")
+    expect(
+      report.findings.filter((f) => f.rule !== "erasure-receipt").map((f) => [f.rule, f.requirements]),
+    ).toEqual([["purge-deadline", ["R29"]]])
+    // With no grace, the scheduled receipts' promised destruction day (window end + the service's one day)
+    // is past the deadline too (R10): each says so, and nothing else is wrong with them.
+    expect(receipts.length).toBeGreaterThan(0)
+    for (const receipt of receipts)
+      expect(receipt.evidence).toMatchObject({ problem: "mismatch", fields: ["destroyBy"] })
   })
 
   it("R5: --config gives the tenant's configuration: under a 3-day window the demo's 7-day forgets are findings", async () => {
@@ -200,7 +208,8 @@ describe("lethe: commands that write", () => {
     })
     expect(run.stdout).toMatch(/applied 1 rows \(created: 1\); rejected 1/)
     expect(run.stdout).toMatch(/row \d+ \(line 3\): InvalidEmail/)
-    expect(run.code).toBe(1)
+    // Rows rejected: done in part, exit code 3 (it was 1, the audit's findings, until issue 20).
+    expect(run.code).toBe(3)
     const audit = await lethe(["audit", target], { cwd: work.dir })
     expect(audit.code).toBe(0)
   })

@@ -52,5 +52,23 @@ export {
   hashEvent,
   verifyStream,
 } from "./audit/hash-chain.js"
-export { type ErasedKey, type ErasureReceipt, verifyReceipt } from "./service/receipt.js"
+export {
+  type ErasedKey,
+  type ErasureReceipt,
+  type ErasureReceiptFields,
+  type ErasureReceiptV1,
+  type FinalErasureReceipt,
+  parseReceipt,
+  receiptDomains,
+  receiptEventType,
+  receiptFormat,
+  receiptPayload,
+  receiptStream,
+  receiptStreamPrefix,
+  type ScheduledErasureReceipt,
+  verifyReceipt,
+} from "./audit/receipt.js"
+// The one HTML escaper of Lethe: the member export's, also used by the CLI's audit report.
+export { escapeHtml } from "./export/html.js"
+export { type RenderReceiptOptions, renderReceipt } from "./service/receipt-message.js"
 export { checkpointStream, type StoredEvent } from "./spi/event-store.js"

@@ -521,7 +521,10 @@ export class RetentionBlocked extends Schema.TaggedError<RetentionBlocked>()("Re
   }
 }
 
-/** Refusals `decide` can return. */
+/**
+ * Refusals `decide` can return. `InvalidCommand` is among them for what only the member's state can tell
+ * wrong, e.g. an `occurredAt` before the member's registration (R38).
+ */
 export type DomainError =
   | AnonymizationBlocked
   | ErasureBlocked
@@ -541,6 +544,7 @@ export type DomainError =
   | WalletLimitExceeded
   | UnknownReference
   | DuplicateReference
+  | InvalidCommand
 
 /** Everything a Lethe operation can fail with. */
 export type LetheError =

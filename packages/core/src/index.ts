@@ -13,6 +13,7 @@
  */
 
 export type { Checkpoint } from "./audit/checkpoint.js"
+export { type ErasedKey, type ErasureReceipt, verifyReceipt } from "./audit/receipt.js"
 export {
   AnonymizationBlocked,
   AnonymizationBlocker,
@@ -125,6 +126,5 @@ export type {
 export { Lethe } from "./service/lethe.js"
 export { defaultConfig, type LetheOptions } from "./service/options.js"
 export type { Projection } from "./service/projections.js"
-export { type ErasedKey, type ErasureReceipt, verifyReceipt } from "./service/receipt.js"
 export type { LetheService, ResultOf } from "./service/service.js"
 export type { LetheStore } from "./spi/store.js"

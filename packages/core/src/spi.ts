@@ -74,3 +74,9 @@ export {
 export type { SnapshotStore, StoredSnapshot } from "./spi/snapshot-store.js"
 export type { LetheStore } from "./spi/store.js"
 export { isLetheStoreError } from "./spi/store-call.js"
+export {
+  acquireStore,
+  LetheStoreTag,
+  type StoreOpenError,
+  storeLayer,
+} from "./spi/store-layer.js"

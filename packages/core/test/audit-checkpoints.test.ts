@@ -295,7 +295,11 @@ describe("R41: signed checkpoints", () => {
       // The intruder recomputes the log digest and signs it with a key of their own, stored beside it.
       const resigned = await resign(tampered, intruderKeyring)
       const inStore = await auditOf(resigned)
-      expect(inStore.clean).toBe(true)
+      // Consistent checkpoints; only the erasure receipt (R10), which the intruder left signed by the
+      // controller's key, is not under the key the log's checkpoints record.
+      expect(inStore.findings.map((f) => [f.rule, f.evidence.problem])).toEqual([
+        ["erasure-receipt", "signature-invalid"],
+      ])
       expect(inStore.checkpoints.keyFingerprints).toEqual([keyFingerprint(intruderKey)])
       expect(inStore.checkpoints.keyFingerprints).not.toContain(keyFingerprint(publicKey))
       const given = await auditOf(resigned, { publicKeys: [publicKey] })

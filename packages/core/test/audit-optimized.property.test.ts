@@ -119,7 +119,17 @@ const arbData = (at: number): fc.Arbitrary<{ readonly type: string; readonly dat
         })),
     ),
     of("ContractEnded", fc.record({ contractId: ids })),
-    of("WalletCredited", fc.record({ amount: fc.integer({ min: 1, max: 300 }) })),
+    // R38: a fact's own date, anywhere around the event (the fact-date rule's findings in both auditors).
+    of(
+      "WalletCredited",
+      fc.record(
+        {
+          amount: fc.integer({ min: 1, max: 300 }),
+          occurredAt: fc.integer({ min: at - 10 * day, max: at + day }),
+        },
+        { requiredKeys: ["amount"] },
+      ),
+    ),
     of("WalletDebited", fc.record({ amount: fc.integer({ min: 1, max: 300 }) })),
     of("DebtCaseOpened", fc.record({ caseId: ids, clubId: club })),
     of("DebtCaseClosed", fc.record({ caseId: ids })),
@@ -135,11 +145,15 @@ const arbData = (at: number): fc.Arbitrary<{ readonly type: string; readonly dat
     of("InstalmentPaid", fc.record({ instalmentId: ids })),
     of(
       "ActivityRecorded",
-      fc.record({
-        kind: fc.constantFrom("visit", "page-view"),
-        clubId: fc.option(club),
-        details: fc.dictionary(ids, arbPersonal("activity"), { maxKeys: 2 }),
-      }),
+      fc.record(
+        {
+          kind: fc.constantFrom("visit", "page-view"),
+          clubId: fc.option(club),
+          details: fc.dictionary(ids, arbPersonal("activity"), { maxKeys: 2 }),
+          occurredAt: fc.integer({ min: at - 10 * day, max: at }),
+        },
+        { requiredKeys: ["kind", "clubId", "details"] },
+      ),
     ),
     {
       weight: 4,

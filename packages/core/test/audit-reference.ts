@@ -33,7 +33,7 @@ import {
 import type { StoredEvent } from "@lethe/core/spi"
 import { memberStream } from "@lethe/core/spi"
 import { Either, ParseResult, Schema } from "effect"
-import { checkpointReport } from "../src/audit/audit.js"
+import { checkpointReport, receiptNote } from "../src/audit/audit.js"
 import { checkEvent, latePurge, lateRequest, overdueRequest } from "../src/audit/checks.js"
 import type { FindingDraft } from "../src/audit/findings.js"
 import { isoOrNull } from "../src/audit/findings.js"
@@ -183,6 +183,8 @@ export const referenceCompact = (state: MemberState): MemberState => {
       forgottenAt: state.forgottenAt,
       anonymizedAt: state.anonymizedAt,
       purgedAt: state.purgedAt,
+      // Issue 19: the fact-date check (R38) reads it, in both auditors alike.
+      lastErasureAt: state.lastErasureAt,
       requests: state.requests,
     }
   return state.messageIds.length === 0 ? state : { ...state, messageIds: [] }
@@ -514,6 +516,8 @@ export const referenceAuditLog = async (
     [],
   )
   notes.checkpoint = checkpoints.note
+  // Nor any erasure receipt (R10): the same note as the auditor's for none.
+  notes["erasure-receipt"] = receiptNote(0, 0, null)
   const requestCounts = (kind: "erasure" | "access"): RequestCounts => ({
     total: requestTotals[kind],
     open: open[kind],

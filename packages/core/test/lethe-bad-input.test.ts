@@ -8,6 +8,7 @@
 import type { LetheClient } from "@lethe/core"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { operationErrors } from "./operation-errors.js"
 import { admin, countEvents, day, rejection, setup } from "./rights-setup.js"
 
 /** Every `_tag` a Lethe operation may reject with (`LetheError`). */
@@ -192,6 +193,11 @@ const probe = async (lethe: LetheClient, cls: string, operation: Operation, args
     if (typeof tag !== "string" || !letheTags.has(tag))
       throw new Error(
         `${operation}(${show(args)}) rejected with ${String(tag)}: ${String(error).slice(0, 300)}`,
+      )
+    // Inside the union its operation declares (LetheService.Errors), not only inside LetheError.
+    if (!(operationErrors[operation] as ReadonlyArray<string>).includes(tag))
+      throw new Error(
+        `${operation}(${show(args)}) rejected with ${tag}, outside LetheService.Errors["${operation}"]`,
       )
     expect((error as Error).message.length, `${operation}: ${(error as Error).message}`).toBeLessThan(300)
   }

@@ -67,6 +67,8 @@ class Model {
   credits = 0
   debits = 0
   restricted = false
+  /** A reason or a person's words sealed under the notes key and not erased since. */
+  freeText = false
   profiling = true
   customer = false
   readonly dataCategories = new Set<PersonalCategory>()
@@ -96,6 +98,9 @@ class Model {
         break
       case "PersonalDataErased":
         for (const category of event.categories) this.forgetCategory(category)
+        this.freeText = event.categories.includes("notes")
+          ? false
+          : this.freeText || typeof event.reason === "string"
         break
       case "ConsentGiven":
         this.unsubscribed.delete(event.purpose)
@@ -104,10 +109,12 @@ class Model {
       case "ConsentWithdrawn": {
         const consent = this.consents.get(event.purpose)
         if (consent !== undefined) this.consents.set(event.purpose, { ...consent, withdrawn: true })
+        this.freeText ||= typeof event.note === "string"
         break
       }
       case "Unsubscribed":
         this.unsubscribed.add(event.purpose)
+        this.freeText ||= typeof event.note === "string"
         break
       case "ProfilingDisabled":
         this.profiling = false
@@ -163,6 +170,7 @@ class Model {
         break
       case "ProcessingRestricted":
         this.restricted = true
+        this.freeText ||= typeof event.reason === "string"
         break
       case "ProcessingRestrictionLifted":
         this.restricted = false
@@ -170,6 +178,7 @@ class Model {
       case "Forgotten":
         this.status = "forgotten"
         this.restorableUntil = event.restorableUntil
+        this.freeText ||= typeof event.note === "string"
         break
       case "Restored":
         this.status = "active"
@@ -177,11 +186,13 @@ class Model {
         break
       case "Purged":
         this.status = "purged"
+        this.freeText = false
         this.restorableUntil = null
         for (const category of [...this.dataCategories]) this.forgetCategory(category)
         break
       case "Anonymized":
         this.status = "anonymized"
+        this.freeText = false
         this.everAnonymized = true
         for (const category of event.erasedCategories) this.forgetCategory(category)
         break
@@ -321,7 +332,9 @@ const expectedOutcome = (model: Model, command: MemberCommand, ctx: DecideContex
   switch (command._tag) {
     case "ErasePersonalData": {
       if (!mayAct(actor, "member:forget", config)) return notPermitted("member:forget")
-      const categories = command.categories.filter((c) => model.dataCategories.has(c))
+      const categories = command.categories.filter(
+        (c) => model.dataCategories.has(c) || (c === "notes" && model.freeText),
+      )
       if (categories.length === 0) return accepted()
       if (model.restricted)
         return refused("ErasureBlocked", {

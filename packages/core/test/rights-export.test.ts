@@ -425,6 +425,31 @@ describe("exportMember: HTML (R13)", () => {
     expect(result.fileName).toBe(`member-${memberId}.html`)
   })
 
+  it("R30: csv-stringify writes byte for byte what the hand-written RFC 4180 writer it replaced wrote", () => {
+    // The writer before issue 20, kept here as the reference: quoted, quotes doubled, when a field holds a
+    // comma, a quote, a line break, or spaces at either end; CRLF after every record.
+    const field = (value: string): string =>
+      /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replaceAll('"', '""')}"` : value
+    const byHand = (records: ReadonlyArray<ReadonlyArray<string>>): string =>
+      records.map((record) => `${record.map(field).join(",")}\r\n`).join("")
+    const text = fc.string({
+      unit: fc.constantFrom("a", "ł", " ", "\t", ",", '"', "\n", "\r", "🚲", "'", "=", "-", ""),
+    })
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: 5 })
+          .chain((width) =>
+            fc.array(fc.array(text, { minLength: width, maxLength: width }), { minLength: 1, maxLength: 6 }),
+          ),
+        (records) => {
+          expect(csvRecords(records)).toBe(byHand(records))
+        },
+      ),
+      { numRuns: 1000 },
+    )
+  })
+
   it("R13: escapeHtml leaves no markup, and unescaping gives the text back", () => {
     const unescapeHtml = (s: string) =>
       s

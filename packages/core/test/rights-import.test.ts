@@ -497,12 +497,20 @@ describe("reading dates and rows", () => {
     expect(parseIsoDate("2024-05-25T10:00:00Z")).toBe(Date.UTC(2024, 4, 25, 10))
     expect(parseIsoDate("2024-05-25 12:00+02:00")).toBe(Date.UTC(2024, 4, 25, 10))
     expect(parseIsoDate("2024-05-25T10:00:00.5-0130")).toBe(Date.UTC(2024, 4, 25, 11, 30, 0, 500))
+    expect(parseIsoDate(" 2024-05-25T10:00:00.123456789+0000 ")).toBe(Date.UTC(2024, 4, 25, 10, 0, 0, 123))
+    // Read by DateTime since issue 20: a year before 100 is that year (the hand-written parser, through
+    // Date.UTC, read 0099 as 1999).
+    expect(parseIsoDate("0099-05-01")).toBe(new Date("0099-05-01T00:00:00Z").getTime())
     for (const bad of [
       "31/02/2024",
       "2024-02-30",
       "2023-02-29",
       "2024-13-01",
       "2024-05-25T24:00",
+      "2024-05-25T10:60Z",
+      "2024-05-25T10:00+15:00",
+      "2024-5-25",
+      "May 25 2024",
       "yesterday",
       "",
     ])

@@ -1,5 +1,6 @@
 import type { Actor, ErasureReceipt, LetheStore } from "@lethe/core"
 import { createLethe, keyringFromSecret, verifyReceipt } from "@lethe/core"
+import type { FinalErasureReceipt } from "@lethe/core/audit"
 import { verifyStream } from "@lethe/core/audit"
 import type { SealedValue } from "@lethe/core/spi"
 import { digestOf, memberStream, readAllEvents } from "@lethe/core/spi"
@@ -326,10 +327,13 @@ describe("crypto-shredding through the facade (memory store)", () => {
     })
     expect((await rejection(lethe.erasureReceipt(memberId)))._tag).toBe("NotErased")
     await lethe.forget(memberId, { actor: admin })
-    expect((await rejection(lethe.erasureReceipt(memberId)))._tag).toBe("NotErased")
+    // Forgotten: the "erasure scheduled" receipt (R10, issue 19), no longer NotErased.
+    expect((await lethe.erasureReceipt(memberId)).status).toBe("scheduled")
     clock.advance(8 * day)
     await lethe.runRetention()
     const receipt = await lethe.erasureReceipt(memberId)
+    if (receipt.format !== "lethe-erasure-receipt/2" || receipt.status === "scheduled")
+      throw new Error(`not a final receipt: ${receipt.status}`)
     const publicKey = await keyring.receiptPublicKey()
     expect(verifyReceipt(receipt, publicKey)).toBe(true)
     expect(receipt).toMatchObject({
@@ -341,7 +345,7 @@ describe("crypto-shredding through the facade (memory store)", () => {
     expect(receipt.keys.map((k) => k.category).sort()).toEqual(["contact", "identity"])
     const other = await keyringFromSecret("another secret, also thirty-two bytes long").receiptPublicKey()
     expect(verifyReceipt(receipt, other)).toBe(false)
-    const tamper = (r: ErasureReceipt): Array<ErasureReceipt> => [
+    const tamper = (r: FinalErasureReceipt): Array<ErasureReceipt> => [
       { ...r, memberId: `${r.memberId}x` },
       { ...r, erasedAt: new Date(0).toISOString() },
       { ...r, erasedBy: "someone-else" },
@@ -350,6 +354,8 @@ describe("crypto-shredding through the facade (memory store)", () => {
       { ...r, keptCategories: ["invoice"] },
       { ...r, streamHead: { ...r.streamHead, version: r.streamHead.version + 1 } },
       { ...r, status: "anonymized" },
+      { ...r, keptUntil: new Date(0).toISOString() },
+      { ...r, keyFingerprint: "0".repeat(64) },
       { ...r, signature: Buffer.from("forged").toString("base64") },
     ]
     for (const changed of tamper(receipt)) expect(verifyReceipt(changed, publicKey)).toBe(false)

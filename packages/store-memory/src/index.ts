@@ -46,3 +46,5 @@ export const memoryStore = (): LetheStore => {
     close: async () => lifecycle.close(),
   }
 }
+
+export { MemoryStore } from "./layer.js"

@@ -8,6 +8,11 @@
  * the event store's `append` function, in the append's statement. Date bounds
  * are passed as `bigint` so the comparisons use the indexes.
  *
+ * With the keys apart in the log's database (`keys: { schema }`), the
+ * personal columns (`name`, `email`, `search_text`) live in the key store
+ * schema's `member_personal` (see `personal.ts`): every read joins it by
+ * member id, and the log's members row keeps them NULL.
+ *
  * @module
  */
 
@@ -23,7 +28,9 @@ import type {
 import { checkLookupKeys, checkPageLimit, memberColumns, memberRowFromColumns } from "@lethe/core/spi"
 import { toNumber } from "./client.js"
 import type { Connection } from "./connection.js"
+import type { Schema } from "./migrations.js"
 import { integerBound } from "./paging.js"
+import { personalColumns } from "./personal.js"
 
 /** Binds values to `$1`, `$2`... in the order they are named. */
 class Parameters {
@@ -46,7 +53,7 @@ const retentionFilters = (s: string) =>
     invoicesHeldSince: (_, before) =>
       `status = 'anonymized' AND holds_invoice_data = true AND anonymized_at < ${before}`,
     requestsDueBefore: (_, before) =>
-      `member_id IN (SELECT member_id FROM ${s}.member_requests WHERE due_by < ${before})`,
+      `m.member_id IN (SELECT member_id FROM ${s}.member_requests WHERE due_by < ${before})`,
   }) as const satisfies Record<string, Filter>
 
 type RetentionQuery = keyof ReturnType<typeof retentionFilters>
@@ -76,30 +83,45 @@ const toMemberRow = (row: Readonly<Record<string, unknown>>): MemberRow =>
 const inMemberIdOrder = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>): Array<MemberRow> =>
   rows.map(toMemberRow).sort((a, b) => Buffer.compare(Buffer.from(a.memberId), Buffer.from(b.memberId)))
 
-/** The columns of a member row `m` with its open requests, for schema `s`. */
-const memberFields = (s: string): string => {
+/**
+ * The columns of a member row `m` with its open requests, for schema `s`;
+ * with the personal columns in the key store schema `ks`, those from its
+ * row `p` (see `personalJoin`).
+ */
+const memberFields = (s: string, ks?: string): string => {
   const requests = `SELECT coalesce(jsonb_agg(jsonb_build_object('requestId', r.request_id, 'kind', r.kind,
       'receivedAt', r.received_at, 'dueBy', r.due_by) ORDER BY r.ordinal), '[]'::jsonb)
     FROM ${s}.member_requests AS r WHERE r.member_id = m.member_id`
-  return `SELECT ${memberColumns.map((column) => `m.${column}`).join(", ")}, (${requests}) AS open_requests`
+  const table = (column: string) => (ks !== undefined && personalColumns.includes(column) ? "p" : "m")
+  return `SELECT ${memberColumns.map((column) => `${table(column)}.${column}`).join(", ")}, (${requests}) AS open_requests`
 }
+
+/** The join of member `m`'s personal row `p` in the key store schema `ks` (none: NULL columns), if any. */
+const personalJoin = (ks?: string): string =>
+  ks === undefined ? "" : ` LEFT JOIN ${ks}.member_personal AS p ON p.member_id = m.member_id`
 
 /**
  * The look-up of many keys in schema `s`: the members of tenant $1 holding
  * `column` equal to one of the keys $2 (an array: no limit on bound
- * parameters applies), each key once, with `status`. Internal: exported for
+ * parameters applies), each key once, with `status`; with the personal
+ * columns in the key store schema `ks` when given. Internal: exported for
  * the test of its query plan, not from the package.
  */
-export const selectByKeys = (s: string, column: "email_key" | "restore_key", status: MemberStatus): string =>
+export const selectByKeys = (
+  s: string,
+  column: "email_key" | "restore_key",
+  status: MemberStatus,
+  ks?: string,
+): string =>
   // `= ANY($2)` would leave the plan to the table's statistics: unanalyzed, the planner takes each
   // key to match 0.5% of the rows, so 200 keys the whole tenant, and walks the tenant's
   // (tenant_id, status) index; analyzed, it may read the whole table. One index search per key
   // instead: OFFSET 0 keeps the per-key query whole (not merged into a join the planner could turn
   // into a scan), and the status is tested outside it, so (tenant_id, status) offers one column
   // where the key's index offers two.
-  `${memberFields(s)}
-    FROM (SELECT DISTINCT key FROM unnest($2::text[]) AS key) AS k,
-      LATERAL (SELECT * FROM ${s}.members WHERE tenant_id = $1 AND ${column} = k.key OFFSET 0) AS m
+  `${memberFields(s, ks)}
+    FROM (SELECT DISTINCT key FROM unnest($2::text[]) AS key) AS k
+      CROSS JOIN LATERAL (SELECT * FROM ${s}.members WHERE tenant_id = $1 AND ${column} = k.key OFFSET 0) AS m${personalJoin(ks)}
     WHERE m.status = '${status}'`
 
 const toMessageEntry = (row: Readonly<Record<string, unknown>>): MessageEntry => ({
@@ -110,7 +132,8 @@ const toMessageEntry = (row: Readonly<Record<string, unknown>>): MessageEntry =>
 })
 
 /**
- * The directory over `connection`.
+ * The directory over `connection`; with `personal`, the key store schema
+ * (in the same database) that holds the personal columns.
  *
  * @example
  * ```ts
@@ -118,10 +141,11 @@ const toMessageEntry = (row: Readonly<Record<string, unknown>>): MessageEntry =>
  * await directory.findByEmail("t1", emailKey)
  * ```
  */
-export const postgresDirectory = (connection: Connection): Directory => {
+export const postgresDirectory = (connection: Connection, personal?: Schema): Directory => {
   const s = connection.schema.sql
+  const ks = personal?.sql
   const filters = retentionFilters(s)
-  const selectMembers = `${memberFields(s)} FROM ${s}.members AS m`
+  const selectMembers = `${memberFields(s, ks)} FROM ${s}.members AS m${personalJoin(ks)}`
   const sql = {
     get: `${selectMembers} WHERE m.member_id = $1`,
     // No ORDER BY in the look-ups by key: it would let the planner prefer the tenant's index (its
@@ -129,8 +153,8 @@ export const postgresDirectory = (connection: Connection): Directory => {
     // analyzed. They return a row or few, put in member_id order (bytes, as COLLATE "C") below.
     findByEmail: `${selectMembers} WHERE m.tenant_id = $1 AND m.email_key = $2 AND m.status = 'active'`,
     findRestorable: `${selectMembers} WHERE m.tenant_id = $1 AND m.restore_key = $2 AND m.status = 'forgotten'`,
-    findManyByEmail: selectByKeys(s, "email_key", "active"),
-    findManyRestorable: selectByKeys(s, "restore_key", "forgotten"),
+    findManyByEmail: selectByKeys(s, "email_key", "active", ks),
+    findManyRestorable: selectByKeys(s, "restore_key", "forgotten", ks),
     messageOwner: `SELECT message_id, member_id, tenant_id, sent_at FROM ${s}.messages WHERE message_id = $1`,
   } as const
 
@@ -191,7 +215,8 @@ export const postgresDirectory = (connection: Connection): Directory => {
       paged(
         "directory.search",
         { ...page, tenantId },
-        (parameters) => `m.status = 'active' AND strpos(m.search_text, ${parameters.bind(text)}) > 0`,
+        (parameters) =>
+          `m.status = 'active' AND strpos(${ks === undefined ? "m" : "p"}.search_text, ${parameters.bind(text)}) > 0`,
       ),
     contractsEndedBefore: retention("contractsEndedBefore"),
     inactiveSince: retention("inactiveSince"),

@@ -83,6 +83,7 @@ import type { Connection } from "./connection.js"
 import { checkKeysFree, insertKeys, keyStatements } from "./key-store.js"
 import type { Schema } from "./migrations.js"
 import { integerBound } from "./paging.js"
+import { checkPersonal, withoutPersonal, writePersonal } from "./personal.js"
 
 const defaultPageSize = 1000
 
@@ -240,8 +241,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /**
  * Where the keys live when they are apart from the log (`postgresStore`'s
  * `keys` option): the key store's connection, and whether it is the log's
- * database (another schema: one transaction over both) or another one (two
- * transactions, the keys' first).
+ * database (another schema: one transaction over both, and the directory's
+ * personal columns live there too, see `personal.ts`) or another one (two
+ * transactions, the keys' first; the personal columns stay in the log).
  */
 export interface KeysApart {
   readonly connection: Connection
@@ -329,18 +331,29 @@ export const postgresEventStore = (connection: Connection, keysApart?: KeysApart
   const appendApart = async (apart: KeysApart, request: AppendRequest): Promise<AppendResult> => {
     const operation = "events.append"
     const keys = request.keys ?? []
-    const parameters = appendParameters(appendArguments(operation, { ...request, keys: [] }))
     const keySql = keyStatements(apart.connection.schema.sql)
-    if (apart.sameDatabase)
+    if (apart.sameDatabase) {
+      // The personal columns go to the key store schema (personal.ts); the log's row holds them NULL.
+      const member = request.directory?.member
+      if (member !== undefined) checkPersonal(operation, member)
+      const logged =
+        request.directory === undefined || member === undefined
+          ? request
+          : { ...request, directory: { ...request.directory, member: withoutPersonal(member) } }
+      const parameters = appendParameters(appendArguments(operation, { ...logged, keys: [] }))
       // One transaction over both schemas: checks in the documented order, then the append, then
-      // the keys (checked free before the append draws positions, so a refusal loses none).
+      // the keys (checked free before the append draws positions, so a refusal loses none), then the
+      // personal row (under the stream's lock the append took, so appends of a member take turns).
       return connection.transaction(operation, async (tx) => {
         await precheck(tx, request)
         await checkKeysFree(tx, keySql, keys)
         const result = await appendLog(tx, request, parameters)
         await insertKeys(tx, keySql, keys)
+        if (member !== undefined) await writePersonal(tx, apart.connection.schema, member)
         return result
       })
+    }
+    const parameters = appendParameters(appendArguments(operation, { ...request, keys: [] }))
     // Two databases, two transactions: the keys commit first, so a crash (or an append refused
     // after them, by a writer racing past the checks) leaves orphan keys, never an event whose
     // keys were lost. An orphan is harmless: no event uses it, or the next attempt reuses it.

@@ -17,6 +17,7 @@ import { postgresEventStore } from "./event-store.js"
 import { postgresKeyStore } from "./key-store.js"
 import type { Schema } from "./migrations.js"
 import { keyStoreMigrations, keyStoreSchema, lockKeys, migrate, migrations, toSchema } from "./migrations.js"
+import { ensurePersonalInLog, movePersonalApart, sweepPersonal } from "./personal.js"
 import { inTransaction, postgresProjectionStore } from "./projection-store.js"
 import { postgresSnapshotStore } from "./snapshot-store.js"
 
@@ -51,6 +52,13 @@ export interface PostgresStoreOptions {
    * (docs/operations.md, "Backups", R42). `schema` is created if missing; with
    * `pool`, it lives in another database (its own connections), otherwise in
    * the log's database.
+   *
+   * In the log's database the directory's clear columns (each member's name,
+   * e-mail and search text) live in the key store schema too, so a dump of
+   * the log's schema holds no personal value in clear; a log written before
+   * that has them moved on its next open. In another database no join can
+   * reach them, and they stay in the log (docs/operations.md says what that
+   * means for its backups); a key store holding them is refused there.
    *
    * In the log's database an append is one transaction over both schemas.
    * In another database it is two: the keys commit first, so a crash between
@@ -166,6 +174,11 @@ export const postgresStore = async (options: PostgresStoreOptions): Promise<Leth
     else {
       await migrate(keyDb, keySchema, keyStoreMigrations, Date.now(), keyStoreSchema)
       await pairWithLog(db, schema, keyDb, keySchema)
+      // In the log's database the directory's personal columns live with the keys (personal.ts).
+      if (sameDatabase) {
+        await movePersonalApart(db, schema, keySchema, Date.now())
+        await sweepPersonal(db, schema, keySchema)
+      } else await ensurePersonalInLog(keyDb, keySchema)
     }
   } catch (error) {
     throw translate("open", error)
@@ -179,7 +192,7 @@ export const postgresStore = async (options: PostgresStoreOptions): Promise<Leth
       keySchema === undefined ? undefined : { connection: keyConnection, sameDatabase },
     ),
     keys: postgresKeyStore(keyConnection),
-    directory: postgresDirectory(connection),
+    directory: postgresDirectory(connection, sameDatabase ? keySchema : undefined),
     snapshots: postgresSnapshotStore(connection),
     // An inline projection's append runs in the projection store's transaction, through an event
     // store over that transaction's client.
@@ -195,3 +208,5 @@ export const postgresStore = async (options: PostgresStoreOptions): Promise<Leth
     },
   }
 }
+
+export { PostgresStore } from "./layer.js"

@@ -523,6 +523,29 @@ export const keyStoreMigrations: ReadonlyArray<Migration> = [
       ]
     },
   },
+  {
+    version: 2,
+    name: "the directory's personal columns beside the keys",
+    statements: (schema) => {
+      const s = schema.sql
+      return [
+        // A member's name, e-mail and search text, as the directory row holds them (the log's members
+        // row keeps them NULL), when the key store is in the log's database: kept only as long as key
+        // store backups, never in a dump of the log (R42). No row when all three are NULL.
+        `CREATE TABLE ${s}.member_personal (
+          member_id text COLLATE "C" PRIMARY KEY,
+          name text,
+          email text,
+          search_text text
+        )`,
+        // Set once the log's members rows hold no personal column any more (they were moved here).
+        `ALTER TABLE ${s}.key_store ADD COLUMN personal_moved_at bigint`,
+        // The oid of the log's members table the personal rows were last checked against: a log
+        // restored from a dump is a new table, and the rows of members it does not show active go.
+        `ALTER TABLE ${s}.key_store ADD COLUMN log_members bigint`,
+      ]
+    },
+  },
 ]
 
 /** Which kind of schema: its migration ledger, and what it is called in errors. */

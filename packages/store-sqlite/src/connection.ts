@@ -27,6 +27,7 @@ import {
   migrations,
   pendingMigrations,
 } from "./migrations.js"
+import { movePersonalApart, personalMoved, repairPersonal } from "./personal.js"
 
 /**
  * How long a write waits for another connection's write lock, and an open
@@ -63,6 +64,9 @@ export interface SqliteStoreOptions {
    * schedules: log backups as long as the business wants (sealed values are
    * ciphertext without the keys), key store backups for at most N days
    * (docs/operations.md, "Backups", R42). Created if it does not exist. The
+   * directory's clear columns (each member's name, e-mail and search text)
+   * live in it too, so the log file holds no personal value in clear; a log
+   * written before that has them moved on its first read-write open. The
    * log records the key store's id on the first open, and from then on opens
    * beside that key store only, never alone; a log that still holds keys of
    * its own is refused until `moveKeysApart` has moved them.
@@ -195,6 +199,11 @@ const openBesideKeyStore = (options: SqliteStoreOptions, keysFilename: string): 
           operation: "open",
           detail: `${keysFilename} needs key store migrations ${pending.join(", ")}: open it once read-write to migrate`,
         })
+      if (!step(() => personalMoved(db)))
+        throw new StoreError({
+          operation: "open",
+          detail: `${keysFilename} does not hold the directory's personal columns yet (they are still in ${options.filename}): open the pair once read-write to move them`,
+        })
     } else {
       step(() => db.pragma("journal_mode = WAL"))
       step(() => db.pragma(`synchronous = ${synchronous}`))
@@ -252,6 +261,20 @@ const pairWithLog = (
     if (!check())
       db.prepare("INSERT INTO log.key_store (key_store_id, recorded_at) VALUES (?, ?)").run(id, now)
   }).immediate()
+}
+
+/**
+ * The open's part of keeping the directory's personal columns apart (see
+ * `personal.ts`): moves them out of a log written before they lived apart,
+ * then, if the log lost writes the key store kept (a crash between the two
+ * commits, a log restored from a backup), removes the personal rows of
+ * members it does not show active, under the write lock (taken only then),
+ * and checkpoints the key store's WAL to zero bytes after removing one.
+ * `step` is the open's.
+ */
+const keepPersonalApart = (db: Database.Database, step: <A>(run: () => A) => A, now: number): void => {
+  step(() => movePersonalApart(db, now))
+  if (step(() => repairPersonal(db)) > 0) db.pragma("main.wal_checkpoint(TRUNCATE)")
 }
 
 /**
@@ -351,9 +374,21 @@ const openingStep = (db: Database.Database) => {
 export class Connection {
   readonly #db: Database.Database
   readonly #statements = new Map<string, Database.Statement>()
+  #writes = 0
+  /**
+   * Whether the directory's personal columns live in the key store file
+   * (`keys` option), the log's members rows holding them NULL (see `personal.ts`).
+   */
+  readonly personalApart: boolean
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, personalApart = false) {
     this.#db = db
+    this.personalApart = personalApart
+  }
+
+  /** The number of the write transaction under way (or the last one): 1, 2, 3... per connection. */
+  get writes(): number {
+    return this.#writes
   }
 
   /**
@@ -381,13 +416,15 @@ export class Connection {
       migrateLog(options)
       const db = openBesideKeyStore(options, options.keys.filename)
       try {
-        openingStep(db)(() => pairWithLog(db, options, options.keys?.filename ?? "", Date.now()))
+        const step = openingStep(db)
+        step(() => pairWithLog(db, options, options.keys?.filename ?? "", Date.now()))
+        if (options.readonly !== true) keepPersonalApart(db, step, Date.now())
         db.pragma(`busy_timeout = ${busyTimeoutMs}`)
       } catch (error) {
         db.close()
         throw error
       }
-      return new Connection(db)
+      return new Connection(db, true)
     } catch (error) {
       throw translate("open", error)
     }
@@ -405,7 +442,10 @@ export class Connection {
 
   /** `fn` in one `BEGIN IMMEDIATE` transaction: committed if it returns, rolled back if it throws. */
   write<A>(operation: string, fn: (db: Database.Database) => A): A {
-    return this.run(operation, (db) => db.transaction(() => fn(db)).immediate())
+    return this.run(operation, (db) => {
+      if (!db.inTransaction) this.#writes++
+      return db.transaction(() => fn(db)).immediate()
+    })
   }
 
   /** `fn` in one read transaction, so every statement in it sees the same snapshot. */

@@ -10,6 +10,12 @@
  * (due_by, member_id). Each query runs in one read transaction, so a row and
  * its requests come from the same snapshot.
  *
+ * With the keys apart (`keys` option), the personal columns (`name`,
+ * `email`, `search_text`) live in the key store file's `member_personal`
+ * (see `personal.ts`): every query joins it by member id (the log is
+ * attached to the key store, so both are one connection's tables), and the
+ * log's members row keeps them NULL.
+ *
  * @module
  */
 
@@ -31,6 +37,7 @@ import {
   memberRowToColumns,
 } from "@lethe/core/spi"
 import type { Connection } from "./connection.js"
+import { markPersonal, personalBehindLog, personalColumns, personalWrite, sweepPersonal } from "./personal.js"
 
 /** The write side, used by the event store inside its append transaction. */
 export interface SqliteDirectory {
@@ -41,6 +48,13 @@ export interface SqliteDirectory {
    * the row's e-mail key. Call inside a write transaction.
    */
   write(update: DirectoryUpdate): void
+  /**
+   * Tells the directory the last event (position and hash) an append of
+   * the write transaction under way stored, after its directory update;
+   * with the personal columns apart it marks the key store with it (see
+   * `personal.ts`).
+   */
+  appended(position: number, hash: string): void
 }
 
 /** A `members` row as SQLite stores it: booleans as 1 and 0. */
@@ -60,7 +74,23 @@ interface MessageColumns {
   readonly sent_at: number
 }
 
-const selectMembers = `SELECT ${memberColumns.join(", ")} FROM members`
+/**
+ * The select of a member row's columns: all from `members`, or, with the
+ * personal columns apart, those from `member_personal`, joined by member id
+ * (no row there: NULL, as the log's own would be). Columns are named by
+ * their table, since both tables have `member_id`.
+ */
+const selectMembers = (personalApart: boolean): string =>
+  personalApart
+    ? `SELECT ${memberColumns
+        .map((column) =>
+          (personalColumns as ReadonlyArray<string>).includes(column)
+            ? `member_personal.${column}`
+            : `members.${column}`,
+        )
+        .join(", ")} FROM members
+      LEFT JOIN member_personal ON member_personal.member_id = members.member_id`
+    : `SELECT ${memberColumns.join(", ")} FROM members`
 
 /** The member-row filter of each retention query; `@before` is the query's date. */
 const retentionFilters = {
@@ -69,7 +99,7 @@ const retentionFilters = {
   coldLeadsSince: "status = 'active' AND customer = 0 AND last_contact_at < @before",
   restoreWindowEndedBefore: "status = 'forgotten' AND restorable_until <= @before",
   invoicesHeldSince: "status = 'anonymized' AND holds_invoice_data = 1 AND anonymized_at < @before",
-  requestsDueBefore: "member_id IN (SELECT member_id FROM member_requests WHERE due_by < @before)",
+  requestsDueBefore: "members.member_id IN (SELECT member_id FROM member_requests WHERE due_by < @before)",
 } as const
 
 type RetentionQuery = keyof typeof retentionFilters
@@ -79,50 +109,63 @@ type RetentionQuery = keyof typeof retentionFilters
  * when given, in member_id order, at most `@limit` rows. A statement per
  * combination (rather than `@tenant IS NULL OR ...`), so each can use its index.
  */
-const pagedSql = (filter: string, withTenant: boolean, withAfter: boolean): string =>
+const pagedSql = (select: string, filter: string, withTenant: boolean, withAfter: boolean): string =>
   [
-    `${selectMembers} WHERE ${filter}`,
+    `${select} WHERE ${filter}`,
     withTenant ? " AND tenant_id = @tenantId" : "",
-    withAfter ? " AND member_id > @after" : "",
-    " ORDER BY member_id LIMIT @limit",
+    withAfter ? " AND members.member_id > @after" : "",
+    " ORDER BY members.member_id LIMIT @limit",
   ].join("")
 
-const sql = {
-  get: `${selectMembers} WHERE member_id = ?`,
-  findByEmail: `${selectMembers} WHERE tenant_id = ? AND email_key = ? AND status = 'active' ORDER BY member_id`,
-  emailHolder:
-    "SELECT member_id FROM members WHERE tenant_id = ? AND email_key = ? AND member_id <> ? LIMIT 1",
-  findRestorable: `${selectMembers} WHERE tenant_id = ? AND restore_key = ? AND status = 'forgotten' ORDER BY member_id`,
-  // The keys come as one JSON array (no limit on bound parameters applies). `+member_id` keeps
-  // the planner from walking the tenant's (tenant_id, status, member_id) index for its order and
-  // filtering every member of the tenant: the rows of a look-up are few, sorted after the search.
-  findManyByEmail: `${selectMembers} WHERE tenant_id = ? AND email_key IN (SELECT value FROM json_each(?)) AND status = 'active' ORDER BY +member_id`,
-  findManyRestorable: `${selectMembers} WHERE tenant_id = ? AND restore_key IN (SELECT value FROM json_each(?)) AND status = 'forgotten' ORDER BY +member_id`,
-  searchFilter: "status = 'active' AND instr(search_text, @text) > 0",
-  requests:
-    "SELECT request_id, kind, received_at, due_by FROM member_requests WHERE member_id = ? ORDER BY ordinal",
-  upsert: `INSERT INTO members (${memberColumns.join(", ")})
-    VALUES (${memberColumns.map((column) => `@${column}`).join(", ")})
-    ON CONFLICT (member_id) DO UPDATE SET ${memberColumns
-      .filter((column) => column !== "member_id")
-      .map((column) => `${column} = excluded.${column}`)
-      .join(", ")}`,
-  deleteRequests: "DELETE FROM member_requests WHERE member_id = ?",
-  insertRequest: `INSERT INTO member_requests (member_id, ordinal, request_id, kind, received_at, due_by)
-    VALUES (?, ?, ?, ?, ?, ?)`,
-  // The first owner recorded for a message id stays.
-  insertMessage: `INSERT INTO messages (message_id, member_id, tenant_id, sent_at) VALUES (?, ?, ?, ?)
-    ON CONFLICT (message_id) DO NOTHING`,
-  messageOwner: "SELECT message_id, member_id, tenant_id, sent_at FROM messages WHERE message_id = ?",
-} as const
+/** The directory's statements, with the personal columns in the log or apart. */
+const sqlFor = (personalApart: boolean) => {
+  const select = selectMembers(personalApart)
+  // Search still walks the tenant's (tenant_id, status, member_id) index, and finds each member's
+  // personal row by its key (a test checks the plans).
+  const searchText = personalApart ? "member_personal.search_text" : "search_text"
+  // With the personal columns apart, the log's members row holds them NULL.
+  const stored = (column: string) =>
+    personalApart && (personalColumns as ReadonlyArray<string>).includes(column) ? "NULL" : `@${column}`
+  return {
+    select,
+    get: `${select} WHERE members.member_id = ?`,
+    findByEmail: `${select} WHERE tenant_id = ? AND email_key = ? AND status = 'active' ORDER BY members.member_id`,
+    emailHolder:
+      "SELECT member_id FROM members WHERE tenant_id = ? AND email_key = ? AND member_id <> ? LIMIT 1",
+    findRestorable: `${select} WHERE tenant_id = ? AND restore_key = ? AND status = 'forgotten' ORDER BY members.member_id`,
+    // The keys come as one JSON array (no limit on bound parameters applies). `+member_id` keeps
+    // the planner from walking the tenant's (tenant_id, status, member_id) index for its order and
+    // filtering every member of the tenant: the rows of a look-up are few, sorted after the search.
+    findManyByEmail: `${select} WHERE tenant_id = ? AND email_key IN (SELECT value FROM json_each(?)) AND status = 'active' ORDER BY +members.member_id`,
+    findManyRestorable: `${select} WHERE tenant_id = ? AND restore_key IN (SELECT value FROM json_each(?)) AND status = 'forgotten' ORDER BY +members.member_id`,
+    searchFilter: `status = 'active' AND instr(${searchText}, @text) > 0`,
+    requests:
+      "SELECT request_id, kind, received_at, due_by FROM member_requests WHERE member_id = ? ORDER BY ordinal",
+    upsert: `INSERT INTO members (${memberColumns.join(", ")})
+      VALUES (${memberColumns.map(stored).join(", ")})
+      ON CONFLICT (member_id) DO UPDATE SET ${memberColumns
+        .filter((column) => column !== "member_id")
+        .map((column) => `${column} = excluded.${column}`)
+        .join(", ")}`,
+    deleteRequests: "DELETE FROM member_requests WHERE member_id = ?",
+    insertRequest: `INSERT INTO member_requests (member_id, ordinal, request_id, kind, received_at, due_by)
+      VALUES (?, ?, ?, ?, ?, ?)`,
+    // The first owner recorded for a message id stays.
+    insertMessage: `INSERT INTO messages (message_id, member_id, tenant_id, sent_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (message_id) DO NOTHING`,
+    messageOwner: "SELECT message_id, member_id, tenant_id, sent_at FROM messages WHERE message_id = ?",
+  } as const
+}
 
 /**
- * Every statement the directory's queries can run, for checking their query
- * plans. Internal: not exported from the package.
+ * Every statement the directory's queries can run, with the personal
+ * columns in the log or apart, for checking their query plans. Internal: not
+ * exported from the package.
  */
-export const directoryQueries = (): ReadonlyArray<string> => {
+export const directoryQueries = (personalApart = false): ReadonlyArray<string> => {
+  const sql = sqlFor(personalApart)
   const withAndWithoutAfter = (filter: string, withTenant: boolean) =>
-    [true, false].map((withAfter) => pagedSql(filter, withTenant, withAfter))
+    [true, false].map((withAfter) => pagedSql(sql.select, filter, withTenant, withAfter))
   // search always names its tenant; the retention queries may not.
   const paged = [
     ...withAndWithoutAfter(sql.searchFilter, true),
@@ -146,7 +189,10 @@ export const directoryQueries = (): ReadonlyArray<string> => {
  * members' key indexes and scan only the keys' JSON array (`json_each`).
  * Internal: not exported from the package.
  */
-export const directoryManyQueries = (): ReadonlyArray<string> => [sql.findManyByEmail, sql.findManyRestorable]
+export const directoryManyQueries = (personalApart = false): ReadonlyArray<string> => {
+  const sql = sqlFor(personalApart)
+  return [sql.findManyByEmail, sql.findManyRestorable]
+}
 
 // SQLite has no boolean: 1 and 0.
 const toColumns = (row: MemberRow): SqliteMemberColumns => memberRowToColumns(row, (flag) => (flag ? 1 : 0))
@@ -175,6 +221,7 @@ const toMessageEntry = (columns: MessageColumns): MessageEntry => ({
  * ```
  */
 export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
+  const sql = sqlFor(connection.personalApart)
   /** Rows with their open requests; call inside a read transaction. */
   const withRequests = (rows: ReadonlyArray<SqliteMemberColumns>): ReadonlyArray<MemberRow> => {
     const requests = connection.statement<[string], RequestColumns>(sql.requests)
@@ -216,7 +263,7 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
   ): ReadonlyArray<MemberRow> =>
     connection.read(operation, () => {
       checkPageLimit(operation, page.limit)
-      const query = pagedSql(filter, page.tenantId !== undefined, page.after !== undefined)
+      const query = pagedSql(sql.select, filter, page.tenantId !== undefined, page.after !== undefined)
       const bound = {
         ...parameters,
         limit: page.limit,
@@ -260,6 +307,11 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
       }),
   }
 
+  const prepare = <P extends Array<unknown> | object = Array<unknown>, R = unknown>(text: string) =>
+    connection.statement<P, R>(text)
+  /** The last write transaction that changed a personal row (see `personal.ts`). */
+  let personalIn = 0
+
   const write = (update: DirectoryUpdate): void => {
     const row = update.member
     if (row.emailKey !== null) {
@@ -268,7 +320,15 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
         .get(row.tenantId, row.emailKey, row.memberId)
       if (holder !== undefined) throw new EmailTaken({ tenantId: row.tenantId, memberId: holder.member_id })
     }
+    const personal = connection.personalApart ? personalWrite(prepare, row) : undefined
+    // Once per transaction that changes a personal row: if the log lost writes the key store kept
+    // (another process crashed between the two commits), the rows they left go first (personal.ts).
+    if (personal !== undefined && personalIn !== connection.writes) {
+      if (personalBehindLog(prepare)) sweepPersonal(prepare)
+      personalIn = connection.writes
+    }
     connection.statement<[SqliteMemberColumns]>(sql.upsert).run(toColumns(row))
+    personal?.()
     connection.statement<[string]>(sql.deleteRequests).run(row.memberId)
     const insertRequest = connection.statement(sql.insertRequest)
     for (const [ordinal, request] of row.openRequests.entries())
@@ -285,5 +345,9 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
       insertMessage.run(entry.messageId, entry.memberId, entry.tenantId, entry.sentAt)
   }
 
-  return { directory, write }
+  const appended = (position: number, hash: string): void => {
+    if (personalIn === connection.writes && position > 0) markPersonal(prepare, position, hash)
+  }
+
+  return { directory, write, appended }
 }

@@ -182,6 +182,8 @@ export const sqliteEventStore = (
         throw isUniqueViolation(error) ? conflict() : error
       }
     }
+    const last = encoded.at(-1)
+    if (last !== undefined) directory.appended(position, last.hash)
     return { version: current + encoded.length, position }
   }
 

@@ -35,11 +35,14 @@ export { moveKeysApart } from "./move-keys.js"
  *   projection's writes and checkpoint in one transaction, its handle the
  *   better-sqlite3 `Database` (so its `apply` is synchronous); see
  *   `sqliteProjectionStore`.
- * - Keys apart (`keys: { filename }`): the data keys live in a file of their
- *   own, backed up on a short schedule, so a log backup restored after a
- *   purge opens nothing of the purged member (R42). An append is still one
- *   transaction over both files; SQLite commits the key store first, so a
- *   crash in between leaves an orphan key, never an event without its key.
+ * - Keys apart (`keys: { filename }`): the data keys, and the directory's
+ *   names, e-mails and search texts, live in a file of their own, backed up
+ *   on a short schedule, so a log backup holds no personal value in clear
+ *   and, restored after a purge, opens nothing of the purged member (R42).
+ *   An append is still one transaction over both files; SQLite commits the
+ *   key store first, so a crash in between leaves an orphan key, never an
+ *   event without its key, and a personal row the log never got is removed
+ *   on the next open.
  *
  * Opening a file that is not a Lethe database, or whose schema is newer than
  * this package, throws `StoreError` (operation "open") and changes nothing.
@@ -76,3 +79,5 @@ export const sqliteStore = (options: SqliteStoreOptions): LetheStore => {
     close: async () => connection.close(),
   }
 }
+
+export { SqliteStore } from "./layer.js"

@@ -231,6 +231,29 @@ export const keyStoreMigrations: ReadonlyArray<Migration> = [
       INSERT INTO key_store (key_store_id) VALUES (lower(hex(randomblob(16))));
     `,
   },
+  {
+    version: 2,
+    name: "the directory's personal columns beside the keys",
+    sql: `
+      -- A member's name, e-mail and search text, as the directory row holds them (the log's members
+      -- row keeps them NULL): kept only as long as key store backups, never in a log backup (R42).
+      -- No row when all three are NULL (a forgotten, purged or anonymized member).
+      CREATE TABLE member_personal (
+        member_id TEXT PRIMARY KEY,
+        name TEXT,
+        email TEXT,
+        search_text TEXT
+      );
+      -- Set once the log's members rows hold no personal column any more (they were moved here).
+      ALTER TABLE key_store ADD COLUMN personal_moved_at INTEGER;
+      -- The position and hash of the last event appended by the last write that changed a personal
+      -- row. This file commits before the log: a log that does not hold that event lost commits (a
+      -- crash between the two, or a restore from a backup), and the personal rows are checked against
+      -- its members (personal.ts).
+      ALTER TABLE key_store ADD COLUMN log_position INTEGER;
+      ALTER TABLE key_store ADD COLUMN log_hash TEXT;
+    `,
+  },
 ]
 
 /**

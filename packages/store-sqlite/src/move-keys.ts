@@ -8,11 +8,14 @@
 import { StoreError } from "@lethe/core"
 import type { SqliteStoreOptions } from "./connection.js"
 import { openKeyStoreAndLog } from "./connection.js"
+import { movePersonalApart } from "./personal.js"
 
 /** What `moveKeysApart` did. */
 export interface MovedKeys {
   /** Keys (live ones and tombstones) moved out of the log file by this call. */
   readonly moved: number
+  /** Directory rows whose personal columns (name, e-mail, search text) this call moved out of the log file. */
+  readonly members: number
   /** The key store's id, now recorded in the log. */
   readonly keyStoreId: string
 }
@@ -22,14 +25,17 @@ export interface MovedKeys {
  * the log file `filename` into the key store file `keys.filename` (created if
  * needed), records the key store in the log, and deletes the keys from the
  * log (`secure_delete` zeroes them, and the WAL is checkpointed to zero
- * bytes). From then on the log opens only with
- * `sqliteStore({ filename, keys: { filename } })`.
+ * bytes). Then moves the directory's personal columns (each member's name,
+ * e-mail and search text) into the key store as well, and empties them in
+ * the log, which from then on holds no personal value in clear (R42). From
+ * then on the log opens only with `sqliteStore({ filename, keys: { filename } })`.
  *
- * One write transaction over both files, run while no process has the store
- * open. The key store commits first: a crash during the commit leaves the
- * keys in both files and the log unmarked, and running the move again
- * finishes it (a key already moved is kept; a tombstone in either file wins
- * over a live copy). Running it on a log already moved moves nothing.
+ * Each step is one write transaction over both files, run while no process
+ * has the store open. The key store commits first: a crash during a commit
+ * leaves the keys (or the personal columns) in both files and the log
+ * unmarked, and running the move again, or opening the pair, finishes it (a
+ * key already moved is kept; a tombstone in either file wins over a live
+ * copy). Running it on a log already moved moves nothing.
  *
  * Every backup of the log taken before the move still holds the keys: keep
  * those no longer than key store backups (docs/operations.md).
@@ -41,7 +47,7 @@ export interface MovedKeys {
  * ```ts
  * import { moveKeysApart, sqliteStore } from "@lethe/store-sqlite"
  *
- * moveKeysApart({ filename: "./lethe.db", keys: { filename: "./lethe-keys.db" } }) // { moved: 1234, ... }
+ * moveKeysApart({ filename: "./lethe.db", keys: { filename: "./lethe-keys.db" } }) // { moved: 1234, members: 410, ... }
  * const store = sqliteStore({ filename: "./lethe.db", keys: { filename: "./lethe-keys.db" } })
  * ```
  */
@@ -88,7 +94,8 @@ export const moveKeysApart = (
       })
       .immediate()
     db.pragma("wal_checkpoint(TRUNCATE)")
-    return { moved, keyStoreId }
+    const members = movePersonalApart(db, Date.now(), true)
+    return { moved, members, keyStoreId }
   } catch (error) {
     throw error instanceof StoreError
       ? error

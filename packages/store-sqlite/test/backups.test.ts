@@ -1,6 +1,6 @@
 import fs from "node:fs"
 import path from "node:path"
-import type { Actor } from "@lethe/core"
+import type { Actor, LetheClient } from "@lethe/core"
 import { createLethe, keyringFromSecret } from "@lethe/core"
 import { auditLog, auditSourcesOf } from "@lethe/core/audit"
 import type { LetheStore } from "@lethe/core/spi"
@@ -14,6 +14,30 @@ const keyring = keyringFromSecret("store-sqlite backups test secret, at least 32
 const admin: Actor = { id: "staff:admin", roles: ["admin"] }
 const day = 86_400_000
 const nameOf = (i: number) => `Bärbel Ødegård-${i}-Kx${i * 7919}`
+const emailOf = (i: number) => `member.${i}.kx${i * 7919}@example.org`
+
+/** Registers member number `i` (its name and e-mail), and returns its id. */
+const register = async (lethe: LetheClient, i: number): Promise<string> =>
+  (
+    await lethe.register({
+      tenantId: "gym",
+      personal: { name: nameOf(i), email: emailOf(i) },
+      source: { kind: "form" },
+    })
+  ).memberId
+
+/** A consistent copy of the SQLite file `from` (the online backup API, as `.backup` makes it). */
+const backUp = async (from: string, to: string): Promise<void> => {
+  const source = new Database(from, { readonly: true })
+  await source.backup(to)
+  source.close()
+}
+
+/** Puts the log file back from `backup`, with no WAL beside it, as a restore does. */
+const restoreLog = (log: string, backup: string): void => {
+  for (const file of [log, `${log}-wal`, `${log}-shm`]) fs.rmSync(file, { force: true })
+  fs.copyFileSync(backup, log)
+}
 
 /** A log file and a key store file side by side in a fresh folder. */
 const pair = () => {
@@ -37,7 +61,7 @@ describe("sqlite store with its keys apart: backups forget (R42)", () => {
     for (let i = 0; i < 5; i++) {
       const { memberId } = await lethe.register({
         tenantId: "gym",
-        personal: { name: nameOf(i), email: `member.${i}.kx${i * 7919}@example.org` },
+        personal: { name: nameOf(i), email: emailOf(i) },
         source: { kind: "form" },
       })
       await lethe.recordPersonalData(memberId, {
@@ -49,22 +73,59 @@ describe("sqlite store with its keys apart: backups forget (R42)", () => {
       now += 60_000
     }
     const purgedId = ids[2] as string
+    // A log backup taken while the member is still active: the directory's name, e-mail and search
+    // text live in the key store file, so not even an active member's are in the log in clear.
+    const whileActive = path.join(path.dirname(log), "lethe-backup-active.db")
+    await backUp(log, whileActive)
+    for (const i of ids.keys()) {
+      expect(contains(rawBytes(log), nameOf(i)), `the live log holds no name in clear (${i})`).toBe(false)
+      expect(contains(rawBytes(log), emailOf(i)), `the live log holds no e-mail in clear (${i})`).toBe(false)
+    }
     await lethe.forget(purgedId, { actor: admin })
 
     // The nightly log backup, taken while the member is forgotten, within the restore window.
     const backup = path.join(path.dirname(log), "lethe-backup.db")
-    const source = new Database(log, { readonly: true })
-    await source.backup(backup)
-    source.close()
+    await backUp(log, backup)
 
     now += (lethe.config.restoreWindowDays + 1) * day
     const run = await lethe.runRetention()
     expect(run.executed.map((e) => e.memberId)).toEqual([purgedId])
     await lethe.close()
 
-    // Disaster: the log is lost and restored from the backup, beside the current key store.
-    for (const file of [log, `${log}-wal`, `${log}-shm`]) fs.rmSync(file, { force: true })
-    fs.copyFileSync(backup, log)
+    // Disaster: the log is lost and restored from the backup taken while the member was active,
+    // beside the current key store. Nothing of the purged member is in it in clear...
+    restoreLog(log, whileActive)
+    const clearOf = (i: number) => [nameOf(i), emailOf(i), nameOf(i).toLowerCase(), emailOf(i).toLowerCase()]
+    for (const text of [...clearOf(2), "Fjordgata 2"])
+      expect(contains(rawBytes(log), text), `the restored log holds ${text} only as ciphertext`).toBe(false)
+    const fromActive = open()
+    const restoredActive = await createLethe({ store: fromActive, keyring, clock })
+    // ...nor does the directory show it (its personal row went with the forget), and everyone else
+    // reads back, looks up and searches as before.
+    expect(await fromActive.directory.get(purgedId)).toMatchObject({
+      status: "active",
+      name: null,
+      email: null,
+      searchText: null,
+    })
+    expect(await restoredActive.search("gym", nameOf(2).toLowerCase())).toEqual([])
+    for (const [i, id] of ids.entries())
+      if (id !== purgedId) {
+        const view = await restoredActive.get(id)
+        expect(view.personal.name, `member ${i}`).toBe(nameOf(i))
+        expect(view.personal.email, `member ${i}`).toBe(emailOf(i))
+        expect((await restoredActive.findByEmail("gym", emailOf(i)))?.memberId, `member ${i}`).toBe(id)
+        expect(
+          (await restoredActive.search("gym", nameOf(i).toLowerCase())).map((m) => m.memberId),
+          `member ${i}`,
+        ).toEqual([id])
+      }
+    for (const text of clearOf(2))
+      expect(contains(rawBytes(log), text), `the restored log, opened, holds no ${text}`).toBe(false)
+    await restoredActive.close()
+
+    // The same with the nightly backup taken after the forget, and the repair the audit names.
+    restoreLog(log, backup)
     expect(contains(rawBytes(log), nameOf(2)), "the backup holds the name only as ciphertext").toBe(false)
     expect(contains(rawBytes(log), "Fjordgata 2"), "the backup holds the street only as ciphertext").toBe(
       false,
@@ -133,12 +194,10 @@ describe("sqlite store with its keys apart: backups forget (R42)", () => {
     const { log, keys } = pair()
     const lethe = await createLethe({ store: sqliteStore({ filename: log }), keyring })
     const ids: Array<string> = []
-    for (let i = 0; i < 3; i++)
-      ids.push(
-        (await lethe.register({ tenantId: "gym", personal: { name: nameOf(i) }, source: { kind: "form" } }))
-          .memberId,
-      )
+    for (let i = 0; i < 3; i++) ids.push(await register(lethe, i))
     await lethe.close()
+    // One file: the directory's personal columns are in it, in clear, as they always were.
+    expect(contains(rawBytes(log), nameOf(0))).toBe(true)
     // The file as the previous version left it: schema version 5, no record of where the keys live.
     const old = new Database(log)
     old.exec("DROP TABLE key_store; DELETE FROM lethe_migrations WHERE version = 6")
@@ -159,13 +218,19 @@ describe("sqlite store with its keys apart: backups forget (R42)", () => {
     // made here by putting back the log as it was before the move.
     const beforeMove = `${log}.before-move`
     fs.copyFileSync(log, beforeMove)
-    expect(moveKeysApart({ filename: log, keys: { filename: keys } }).moved).toBe(keyCount)
+    expect(moveKeysApart({ filename: log, keys: { filename: keys } })).toMatchObject({
+      moved: keyCount,
+      members: 3,
+    })
     fs.copyFileSync(beforeMove, log)
     expect(() => sqliteStore({ filename: log, keys: { filename: keys } })).toThrow(
       /holds \d+ keys of its own/,
     )
-    expect(moveKeysApart({ filename: log, keys: { filename: keys } }).moved).toBe(keyCount)
-    expect(moveKeysApart({ filename: log, keys: { filename: keys } }).moved).toBe(0)
+    expect(moveKeysApart({ filename: log, keys: { filename: keys } })).toMatchObject({
+      moved: keyCount,
+      members: 3,
+    })
+    expect(moveKeysApart({ filename: log, keys: { filename: keys } })).toMatchObject({ moved: 0, members: 0 })
     const keyFile = new Database(keys, { readonly: true })
     const wrappedKeys = keyFile
       .prepare("SELECT wrapped_key AS w FROM keys WHERE wrapped_key <> ''")
@@ -174,13 +239,133 @@ describe("sqlite store with its keys apart: backups forget (R42)", () => {
     expect(wrappedKeys.length).toBeGreaterThan(2)
     for (const { w } of wrappedKeys)
       expect(contains(rawBytes(log), w), "a wrapped key in the log's bytes").toBe(false)
+    // The directory's personal columns moved with the keys: none of them is in the log's bytes.
+    for (const i of ids.keys())
+      for (const text of [nameOf(i), emailOf(i), nameOf(i).toLowerCase()])
+        expect(contains(rawBytes(log), text), `${text} in the log's bytes`).toBe(false)
     expect(() => sqliteStore({ filename: log })).toThrow(/keeps its keys in the key store/)
     const apart = await createLethe({
       store: sqliteStore({ filename: log, keys: { filename: keys } }),
       keyring,
     })
-    for (const [i, id] of ids.entries()) expect((await apart.get(id)).personal.name).toBe(nameOf(i))
+    for (const [i, id] of ids.entries()) {
+      expect((await apart.get(id)).personal.name).toBe(nameOf(i))
+      expect((await apart.findByEmail("gym", emailOf(i)))?.memberId).toBe(id)
+      expect((await apart.search("gym", nameOf(i).toLowerCase())).map((m) => m.memberId)).toEqual([id])
+    }
     await apart.close()
+  })
+
+  it("R42: a pair written by the previous version (the directory's personal columns still in the log) has them moved into the key store on its first open: none is left in the log file's bytes, and every member reads back", async () => {
+    const { log, keys } = pair()
+    const lethe = await createLethe({
+      store: sqliteStore({ filename: log, keys: { filename: keys } }),
+      keyring,
+    })
+    const ids: Array<string> = []
+    for (let i = 0; i < 4; i++) ids.push(await register(lethe, i))
+    const forgottenId = ids[3] as string
+    await lethe.forget(forgottenId, { actor: admin })
+    await lethe.close()
+    // The pair as the previous version left it: key store schema version 1, the personal columns in
+    // the log's members rows (as that version wrote them), none in the key store.
+    const old = new Database(keys)
+    old.prepare("ATTACH DATABASE ? AS log").run(log)
+    old.exec(`UPDATE log.members SET name = p.name, email = p.email, search_text = p.search_text
+      FROM member_personal AS p WHERE p.member_id = members.member_id`)
+    old.exec(`DROP TABLE member_personal; ALTER TABLE key_store DROP COLUMN personal_moved_at;
+      ALTER TABLE key_store DROP COLUMN log_position; ALTER TABLE key_store DROP COLUMN log_hash;
+      DELETE FROM lethe_key_store_migrations WHERE version = 2`)
+    old.close()
+    expect(contains(rawBytes(log), nameOf(0)), "the previous version's log holds the names").toBe(true)
+    expect(contains(rawBytes(log), emailOf(0)), "and the e-mails").toBe(true)
+    // An auditor's read-only open waits for the move, which only a read-write open makes.
+    expect(() => sqliteStore({ filename: log, keys: { filename: keys }, readonly: true })).toThrow(
+      /needs key store migrations 2/,
+    )
+
+    const store = sqliteStore({ filename: log, keys: { filename: keys } })
+    for (const i of ids.keys())
+      for (const text of [nameOf(i), emailOf(i), nameOf(i).toLowerCase(), emailOf(i).toLowerCase()])
+        expect(contains(rawBytes(log), text), `${text} in the log's bytes`).toBe(false)
+    const upgraded = await createLethe({ store, keyring })
+    for (const [i, id] of ids.entries()) {
+      if (id === forgottenId) continue
+      expect((await upgraded.get(id)).personal).toMatchObject({ name: nameOf(i), email: emailOf(i) })
+      expect((await upgraded.findByEmail("gym", emailOf(i)))?.memberId).toBe(id)
+      expect((await upgraded.search("gym", nameOf(i).toLowerCase())).map((m) => m.memberId)).toEqual([id])
+    }
+    expect(await store.directory.get(forgottenId)).toMatchObject({ status: "forgotten", name: null })
+    await upgraded.close()
+    const logFile = new Database(log, { readonly: true })
+    expect(
+      logFile
+        .prepare(
+          "SELECT count(*) AS n FROM members WHERE name IS NOT NULL OR email IS NOT NULL OR search_text IS NOT NULL",
+        )
+        .get(),
+    ).toEqual({ n: 0 })
+    logFile.close()
+    // Opened again, there is nothing left to move; read-only opens work again.
+    const readonly = sqliteStore({ filename: log, keys: { filename: keys }, readonly: true })
+    expect((await readonly.directory.get(ids[0] as string))?.name).toBe(nameOf(0))
+    await readonly.close()
+  })
+
+  it("R42: crash order with the personal columns apart: a personal row committed without its directory row (the key store commits first, or the log was restored from a backup) is removed, with its bytes, on the next open or by the next write that changes a personal row", async () => {
+    const { log, keys } = pair()
+    const open = () => sqliteStore({ filename: log, keys: { filename: keys } })
+    const first = await createLethe({ store: open(), keyring })
+    const kept = await register(first, 0)
+    const forgotten = await register(first, 1)
+    await first.forget(forgotten, { actor: admin })
+    await first.close()
+
+    // A registration and a restore cut between their two commits: the key store committed, the log
+    // did not; made here by putting back the log as it was before them.
+    const beforeCut = path.join(path.dirname(log), "before-cut.db")
+    await backUp(log, beforeCut)
+    const second = await createLethe({ store: open(), keyring })
+    const orphan = await register(second, 2)
+    await second.restore(forgotten, { actor: admin })
+    await second.close()
+    restoreLog(log, beforeCut)
+    expect(contains(rawBytes(keys), nameOf(2)), "the cut registration's row is in the key store").toBe(true)
+    expect(contains(rawBytes(keys), nameOf(1)), "and the cut restore's").toBe(true)
+
+    const store = open()
+    for (const i of [1, 2])
+      for (const text of [nameOf(i), emailOf(i)])
+        expect(contains(rawBytes(keys), text), `${text} in the key store's bytes`).toBe(false)
+    expect(await store.directory.get(orphan)).toBeUndefined()
+    expect(await store.directory.get(forgotten)).toMatchObject({
+      status: "forgotten",
+      name: null,
+      email: null,
+    })
+    const third = await createLethe({ store, keyring })
+    expect((await third.get(kept)).personal.name).toBe(nameOf(0))
+    expect((await third.search("gym", nameOf(0).toLowerCase())).map((m) => m.memberId)).toEqual([kept])
+    expect(await third.search("gym", "bärbel")).toHaveLength(1)
+
+    // The same left by another process that crashed while this one stays open (its registration's
+    // row, and the mark of its last event, which the log never got): the next write here that
+    // changes a personal row removes it.
+    const other = new Database(keys)
+    other
+      .prepare("INSERT INTO member_personal (member_id, name, email, search_text) VALUES (?, ?, ?, ?)")
+      .run("ghost", nameOf(5), emailOf(5), nameOf(5).toLowerCase())
+    const { position } = (await store.events.readAll({ limit: 10_000 })).events.at(-1) ?? { position: 0 }
+    other.prepare("UPDATE key_store SET log_position = ?, log_hash = 'lost'").run(position + 1)
+    const ghostRows = () =>
+      other.prepare("SELECT count(*) AS n FROM member_personal WHERE member_id = 'ghost'").get()
+    await third.recordActivity(kept, { kind: "visit" })
+    expect(ghostRows(), "a write that leaves the personal rows alone leaves it").toEqual({ n: 1 })
+    const later = await register(third, 6)
+    expect(ghostRows()).toEqual({ n: 0 })
+    expect((await third.get(later)).personal.name).toBe(nameOf(6))
+    other.close()
+    await third.close()
   })
 
   it("R42: crash order with keys apart: a key or an erasure marker committed without its event (the key store commits first) is harmless; the next attempt uses it", async () => {

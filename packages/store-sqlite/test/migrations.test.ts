@@ -1,3 +1,4 @@
+import path from "node:path"
 import { StoreError } from "@lethe/core"
 import { newEvent, sealed } from "@lethe/testkit/fixtures"
 import Database from "better-sqlite3"
@@ -185,6 +186,52 @@ describe("sqlite store: schema and migrations", () => {
       }
     } finally {
       db.close()
+    }
+  })
+
+  it("R42: with the keys apart, every directory statement walks the log's members by the same index, and finds each personal row by its key in the key store; none scans a table", () => {
+    const filename = freshFile()
+    const keys = path.join(path.dirname(filename), "keys.db")
+    open(filename, { keys: { filename: keys } })
+    const db = new Database(keys, { readonly: true })
+    db.prepare("ATTACH DATABASE ? AS log").run(filename)
+    const single = new Database(filename, { readonly: true })
+    try {
+      const named = { before: 1, limit: 1, tenantId: "t1", after: "m1", text: "a" }
+      const planOf = (on: Database.Database, query: string) => {
+        const parameters = query.includes("@")
+          ? [named]
+          : query
+              .split("?")
+              .slice(1)
+              .map((_, i) => (query.includes("json_each") && i === 1 ? "[]" : "x"))
+        return on
+          .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${query}`)
+          .all(...parameters)
+          .map((row) => row.detail)
+      }
+      const apart = [...directoryQueries(true), ...directoryManyQueries(true)]
+      const alone = [...directoryQueries(), ...directoryManyQueries()]
+      for (const [i, query] of apart.entries()) {
+        const plan = planOf(db, query)
+        const described = `${query}\n${plan.join("\n")}`
+        expect(
+          plan.filter((step) => step.startsWith("SCAN") && !step.startsWith("SCAN json_each")),
+          described,
+        ).toEqual([])
+        // The same way through the log's tables as with one file, and one look-up per row for its personal columns.
+        expect(
+          plan.filter((step) => !step.includes("member_personal")),
+          described,
+        ).toEqual(planOf(single, alone[i] ?? ""))
+        if (query.includes("member_personal"))
+          expect(plan, described).toContain(
+            "SEARCH member_personal USING INDEX sqlite_autoindex_member_personal_1 (member_id=?) LEFT-JOIN",
+          )
+      }
+    } finally {
+      db.close()
+      single.close()
     }
   })
 

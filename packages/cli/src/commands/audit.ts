@@ -11,10 +11,13 @@ import { CliError, ExitCode, reasonOf } from "../errors.js"
 import type { Io } from "../io.js"
 import { emit } from "../io.js"
 import { progressLine } from "../progress.js"
+import { custodyOf } from "../report/custody.js"
 import { renderHtml } from "../report/html.js"
 import { renderJson } from "../report/json.js"
+import type { ReportContext } from "../report/text.js"
 import { renderText } from "../report/text.js"
-import { openLogSource, printable } from "../source.js"
+import { openLogSource, printable, sourceKind } from "../source.js"
+import { version } from "../version.js"
 
 /** The report formats of `--format`. */
 export const reportFormats = ["text", "json", "html"] as const
@@ -28,6 +31,7 @@ export interface AuditCommand {
   /** Where the keys live when apart from the log: a SQLite key store file, or a PostgreSQL key store schema. */
   readonly keys?: string | undefined
   readonly format: ReportFormat
+  /** The file to write the report to; stdout when undefined or `-`. */
   readonly out: string | undefined
   readonly graceDays: number
   /** ISO 8601; default now. */
@@ -102,10 +106,13 @@ const configKeys = [
   "consentCatalogue",
   "permissions",
   "clubs",
+  "currency",
 ] as const
 
 /** Reads `--config`: the parts of the tenant's configuration the audit uses, as JSON. */
-export const readConfig = async (file: string | undefined): Promise<Partial<DomainConfig>> => {
+export const readConfig = async (
+  file: string | undefined,
+): Promise<Partial<DomainConfig> & { readonly currency?: string }> => {
   if (file === undefined) return {}
   let parsed: unknown
   try {
@@ -126,6 +133,11 @@ export const readConfig = async (file: string | undefined): Promise<Partial<Doma
     if (value !== undefined && (typeof value !== "number" || !Number.isInteger(value) || value <= 0))
       throw CliError.usage(`--config ${file}: ${key} must be a positive whole number of days`)
   }
+  if (
+    config.currency !== undefined &&
+    (typeof config.currency !== "string" || !/^[A-Z]{3}$/.test(config.currency))
+  )
+    throw CliError.usage(`--config ${file}: currency must be an ISO 4217 code such as PLN or EUR`)
   const catalogue = config.consentCatalogue
   if (catalogue !== undefined) {
     if (typeof catalogue !== "object" || catalogue === null || Array.isArray(catalogue))
@@ -138,17 +150,17 @@ export const readConfig = async (file: string | undefined): Promise<Partial<Doma
         )
     }
   }
-  return config as Partial<DomainConfig>
+  return config as Partial<DomainConfig> & { readonly currency?: string }
 }
 
-const render = (format: ReportFormat, report: AuditReport, source: string): string => {
+const render = (format: ReportFormat, report: AuditReport, context: ReportContext): string => {
   switch (format) {
     case "text":
-      return renderText(report, { source })
+      return renderText(report, context)
     case "json":
-      return renderJson(report, { source })
+      return renderJson(report, context)
     case "html":
-      return renderHtml(report, { source })
+      return renderHtml(report, context)
   }
 }
 
@@ -160,9 +172,22 @@ export const auditCommand = async (command: AuditCommand, io: Io): Promise<numbe
   if (!Number.isInteger(command.graceDays) || command.graceDays < 0)
     throw CliError.usage(`--grace-days ${command.graceDays}: expected a whole number of days, 0 or more`)
   const asOf = parseAsOf(command.asOf)
-  const config = await readConfig(command.config)
+  const { currency, ...config } = await readConfig(command.config)
+  const auditedAt = new Date()
   const publicKeys = await readPublicKeys(command.publicKeys ?? [])
   const anchors = await readAnchors(command.anchors)
+  // Hashed before the source is opened (read-only), so the report names the bytes the audit read.
+  const custody = await custodyOf({
+    source: command.source,
+    kind: sourceKind(command.source),
+    name: `${printable(command.source)}${command.schema === undefined ? "" : ` (schema ${command.schema})`}`,
+    keys: command.keys,
+    version,
+    auditedAt,
+    currency,
+  }).catch((error: unknown) => {
+    throw CliError.io(`cannot read ${printable(command.source)}: ${reasonOf(error)}`)
+  })
   const source = await openLogSource(command.source, { schema: command.schema, keys: command.keys })
   const progress = progressLine(io.stderr, "auditing", "events", source.progress)
   let report: AuditReport
@@ -184,10 +209,11 @@ export const auditCommand = async (command: AuditCommand, io: Io): Promise<numbe
     progress.finish()
     await source.close()
   }
-  await emit(io, render(command.format, report, source.label), command.out)
-  if (command.out !== undefined)
+  const out = command.out === "-" ? undefined : command.out
+  await emit(io, render(command.format, report, { source: source.label, custody }), out)
+  if (out !== undefined)
     io.stderr.write(
-      `${report.clean ? "clean" : `${report.summary.findings} finding(s)`}; ${command.format} report written to ${command.out}\n`,
+      `${report.clean ? "clean" : `${report.summary.findings} finding(s)`}; ${command.format} report written to ${out}\n`,
     )
   return report.clean ? ExitCode.clean : ExitCode.findings
 }

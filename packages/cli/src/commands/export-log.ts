@@ -16,12 +16,14 @@ export interface ExportLogCommand {
   readonly schema?: string | undefined
   /** Where the keys live when apart from the log: a SQLite key store file, or a PostgreSQL key store schema. */
   readonly keys?: string | undefined
+  /** The log file to write (`.jsonl`), or `-` for stdout. */
   readonly out: string
 }
 
 /** Exports the log; resolves to exit code 0, rejects with `CliError` otherwise. */
 export const exportLogCommand = async (command: ExportLogCommand, io: Io): Promise<number> => {
-  if (!/\.jsonl$/i.test(command.out))
+  const toStdout = command.out === "-"
+  if (!toStdout && !/\.jsonl$/i.test(command.out))
     throw CliError.usage(
       `--out ${command.out}: a log file's name ends in .jsonl, so lethe audit can tell it from a database`,
     )
@@ -32,14 +34,21 @@ export const exportLogCommand = async (command: ExportLogCommand, io: Io): Promi
   })
   const progress = progressLine(io.stderr, "exporting", "events")
   try {
-    const summary = await exportLog(store, command.out, { source: label, onEvent: (n) => progress.update(n) })
+    const summary = await exportLog(store, toStdout ? io.stdout : command.out, {
+      source: label,
+      onEvent: (n) => progress.update(n),
+    })
     progress.finish()
-    io.stderr.write(`exported ${summary.events} events of ${summary.members} members to ${command.out}\n`)
+    io.stderr.write(
+      `exported ${summary.events} events of ${summary.members} members to ${toStdout ? "stdout" : command.out}\n`,
+    )
     return ExitCode.clean
   } catch (error) {
     progress.finish()
     if (error instanceof CliError) throw error
-    throw CliError.io(`cannot export ${printable(command.source)} to ${command.out}: ${reasonOf(error)}`)
+    throw CliError.io(
+      `cannot export ${printable(command.source)} to ${toStdout ? "stdout" : command.out}: ${reasonOf(error)}`,
+    )
   } finally {
     await close()
   }

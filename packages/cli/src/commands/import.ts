@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { existsSync, rmSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { basename } from "node:path"
 import { createLethe } from "@lethe/core"
@@ -23,10 +24,37 @@ export interface ImportCommand {
   readonly tenant: string
   readonly restoreForgotten: boolean
   readonly actor: string
+  /** How the result is printed on stdout: a summary line and the rejected rows, or JSON. */
+  readonly format?: "text" | "json" | undefined
 }
 
-/** Imports the file; exit code 0 when every row was applied, 1 when some were rejected. */
+/**
+ * The files a SQLite import may create (the database, its key store, and
+ * their journals), those not there yet, so a failed import can remove them.
+ */
+const newFiles = (command: ImportCommand): ReadonlyArray<string> =>
+  sourceKind(command.db) !== "sqlite"
+    ? []
+    : [command.db, ...(command.keys === undefined ? [] : [command.keys])]
+        .flatMap((file) => [file, `${file}-wal`, `${file}-shm`, `${file}-journal`])
+        .filter((file) => !existsSync(file))
+
+/**
+ * Imports the file; exit code 0 when every row was applied, 3 (done in part)
+ * when some were rejected. An import that fails as a whole rejects with
+ * `CliError` (exit code 2) and removes the SQLite files it created.
+ */
 export const importCommand = async (command: ImportCommand, io: Io): Promise<number> => {
+  const created = newFiles(command)
+  try {
+    return await importInto(command, io)
+  } catch (error) {
+    for (const file of created) rmSync(file, { force: true })
+    throw error
+  }
+}
+
+const importInto = async (command: ImportCommand, io: Io): Promise<number> => {
   const keyring = keyringFromEnvironment("an import")
   let text: string
   try {
@@ -50,6 +78,10 @@ export const importCommand = async (command: ImportCommand, io: Io): Promise<num
       actor: { id: command.actor, roles: ["admin"] },
       source: sourceTagOf(command.csv),
     })
+    if (command.format === "json") {
+      io.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+      return report.rejected.length === 0 ? ExitCode.clean : ExitCode.partial
+    }
     const outcomes = new Map<string, number>()
     for (const a of report.applied) outcomes.set(a.outcome, (outcomes.get(a.outcome) ?? 0) + 1)
     io.stdout.write(
@@ -57,7 +89,7 @@ export const importCommand = async (command: ImportCommand, io: Io): Promise<num
     )
     for (const r of report.rejected)
       io.stdout.write(`  row ${r.row} (line ${r.line}): ${r.reason}: ${r.detail}\n`)
-    return report.rejected.length === 0 ? ExitCode.clean : ExitCode.findings
+    return report.rejected.length === 0 ? ExitCode.clean : ExitCode.partial
   } catch (error) {
     if (error instanceof CliError) throw error
     throw CliError.io(`import into ${printable(command.db)} failed: ${reasonOf(error)}`)

@@ -74,7 +74,7 @@ const renderText = (report: RetentionReport): string => {
   return `${lines.join("\n")}\n`
 }
 
-/** Runs (or plans) retention; exit code 0, or 1 when some member failed. */
+/** Runs (or plans) retention; exit code 0, or 3 (done in part) when some member failed. */
 export const retentionCommand = async (command: RetentionCommand, io: Io): Promise<number> => {
   const policies = await readPolicies(command.policies)
   const keyring =
@@ -103,7 +103,7 @@ export const retentionCommand = async (command: RetentionCommand, io: Io): Promi
     })
     progress.finish()
     io.stdout.write(command.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderText(report))
-    return report.failed.length === 0 ? ExitCode.clean : ExitCode.findings
+    return report.failed.length === 0 ? ExitCode.clean : ExitCode.partial
   } catch (error) {
     progress.finish()
     throw CliError.io(`retention on ${printable(command.source)} failed: ${reasonOf(error)}`)

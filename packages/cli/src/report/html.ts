@@ -7,15 +7,14 @@
  * @module
  */
 import type { AuditReport, Finding, TimelineDay, TimelineKind } from "@lethe/core/audit"
-import { emptyTimelineCounts } from "@lethe/core/audit"
+import { emptyTimelineCounts, escapeHtml } from "@lethe/core/audit"
+import { isAmountKey } from "./custody.js"
+import type { ReportContext } from "./text.js"
 
 const number = new Intl.NumberFormat("en-US")
 
-/** Text made safe for HTML content and attribute values. */
-export const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) =>
-    c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&#39;",
-  )
+/** Text made safe for HTML content and attribute values: core's one escaper, re-exported. */
+export { escapeHtml }
 
 const e = escapeHtml
 const date = (d: Date | null) => (d === null ? "-" : d.toISOString())
@@ -110,10 +109,23 @@ export const timelineSvg = (timeline: ReadonlyArray<TimelineDay>): string => {
   })
   const first = buckets[0]?.label ?? ""
   const last = buckets.at(-1)?.label ?? ""
-  parts.push(
-    `<text x="${margin.left}" y="${height - 28}" class="axis">${e(first)}</text>`,
-    `<text x="${margin.left + plotW}" y="${height - 28}" text-anchor="end" class="axis">${e(last)}</text>`,
-  )
+  // Dated ticks along the axis: the first and last bucket and up to four between, evenly spaced.
+  const tickCount = Math.min(buckets.length, 6)
+  const ticks = [
+    ...new Set(
+      Array.from({ length: tickCount }, (_, k) =>
+        tickCount === 1 ? 0 : Math.round((k * (buckets.length - 1)) / (tickCount - 1)),
+      ),
+    ),
+  ]
+  for (const i of ticks) {
+    const x = margin.left + i * step + step / 2
+    const anchor = i === 0 ? "start" : i === buckets.length - 1 ? "end" : "middle"
+    parts.push(
+      `<line x1="${x.toFixed(1)}" y1="${margin.top + plotH}" x2="${x.toFixed(1)}" y2="${margin.top + plotH + 5}" class="axis-line tick"/>`,
+      `<text x="${x.toFixed(1)}" y="${height - 28}" text-anchor="${anchor}" class="axis tick-label">${e(buckets[i]?.label ?? "")}</text>`,
+    )
+  }
   const legend = [
     ...series.map((s) => ({ label: s.label, colour: s.colour })),
     { label: "findings", colour: "#c53030" },
@@ -129,23 +141,39 @@ export const timelineSvg = (timeline: ReadonlyArray<TimelineDay>): string => {
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${e(label)}" viewBox="0 0 ${width} ${height}" width="100%">${parts.join("")}</svg>`
 }
 
-const evidenceHtml = (evidence: Finding["evidence"]): string =>
+const evidenceHtml = (evidence: Finding["evidence"], amounts: string | undefined): string =>
   Object.keys(evidence).length === 0
     ? ""
     : `<dl class="evidence">${Object.entries(evidence)
         .map(
           ([key, value]) =>
-            `<dt>${e(key)}</dt><dd><code>${e(typeof value === "string" ? value : JSON.stringify(value, null, 1))}</code></dd>`,
+            `<dt>${e(key)}</dt><dd><code>${e(typeof value === "string" ? value : JSON.stringify(value, null, 1))}</code>${amounts !== undefined && typeof value === "number" && isAmountKey(key) ? ` <span class="unit">${e(amounts)}</span>` : ""}</dd>`,
         )
         .join("")}</dl>`
 
-const findingHtml = (finding: Finding, index: number): string =>
+const findingHtml = (finding: Finding, index: number, amounts: string | undefined): string =>
   `<article class="finding" id="finding-${index + 1}" data-rule="${e(finding.rule)}" data-stream="${e(finding.streamId)}" data-version="${finding.version}" data-position="${finding.position}">
 <h3><span class="rule">${e(finding.rule)}</span> <span class="requirements">${e(finding.requirements.join(" "))}</span></h3>
 <p class="place"><span class="stream">${e(finding.streamId)}</span> version <span class="version">${finding.version}</span>, position ${finding.position}, ${e(date(finding.at))}</p>
 <p class="message">${e(finding.message)}</p>
-${evidenceHtml(finding.evidence)}
+${evidenceHtml(finding.evidence, amounts)}
 </article>`
+
+/** The chain of custody: tool, time of the audit, the input and the hashes of its files, the unit of amounts. */
+const custodyHtml = (custody: NonNullable<ReportContext["custody"]>): string => {
+  const rows: ReadonlyArray<readonly [string, string]> = [
+    ["Tool", `${custody.tool.name} ${custody.tool.version}`],
+    ["Audited at", custody.auditedAt],
+    ["Input", `${custody.input.kind} ${custody.input.name}`],
+    ...custody.input.files.map((f): readonly [string, string] => [
+      f.path,
+      `${number.format(f.bytes)} bytes, SHA-256 ${f.sha256}`,
+    ]),
+    ...(custody.input.note === null ? [] : [["Note", custody.input.note] as const]),
+    ["Amounts", `in ${custody.amounts}`],
+  ]
+  return `<section id="custody"><h2>Chain of custody</h2><dl class="summary">${rows.map(([k, v]) => `<dt>${e(k)}</dt><dd><code>${e(v)}</code></dd>`).join("")}</dl></section>`
+}
 
 const style = `
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1040px;padding:0 1rem;color:#1a202c}
@@ -169,8 +197,15 @@ dl.summary{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.
  * writeFileSync("audit.html", renderHtml(report, { source: "sqlite:lethe.db" }))
  * ```
  */
-export const renderHtml = (report: AuditReport, context: { readonly source: string }): string => {
+export const renderHtml = (report: AuditReport, context: ReportContext): string => {
   const { summary, settings } = report
+  const { custody } = context
+  /** The first listed finding of each rule, which the checks table links to. */
+  const firstOf = new Map<string, number>()
+  report.findings.forEach((finding, i) => {
+    if (!firstOf.has(finding.rule)) firstOf.set(finding.rule, i + 1)
+  })
+  const signed = report.checkpoints
   const m = summary.members
   const requests = (r: AuditReport["summary"]["erasureRequests"]) =>
     `${number.format(r.total)} (${number.format(r.fulfilled)} fulfilled, ${number.format(r.open)} open)`
@@ -187,6 +222,12 @@ export const renderHtml = (report: AuditReport, context: { readonly source: stri
     ["Access requests", requests(summary.accessRequests)],
     ["Messages", number.format(summary.messages)],
     [
+      "Signed checkpoints",
+      signed.keySource === null
+        ? "none in the log"
+        : `${number.format(signed.verified)} of ${number.format(signed.count)} verified against ${signed.keySource === "given" ? "the public key given" : "the key recorded in the log (consistency only)"}; ${signed.lastPosition === null ? "none covers the log" : `the last covers up to position ${number.format(signed.lastPosition)}, ${number.format(signed.uncoveredEvents)} event(s) after it`}`,
+    ],
+    [
       "Settings",
       `restore window ${settings.restoreWindowDays} days + ${settings.purgeGraceDays} days grace; erasure deadline ${settings.erasureDeadlineDays} days; access deadline ${settings.accessDeadlineDays} days`,
     ],
@@ -195,7 +236,9 @@ export const renderHtml = (report: AuditReport, context: { readonly source: stri
     .map((check) => {
       const count = summary.findingsByRule[check.rule] ?? 0
       const status = !check.checked ? "skip" : count > 0 ? "fail" : "ok"
-      return `<tr data-rule="${e(check.rule)}"><td class="status-${status}">${status.toUpperCase()}</td><td><code>${e(check.rule)}</code></td><td>${e(check.requirements.join(" "))}</td><td>${count}</td><td>${e(check.description)}${check.note === null ? "" : `<br><em>${e(check.note)}</em>`}</td></tr>`
+      const first = firstOf.get(check.rule)
+      const findings = first === undefined ? `${count}` : `<a href="#finding-${first}">${count}</a>`
+      return `<tr data-rule="${e(check.rule)}"><td class="status-${status}">${status.toUpperCase()}</td><td><code>${first === undefined ? e(check.rule) : `<a href="#finding-${first}">${e(check.rule)}</a>`}</code></td><td>${e(check.requirements.join(" "))}</td><td>${findings}</td><td>${e(check.description)}${check.note === null ? "" : `<br><em>${e(check.note)}</em>`}</td></tr>`
     })
     .join("\n")
   const verdict = report.clean
@@ -217,12 +260,13 @@ export const renderHtml = (report: AuditReport, context: { readonly source: stri
 <header><h1>Lethe audit</h1><p>${e(context.source)}, as of ${e(date(report.asOf))}</p></header>
 ${verdict}
 <section id="summary"><h2>Summary</h2><dl class="summary">${rows.map(([k, v]) => `<dt>${e(k)}</dt><dd>${e(v)}</dd>`).join("")}</dl></section>
+${custody === undefined ? "" : custodyHtml(custody)}
 <section id="timeline"><h2>Timeline of requests and erasures</h2>${timelineSvg(report.timeline)}</section>
 <section id="checks"><h2>Checks</h2><table><thead><tr><th>Status</th><th>Rule</th><th>Requirements</th><th>Findings</th><th>What it checks</th></tr></thead><tbody>
 ${checks}
 </tbody></table></section>
 <section id="findings"><h2>Findings</h2>
-${report.findings.length === 0 ? "<p>None.</p>" : report.findings.map(findingHtml).join("\n")}
+${report.findings.length === 0 ? "<p>None.</p>" : report.findings.map((f, i) => findingHtml(f, i, custody?.amounts)).join("\n")}
 ${more}
 </section>
 <footer><p>Format ${e(report.format)}. Generated by the lethe CLI; this file holds no personal value.</p></footer>

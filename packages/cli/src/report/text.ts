@@ -5,6 +5,14 @@
  * @module
  */
 import type { AuditReport, Finding } from "@lethe/core/audit"
+import type { Custody } from "./custody.js"
+import { custodyLines, isAmountKey } from "./custody.js"
+
+/** What a report says besides the audit's result: the source's label and, from the CLI, the custody. */
+export interface ReportContext {
+  readonly source: string
+  readonly custody?: Custody
+}
 
 const number = new Intl.NumberFormat("en-US")
 const plural = (n: number, one: string, many = `${one}s`) => `${number.format(n)} ${n === 1 ? one : many}`
@@ -12,9 +20,12 @@ const date = (d: Date | null) => (d === null ? "-" : d.toISOString())
 const dayOf = (d: Date | null) => (d === null ? "-" : d.toISOString().slice(0, 10))
 
 /** Evidence as `key=value` pairs on one line; nested values as compact JSON. */
-export const evidenceLine = (evidence: Finding["evidence"]): string =>
+export const evidenceLine = (evidence: Finding["evidence"], amounts?: string): string =>
   Object.entries(evidence)
-    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .map(
+      ([key, value]) =>
+        `${key}=${typeof value === "string" ? value : JSON.stringify(value)}${amounts !== undefined && typeof value === "number" && isAmountKey(key) ? ` (${amounts})` : ""}`,
+    )
     .join(" ")
 
 /** Where a finding sits: `stream@version (position p)`. */
@@ -29,7 +40,7 @@ export const findingPlace = (finding: Finding): string =>
  * process.stdout.write(renderText(report, { source: "sqlite:lethe.db" }))
  * ```
  */
-export const renderText = (report: AuditReport, context: { readonly source: string }): string => {
+export const renderText = (report: AuditReport, context: ReportContext): string => {
   const { summary, settings } = report
   const lines: Array<string> = []
   const say = (line = "") => lines.push(line)
@@ -56,6 +67,7 @@ export const renderText = (report: AuditReport, context: { readonly source: stri
       ? "Signed:   no checkpoint in the log"
       : `Signed:   ${number.format(signed.verified)} of ${plural(signed.count, "checkpoint")} verified against ${signed.keySource === "given" ? "the public key given" : "the key recorded in the log (consistency only, not who signed)"}${signed.keyFingerprints.length > 0 ? ` (fingerprint ${signed.keyFingerprints.map((f) => f.slice(0, 16)).join(", ")})` : ""}; ${signed.lastPosition === null ? "none covers the log" : `the last covers up to position ${number.format(signed.lastPosition)}, ${plural(signed.uncoveredEvents, "event")} after it`}`,
   )
+  if (context.custody !== undefined) for (const line of custodyLines(context.custody)) say(line)
   say()
   say("Checks:")
   const width = Math.max(...report.checks.map((c) => c.rule.length))
@@ -76,7 +88,7 @@ export const renderText = (report: AuditReport, context: { readonly source: stri
         `  ${i + 1}. [${finding.rule}] ${finding.requirements.join(" ")}  ${findingPlace(finding)}  ${date(finding.at)}`,
       )
       say(`     ${finding.message}`)
-      const evidence = evidenceLine(finding.evidence)
+      const evidence = evidenceLine(finding.evidence, context.custody?.amounts)
       if (evidence !== "") say(`     evidence: ${evidence}`)
     })
     if (summary.findings > report.findings.length)

@@ -62,6 +62,7 @@ export const auditState = (state: MemberState): MemberState => {
       forgottenAt: state.forgottenAt,
       anonymizedAt: state.anonymizedAt,
       purgedAt: state.purgedAt,
+      lastErasureAt: state.lastErasureAt,
       requests: openOnly(state.requests),
     }
   return {
@@ -87,7 +88,6 @@ export const auditState = (state: MemberState): MemberState => {
 export const changesAuditState = (state: MemberState, event: MemberEvent): boolean => {
   switch (event._tag) {
     case "PersonalDataRecorded":
-    case "PersonalDataErased":
     case "PurchasePaid":
     case "InstalmentMissed":
     case "InstalmentPaid":
@@ -99,6 +99,7 @@ export const changesAuditState = (state: MemberState, event: MemberEvent): boole
     case "DataExported":
       return event.requestId !== null
     case "MemberRegistered":
+    case "PersonalDataErased":
     case "ConsentGiven":
     case "ConsentWithdrawn":
     case "Unsubscribed":

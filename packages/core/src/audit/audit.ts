@@ -41,6 +41,8 @@ import { auditRules, isoOrNull } from "./findings.js"
 import type { ChainProblem } from "./hash-chain.js"
 import { linkProblem } from "./hash-chain.js"
 import { LogDigests } from "./log-digests.js"
+import type { FinalErasureReceipt, ScheduledErasureReceipt } from "./receipt.js"
+import { parseReceipt, receiptEventType, receiptStreamPrefix, verifyReceipt } from "./receipt.js"
 
 /**
  * What the audit can cross-check besides the log. Both are optional: a check
@@ -583,6 +585,7 @@ export const auditLog = async (
     }
     signed.count += 1
     const signature = signatureProblem(parsed)
+    if (signature === undefined && givenKeys.size === 0) logKeys.set(parsed.keyFingerprint, parsed.publicKey)
     if (signature !== undefined)
       report(
         stream,
@@ -659,6 +662,145 @@ export const auditLog = async (
     }
   }
 
+  // Erasure receipts (R10): each one recorded is verified, and compared with its member's stream.
+  const receipts = { count: 0, verified: 0 }
+  /** The keys the log's valid checkpoints record, by fingerprint: what receipts verify under when no key is given. */
+  const logKeys = new Map<string, string>()
+  /** Receipts signed by a key no checkpoint recorded yet: verified at the end, once every checkpoint is read. */
+  const pendingReceipts: Array<{
+    readonly stream: StreamAudit
+    readonly place: Place
+    readonly receipt: ScheduledErasureReceipt | FinalErasureReceipt
+  }> = []
+  const receiptFinding = (problem: string, message: string, evidence: Evidence): FindingDraft => ({
+    rule: "erasure-receipt",
+    requirements: ["R10"],
+    message,
+    evidence: { problem, ...evidence },
+  })
+  const receiptAt = (receipt: ScheduledErasureReceipt | FinalErasureReceipt): number =>
+    Date.parse(receipt.status === "scheduled" ? receipt.forgottenAt : receipt.erasedAt)
+
+  /** A receipt's signature under `key` (PEM; undefined: no key known for its fingerprint). */
+  const checkReceiptSignature = (
+    stream: StreamAudit,
+    place: Place,
+    receipt: ScheduledErasureReceipt | FinalErasureReceipt,
+    key: string | undefined,
+  ) => {
+    const fingerprint = `${receipt.keyFingerprint.slice(0, 16)}...`
+    const problem =
+      key === undefined
+        ? givenKeys.size > 0
+          ? `it is signed by a key that is not the one given (fingerprint ${fingerprint})`
+          : `it is signed by a key no valid checkpoint of the log records (fingerprint ${fingerprint})`
+        : verifyReceipt(receipt, key)
+          ? undefined
+          : "its signature does not verify: a field was changed after it was signed"
+    if (problem === undefined) {
+      receipts.verified += 1
+      return
+    }
+    report(
+      stream,
+      place,
+      receiptAt(receipt),
+      receiptFinding(
+        "signature-invalid",
+        `receipt ${place.version} (${receipt.status}) of member ${receipt.memberId}: ${problem}; whoever can write to the database could have written it`,
+        { memberId: receipt.memberId, status: receipt.status, keyFingerprint: receipt.keyFingerprint },
+      ),
+    )
+  }
+
+  /** What a receipt says that its member's stream, at the receipt's place in the log, does not. */
+  const receiptMismatches = (
+    receipt: ScheduledErasureReceipt | FinalErasureReceipt,
+    member: StreamAudit,
+  ): Array<string> => {
+    const { state } = member
+    const fields: Array<string> = []
+    if (receipt.tenantId !== state.tenantId) fields.push("tenantId")
+    const head = receipt.streamHead
+    // Events after the head the receipt attests: the member's state moved on, and only the head's place is known.
+    if (head.version > member.version) fields.push("streamHead")
+    if (head.version !== member.version) return fields
+    if (head.hash !== heads.get(member.slot)) fields.push("streamHead")
+    if (receipt.status === "scheduled") {
+      if (state.status !== "forgotten") fields.push("status")
+      if (Date.parse(receipt.forgottenAt) !== state.forgottenAt) fields.push("forgottenAt")
+      if (Date.parse(receipt.restorableUntil) !== state.restorableUntil) fields.push("restorableUntil")
+      const destroyBy = Date.parse(receipt.destroyBy)
+      // No later than the audit's purge deadline (purge-deadline), no earlier than the window's end.
+      if (
+        state.restorableUntil === null ||
+        destroyBy < state.restorableUntil ||
+        destroyBy > state.restorableUntil + graceMs
+      )
+        fields.push("destroyBy")
+    } else {
+      if (state.status !== receipt.status) fields.push("status")
+      const erasedAt = state.status === "purged" ? state.purgedAt : state.anonymizedAt
+      if (Date.parse(receipt.erasedAt) !== erasedAt) fields.push("erasedAt")
+    }
+    return fields
+  }
+
+  /** An `ErasureReceiptIssued` event: its signature, and whether it says what the log says. */
+  const auditReceipt = (stream: StreamAudit, stored: StoredEvent) => {
+    const place = lastPlace(stream)
+    const parsed =
+      stored.type === receiptEventType
+        ? parseReceipt(stored.data)
+        : `its type is ${stored.type}, not ${receiptEventType}`
+    if (typeof parsed === "string") {
+      report(
+        stream,
+        place,
+        stored.recordedAt,
+        receiptFinding("malformed", `version ${stored.version}: not an erasure receipt: ${parsed}`, {
+          type: stored.type,
+        }),
+      )
+      return
+    }
+    receipts.count += 1
+    if (givenKeys.size > 0) checkReceiptSignature(stream, place, parsed, givenKeys.get(parsed.keyFingerprint))
+    else {
+      const key = logKeys.get(parsed.keyFingerprint)
+      if (key === undefined) pendingReceipts.push({ stream, place, receipt: parsed })
+      else checkReceiptSignature(stream, place, parsed, key)
+    }
+    const memberId = stream.streamId.slice(receiptStreamPrefix.length)
+    const member = streams.get(memberStream(memberId))
+    const evidence = { memberId: parsed.memberId, status: parsed.status, streamHead: parsed.streamHead }
+    if (parsed.memberId !== memberId || member === undefined || !member.state.exists) {
+      report(
+        stream,
+        place,
+        receiptAt(parsed),
+        receiptFinding(
+          "no-member",
+          `receipt ${stored.version} names member ${parsed.memberId}, whose stream holds no member before it`,
+          evidence,
+        ),
+      )
+      return
+    }
+    const fields = receiptMismatches(parsed, member)
+    if (fields.length > 0)
+      report(
+        stream,
+        place,
+        receiptAt(parsed),
+        receiptFinding(
+          "mismatch",
+          `receipt ${stored.version} (${parsed.status}) of member ${memberId} does not say what the log says: ${fields.join(", ")}`,
+          { ...evidence, fields, memberVersion: member.version },
+        ),
+      )
+  }
+
   const auditEvent = (stored: StoredEvent) => {
     eventCount += 1
     lastPosition = stored.position
@@ -708,6 +850,10 @@ export const auditLog = async (
 
     if (stored.streamId === checkpointStream) {
       auditCheckpoint(stream, stored)
+      return
+    }
+    if (stored.streamId.startsWith(receiptStreamPrefix)) {
+      auditReceipt(stream, stored)
       return
     }
     const decoded = decodeWithoutKeys(stored)
@@ -789,7 +935,12 @@ export const auditLog = async (
         { coveredPosition: anchor.position, lastPosition, signedDigest: anchor.logDigest },
       ),
     )
-  const checkpointsSeen = streams.get(checkpointStream)
+  // With no key given and no checkpoint in the log, a receipt has nothing to verify under: the note says so.
+  if (logKeys.size > 0)
+    for (const { stream, place, receipt } of pendingReceipts)
+      checkReceiptSignature(stream, place, receipt, logKeys.get(receipt.keyFingerprint))
+  let reservedStreams = 0
+  for (const streamId of streams.keys()) if (streamId.startsWith(reservedPrefix)) reservedStreams += 1
   if (givenKeys.size > 0 && signed.count === 0 && anchors.length === 0)
     report(
       anchorStream,
@@ -804,7 +955,7 @@ export const auditLog = async (
 
   if (options.streamVersion !== undefined)
     for (const stream of streams.values()) {
-      if (stream === checkpointsSeen) continue
+      if (stream.streamId.startsWith(reservedPrefix)) continue
       const recorded = await options.streamVersion(memberIdOf(stream))
       if (recorded === undefined || recorded === stream.version) continue
       report(stream, lastPlace(stream), null, {
@@ -827,6 +978,7 @@ export const auditLog = async (
   const keys = options.keys
   if (keys !== undefined)
     for (const stream of streams.values()) {
+      if (stream.streamId.startsWith(reservedPrefix)) continue
       const { state, erasedCategories: erased } = stream
       const erasedStatus = state.status === "purged" || state.status === "anonymized"
       // Purged: no key at all. Anonymized: only the categories kept by law. Any status: no key of an erased category.
@@ -897,6 +1049,11 @@ export const auditLog = async (
     [...signers].sort(),
   )
   notes.checkpoint = checkpoints.note
+  notes["erasure-receipt"] = receiptNote(
+    receipts.count,
+    receipts.verified,
+    givenKeys.size > 0 ? "given" : logKeys.size > 0 ? "log" : null,
+  )
   const requestCounts = (kind: "erasure" | "access"): RequestCounts => ({
     total: requestTotals[kind],
     open: open[kind],
@@ -915,7 +1072,7 @@ export const auditLog = async (
     },
     summary: {
       events: eventCount,
-      streams: streams.size - (checkpointsSeen === undefined ? 0 : 1),
+      streams: streams.size - reservedStreams,
       members,
       restricted,
       messages,
@@ -942,6 +1099,17 @@ export const auditLog = async (
     checkpoints,
   }
 }
+
+/** What the report says of the erasure receipts recorded in the log (R10). */
+export const receiptNote = (recorded: number, verified: number, keys: "given" | "log" | null): string =>
+  recorded === 0
+    ? "the log records no erasure receipt"
+    : keys === null
+      ? `limited: ${recorded} recorded receipt(s) compared with the log, but not verified: no public key was given and the log holds no valid checkpoint to take one from`
+      : `${verified} of ${recorded} recorded receipt(s) verified, under ${keys === "given" ? "the public key given" : "the key the log's checkpoints record: that proves them consistent with the checkpoints, not who signed them; give the controller's public key for that"}`
+
+/** The streams of no member (`lethe:checkpoints`, `lethe:receipts:<memberId>`): no directory row, no member. */
+const reservedPrefix = "lethe:"
 
 /** The checkpoints' part of the report, and the paragraph that says what they prove. */
 export const checkpointReport = (

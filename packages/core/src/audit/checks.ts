@@ -9,7 +9,7 @@
 import type { AnonymizationBlocker, MessagingBlocker } from "../errors.js"
 import type { DomainConfig } from "../member/config.js"
 import { dayMs, purposeDefinition } from "../member/config.js"
-import type { BasisInForce, EventOf, MemberEvent } from "../member/events.js"
+import type { BasisInForce, BusinessFact, EventOf, MemberEvent } from "../member/events.js"
 import {
   anonymizationBlockers,
   basisInForce,
@@ -320,6 +320,41 @@ const checkRequestDue = (
 }
 
 /**
+ * A business fact (or a registration) dated where `decide` refuses a date (R38): after its own recording,
+ * before the member's registration, or before the member's data was last erased or the member restored (history flowing back
+ * into what was erased).
+ */
+const checkFactDate = (
+  state: MemberState,
+  event: BusinessFact | EventOf<"MemberRegistered">,
+): ReadonlyArray<FindingDraft> => {
+  const occurredAt = event.occurredAt
+  if (occurredAt === undefined) return none
+  const problem =
+    occurredAt > event.at
+      ? "after it was recorded"
+      : state.exists && occurredAt < state.registeredAt
+        ? "before the member's registration"
+        : state.lastErasureAt !== null && occurredAt < state.lastErasureAt
+          ? "before the member's last erasure"
+          : undefined
+  if (problem === undefined) return none
+  return [
+    {
+      rule: "fact-date",
+      requirements: ["R38"],
+      message: `${event._tag} dated ${problem}`,
+      evidence: {
+        occurredAt: isoOrNull(occurredAt),
+        recordedAt: isoOrNull(event.at),
+        registeredAt: isoOrNull(state.registeredAt),
+        lastErasureAt: isoOrNull(state.lastErasureAt),
+      },
+    },
+  ]
+}
+
+/**
  * Every rule the event breaks, given the member's state just before it:
  * `decide`'s own guards, evaluated at the event's time.
  *
@@ -337,7 +372,7 @@ export const checkEvent = (
   if (event._tag === "MemberRegistered")
     return state.exists
       ? [lifecycle("MemberRegistered for a member already registered", { memberId: event.memberId })]
-      : []
+      : checkFactDate(state, event)
   if (!state.exists) return [lifecycle(`${event._tag} before MemberRegistered`)]
   switch (event._tag) {
     case "PersonalDataErased":
@@ -357,11 +392,6 @@ export const checkEvent = (
     case "ErasureRequested":
     case "AccessRequested":
       return isErased(state) ? [erasedMember(state, event)] : checkRequestDue(event, config)
-    case "ConsentGiven":
-    case "ConsentWithdrawn":
-    case "Unsubscribed":
-    case "ProfilingDisabled":
-    case "ProfilingEnabled":
     case "ContractSigned":
     case "ContractEnded":
     case "WalletCredited":
@@ -373,6 +403,12 @@ export const checkEvent = (
     case "InstalmentMissed":
     case "InstalmentPaid":
     case "ActivityRecorded":
+      return isErased(state) ? [erasedMember(state, event)] : checkFactDate(state, event)
+    case "ConsentGiven":
+    case "ConsentWithdrawn":
+    case "Unsubscribed":
+    case "ProfilingDisabled":
+    case "ProfilingEnabled":
     case "DataExported":
     case "ProcessingRestricted":
     case "ProcessingRestrictionLifted":

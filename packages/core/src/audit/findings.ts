@@ -16,6 +16,7 @@ export type RequirementId = `R${number}`
 export type AuditRule =
   | "hash-chain"
   | "checkpoint"
+  | "erasure-receipt"
   | "unreadable-row"
   | "event-schema"
   | "sealing"
@@ -28,6 +29,7 @@ export type AuditRule =
   | "restore-guard"
   | "purge-guard"
   | "special-category"
+  | "fact-date"
   | "restore-window"
   | "erasure-deadline"
   | "access-deadline"
@@ -52,6 +54,11 @@ export const auditRules: Readonly<Record<AuditRule, AuditRuleInfo>> = {
     requirements: ["R41", "R35"],
     description:
       "every signed checkpoint verifies under the controller's public key, and the log digest recomputed over every event up to its position is the one it signed: nothing before it was rewritten (even with the chain recomputed), deleted, inserted, renumbered or truncated",
+  },
+  "erasure-receipt": {
+    requirements: ["R10"],
+    description:
+      "every erasure receipt recorded in the log (scheduled or final) verifies under the controller's public key, and says what the log says: its member and tenant, its status, its dates (forgotten, restore window, destruction date within the purge grace; purged or anonymized) and the stream head it attests",
   },
   "unreadable-row": {
     requirements: ["R35"],
@@ -108,6 +115,11 @@ export const auditRules: Readonly<Record<AuditRule, AuditRuleInfo>> = {
     requirements: ["R17"],
     description:
       "special-category data (health, ethnic origin, political opinions, religious beliefs) recorded only under an explicit consent in force",
+  },
+  "fact-date": {
+    requirements: ["R38"],
+    description:
+      "a business fact's own date (occurredAt) lies neither after it was recorded, nor before the member's registration, nor before the member's data was last erased or the member restored",
   },
   "restore-window": {
     requirements: ["R5", "R29"],

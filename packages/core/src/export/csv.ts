@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { stringify } from "csv-stringify/sync"
 import type { MemberExport } from "./member-export.js"
 import type { ExportCell } from "./tables.js"
 import { exportTables } from "./tables.js"
@@ -12,21 +13,22 @@ import { exportTables } from "./tables.js"
 /** The byte-order mark that tells spreadsheets the file is UTF-8. */
 export const utf8Bom = "\uFEFF"
 
+// csv-stringify quotes a field holding a comma, a quote or the record delimiter ("\r\n") by itself; also
+// quoted: any line break, which a reader splits records on, and spaces at either end, which spreadsheets trim.
+const csvOptions = { record_delimiter: "\r\n", quoted_match: /[\r\n]|^\s|\s$/ }
+
 /**
- * A field as RFC 4180 writes it: quoted, with quotes doubled, when it holds a
- * comma, a quote, a line break, or spaces at either end; as it is otherwise.
+ * Records as RFC 4180 text (by `csv-stringify`): fields joined by commas,
+ * each record ended by CRLF, a field quoted, with quotes doubled, when it
+ * holds a comma, a quote, a line break, or spaces at either end.
  *
  * @example
  * ```ts
- * csvField('Jan "Johnny" Nowak') // '"Jan ""Johnny"" Nowak"'
+ * csvRecords([["name"], ['Jan "Johnny" Nowak']]) // 'name\r\n"Jan ""Johnny"" Nowak"\r\n'
  * ```
  */
-export const csvField = (value: string): string =>
-  /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replaceAll('"', '""')}"` : value
-
-/** Records as RFC 4180 text: fields joined by commas, each record ended by CRLF. */
 export const csvRecords = (records: ReadonlyArray<ReadonlyArray<string>>): string =>
-  records.map((record) => `${record.map(csvField).join(",")}\r\n`).join("")
+  stringify(records as Array<Array<string>>, csvOptions)
 
 /**
  * A text a spreadsheet shows as text. A value starting with `=`, `+`, `-` or

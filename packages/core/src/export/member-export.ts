@@ -9,15 +9,16 @@
 import { Schema } from "effect"
 import type { MemberStatus } from "../errors.js"
 import type { ConsentCatalogue } from "../member/config.js"
-import type {
-  ActivityKind,
-  Channel,
-  ConsentMethod,
-  LawfulBasis,
-  LeavingReason,
-  PersonalCategory,
-  PersonalFields,
-  Source,
+import {
+  type ActivityKind,
+  type Channel,
+  type ConsentMethod,
+  factDate,
+  type LawfulBasis,
+  type LeavingReason,
+  type PersonalCategory,
+  type PersonalFields,
+  type Source,
 } from "../member/events.js"
 import type { MemberState } from "../member/state.js"
 import { absurd } from "../member/state.js"
@@ -103,7 +104,8 @@ export interface ExportedConsentChange {
 }
 
 /**
- * A contract the member signed; `endedAt` is when it was ended early or cancelled.
+ * A contract the member signed; `endedAt` is when it was ended early or cancelled. Dates are when the facts
+ * happened (R38); `recordedAt` is when Lethe recorded the signing.
  *
  * @inline
  */
@@ -111,13 +113,16 @@ export interface ExportedContract {
   readonly contractId: string
   readonly clubId: string
   readonly signedAt: string
+  /** When Lethe recorded the signing (later than `signedAt` for a migrated history, R38). */
+  readonly recordedAt: string
   readonly startsAt: string
   readonly endsAt: string | null
   readonly endedAt: string | null
 }
 
 /**
- * Money is in integer minor units (cents, grosze, öre) of the tenant's currency.
+ * Money is in integer minor units (cents, grosze, öre) of the tenant's currency. A movement's `at` is when it
+ * happened, `recordedAt` when Lethe recorded it (later for a migrated history, R38).
  *
  * @inline
  */
@@ -125,13 +130,15 @@ export interface ExportedWallet {
   readonly balance: number
   readonly movements: ReadonlyArray<{
     readonly at: string
+    readonly recordedAt: string
     readonly kind: "credit" | "debit"
     readonly amount: number
   }>
 }
 
 /**
- * A purchase and whether, and when, it was paid. `amount` is in integer minor units.
+ * A purchase and whether, and when, it was paid. `amount` is in integer minor units. `at` is when it was
+ * made, `recordedAt` when Lethe recorded it (later for a migrated history, R38).
  *
  * @inline
  */
@@ -139,6 +146,7 @@ export interface ExportedPurchase {
   readonly purchaseId: string
   readonly amount: number
   readonly at: string
+  readonly recordedAt: string
   readonly paid: boolean
   readonly paidAt: string | null
 }
@@ -169,12 +177,14 @@ export interface ExportedDebtCase {
 }
 
 /**
- * A visit, class, transaction or page view, with its details opened (R21).
+ * A visit, class, transaction or page view, with its details opened (R21). `at` is when it happened,
+ * `recordedAt` when Lethe recorded it (later for a migrated history, R38).
  *
  * @inline
  */
 export interface ExportedActivity {
   readonly at: string
+  readonly recordedAt: string
   readonly kind: ActivityKind
   readonly clubId: string | null
   readonly details: Readonly<Record<string, string>>
@@ -317,7 +327,8 @@ export const memberExport = (
   const latest = new Map<string, number>()
   const consentRecordedAt = new Map<string, number>()
   const consentHistory: Array<ExportedConsentChange> = []
-  const signedAt = new Map<string, number>()
+  const signedAt = new Map<string, { readonly at: number; readonly recordedAt: number }>()
+  const purchaseRecordedAt = new Map<string, number>()
   const movements: Array<ExportedWallet["movements"][number]> = []
   const paidAt = new Map<string, number>()
   const missedAt = new Map<string, number>()
@@ -389,29 +400,34 @@ export const memberExport = (
           note: typeof event.note === "string" ? event.note : null,
         })
         break
+      case "PurchaseRecorded":
+        purchaseRecordedAt.set(event.purchaseId, event.at)
+        break
       case "ContractSigned":
-        signedAt.set(event.contractId, event.at)
+        signedAt.set(event.contractId, { at: factDate(event), recordedAt: event.at })
         break
       case "WalletCredited":
       case "WalletDebited":
         movements.push({
-          at: iso(event.at),
+          at: iso(factDate(event)),
+          recordedAt: iso(event.at),
           kind: event._tag === "WalletCredited" ? "credit" : "debit",
           amount: event.amount,
         })
         break
       case "PurchasePaid":
-        paidAt.set(`purchase\n${event.purchaseId}`, event.at)
+        paidAt.set(`purchase\n${event.purchaseId}`, factDate(event))
         break
       case "InstalmentMissed":
-        missedAt.set(event.instalmentId, event.at)
+        missedAt.set(event.instalmentId, factDate(event))
         break
       case "InstalmentPaid":
-        paidAt.set(`instalment\n${event.instalmentId}`, event.at)
+        paidAt.set(`instalment\n${event.instalmentId}`, factDate(event))
         break
       case "ActivityRecorded":
         activity.push({
-          at: iso(event.at),
+          at: iso(factDate(event)),
+          recordedAt: iso(event.at),
           kind: event.kind,
           clubId: event.clubId,
           details: Object.fromEntries(clearValues(event.details)),
@@ -446,7 +462,6 @@ export const memberExport = (
       case "ContractEnded":
       case "DebtCaseOpened":
       case "DebtCaseClosed":
-      case "PurchaseRecorded":
       case "ProcessingRestricted":
       case "ProcessingRestrictionLifted":
       case "Forgotten":
@@ -508,7 +523,8 @@ export const memberExport = (
     contracts: Object.values(state.contracts).map((c) => ({
       contractId: c.contractId,
       clubId: c.clubId,
-      signedAt: iso(signedAt.get(c.contractId) ?? c.startsAt),
+      signedAt: iso(signedAt.get(c.contractId)?.at ?? c.startsAt),
+      recordedAt: iso(signedAt.get(c.contractId)?.recordedAt ?? c.startsAt),
       startsAt: iso(c.startsAt),
       endsAt: isoOrNull(c.endsAt),
       endedAt: isoOrNull(c.endedAt),
@@ -518,6 +534,7 @@ export const memberExport = (
       purchaseId: p.purchaseId,
       amount: p.amount,
       at: iso(p.at),
+      recordedAt: iso(purchaseRecordedAt.get(p.purchaseId) ?? p.at),
       paid: p.paid,
       paidAt: isoOrNull(paidAt.get(`purchase\n${p.purchaseId}`)),
     })),

@@ -132,6 +132,7 @@ export const exportTables = (document: MemberExport): ReadonlyArray<ExportTable>
       ["contract_id", "Contract", (c) => c.contractId],
       ["club_id", "Club", (c) => c.clubId],
       ["signed_at", "Signed at", (c) => c.signedAt],
+      ["recorded_at", "Recorded at", (c) => c.recordedAt],
       ["starts_at", "Starts at", (c) => c.startsAt],
       ["ends_at", "Ends at", (c) => c.endsAt],
       ["ended_at", "Ended early at", (c) => c.endedAt],
@@ -143,6 +144,7 @@ export const exportTables = (document: MemberExport): ReadonlyArray<ExportTable>
     "Wallet movements",
     [
       ["at", "At", (m) => m.at],
+      ["recorded_at", "Recorded at", (m) => m.recordedAt],
       ["kind", "Kind", (m) => m.kind],
       ["amount", "Amount (minor units)", (m) => m.amount],
     ],
@@ -155,6 +157,7 @@ export const exportTables = (document: MemberExport): ReadonlyArray<ExportTable>
       ["purchase_id", "Purchase", (p) => p.purchaseId],
       ["amount", "Amount (minor units)", (p) => p.amount],
       ["at", "At", (p) => p.at],
+      ["recorded_at", "Recorded at", (p) => p.recordedAt],
       ["paid", "Paid", (p) => p.paid],
       ["paid_at", "Paid at", (p) => p.paidAt],
     ],
@@ -189,6 +192,7 @@ export const exportTables = (document: MemberExport): ReadonlyArray<ExportTable>
     "Activity",
     [
       ["at", "At", (a) => a.at],
+      ["recorded_at", "Recorded at", (a) => a.recordedAt],
       ["kind", "Kind", (a) => a.kind],
       ["club_id", "Club", (a) => a.clubId],
       ["details", "Details", (a) => a.details],

@@ -9,7 +9,7 @@
  */
 import type { Info } from "csv-parse/sync"
 import { parse } from "csv-parse/sync"
-import { Either, Schema } from "effect"
+import { DateTime, Either, Option, Schema } from "effect"
 import type { LetheError } from "../errors.js"
 import { InvalidCommand } from "../errors.js"
 import { Email, Text } from "../member/commands.js"
@@ -102,41 +102,38 @@ export interface ParsedContacts {
 const isEmail = Schema.is(Email)
 const isText = Schema.is(Text)
 
-const isoDate =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/
-
-const daysInMonth = (year: number, month: number): number => new Date(Date.UTC(year, month, 0)).getUTCDate()
+/**
+ * The forms a date may take: a date, or a date and a time to the minute, the
+ * second or a fraction of it, with an offset (`Z`, `+02:00`, `+0200`) or none.
+ * The shape only: `DateTime` reads the value.
+ */
+const isoShape = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/
 
 /**
  * An ISO 8601 date (`2024-05-25`, midnight UTC) or date and time
  * (`2024-05-25T10:00:00Z`, `2024-05-25 12:00+02:00`; no offset means UTC), as
  * epoch milliseconds; undefined for anything else, including dates that do
- * not exist such as 2024-02-30.
+ * not exist such as 2024-02-30. Read by Effect's `DateTime`.
  */
 export const parseIsoDate = (text: string): number | undefined => {
-  const m = isoDate.exec(text.trim())
-  if (m === null) return undefined
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((part) => Number(part ?? 0)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ]
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined
-  if (hour > 23 || minute > 59 || second > 59) return undefined
-  const fraction = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000)
-  const zone = m[8]
-  let offset = 0
-  if (zone !== undefined && zone !== "Z") {
-    const digits = zone.replace(":", "")
-    const hours = Number(digits.slice(1, 3))
-    const minutes = Number(digits.slice(3, 5))
-    if (hours > 14 || minutes > 59) return undefined
-    offset = (zone.startsWith("-") ? -1 : 1) * (hours * 60 + minutes) * 60_000
-  }
-  return Date.UTC(year, month - 1, day, hour, minute, second, fraction) - offset
+  const trimmed = text.trim()
+  const shape = isoShape.exec(trimmed)
+  if (shape === null) return undefined
+  const zone = shape[1]
+  const local = (zone === undefined ? trimmed : trimmed.slice(0, -zone.length)).replace(" ", "T")
+  const offset =
+    zone === undefined || zone === "Z"
+      ? "+00:00"
+      : zone.length === 5
+        ? `${zone.slice(0, 3)}:${zone.slice(3)}`
+        : zone
+  if (Number(offset.slice(1, 3)) > 14) return undefined
+  const parsed = DateTime.makeZonedFromString(`${local.length === 10 ? `${local}T00:00` : local}${offset}`)
+  if (Option.isNone(parsed)) return undefined
+  // A date or a time that does not exist (2024-02-30, 24:00) rolls over to another: read back in
+  // the same offset, it no longer starts as it was written.
+  if (!DateTime.formatIsoOffset(parsed.value).startsWith(local.slice(0, 19))) return undefined
+  return DateTime.toEpochMillis(parsed.value)
 }
 
 type Checked = Either.Either<ContactRow, RejectedRow>

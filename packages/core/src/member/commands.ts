@@ -81,6 +81,12 @@ const leaving = {
   note: Schema.optional(Text),
 }
 
+/**
+ * When a business fact happened, if not now (R38): a date of its own for a migration of history, from the
+ * member's registration to now. `decide` refuses one in the future or before the registration.
+ */
+const occurred = { occurredAt: Schema.optional(Moment) }
+
 /** Personal values given in a command: at least one field. */
 export const InputFields = Schema.Record({ key: Schema.String.pipe(Schema.minLength(1)), value: Text }).pipe(
   Schema.filter((fields) => Object.keys(fields).length > 0 || "must name at least one field"),
@@ -88,9 +94,12 @@ export const InputFields = Schema.Record({ key: Schema.String.pipe(Schema.minLen
 
 /**
  * Registers a new member in a tenant: `MemberRegistered`, then the name (category `identity`) and the e-mail
- * and phone (category `contact`) given. Refused with `DuplicateReference` if the member exists.
+ * and phone (category `contact`) given. Refused with `DuplicateReference` if the member exists. An
+ * `occurredAt` dates the registration in the past, for a migrated history (R38): the member's business
+ * facts may then be dated from it.
  */
 export const Register = Schema.TaggedStruct("Register", {
+  ...occurred,
   memberId: Id,
   tenantId: Id,
   personal: Schema.Struct({
@@ -161,6 +170,7 @@ export const SignContract = Schema.TaggedStruct("SignContract", {
   clubId: Id,
   startsAt: Moment,
   endsAt: Schema.NullOr(Moment),
+  ...occurred,
 }).pipe(
   Schema.filter(
     (c) =>
@@ -171,21 +181,21 @@ export const SignContract = Schema.TaggedStruct("SignContract", {
  * Ends a contract before its `endsAt`, or cancels one not yet started. Nothing is recorded when it has
  * already ended.
  */
-export const EndContract = Schema.TaggedStruct("EndContract", { contractId: Id })
+export const EndContract = Schema.TaggedStruct("EndContract", { contractId: Id, ...occurred })
 /**
  * Adds an amount (integer minor units) to the member's wallet. Funds in the wallet block anonymization
  * (R25). Refused with `WalletLimitExceeded` when the balance would pass `Number.MAX_SAFE_INTEGER`.
  */
-export const CreditWallet = Schema.TaggedStruct("CreditWallet", { amount: Amount })
+export const CreditWallet = Schema.TaggedStruct("CreditWallet", { amount: Amount, ...occurred })
 /**
  * Takes an amount (integer minor units) from the member's wallet; refused with `InsufficientFunds` beyond
  * the balance.
  */
-export const DebitWallet = Schema.TaggedStruct("DebitWallet", { amount: Amount })
+export const DebitWallet = Schema.TaggedStruct("DebitWallet", { amount: Amount, ...occurred })
 /** Opens a debt-collection case in a club. An open case blocks anonymization (R25). */
-export const OpenDebtCase = Schema.TaggedStruct("OpenDebtCase", { caseId: Id, clubId: Id })
+export const OpenDebtCase = Schema.TaggedStruct("OpenDebtCase", { caseId: Id, clubId: Id, ...occurred })
 /** Closes a debt-collection case. Nothing is recorded when it is already closed. */
-export const CloseDebtCase = Schema.TaggedStruct("CloseDebtCase", { caseId: Id })
+export const CloseDebtCase = Schema.TaggedStruct("CloseDebtCase", { caseId: Id, ...occurred })
 /**
  * Records a purchase, paid or not. Unpaid purchases come back as warnings of an anonymization, not blockers
  * (R27).
@@ -194,9 +204,10 @@ export const RecordPurchase = Schema.TaggedStruct("RecordPurchase", {
   purchaseId: Id,
   amount: Amount,
   paid: Schema.Boolean,
+  ...occurred,
 })
 /** Marks a recorded purchase paid. Nothing is recorded when it already is. */
-export const MarkPurchasePaid = Schema.TaggedStruct("MarkPurchasePaid", { purchaseId: Id })
+export const MarkPurchasePaid = Schema.TaggedStruct("MarkPurchasePaid", { purchaseId: Id, ...occurred })
 /**
  * Records an instalment the member missed in a club. Unpaid, in a club that does not use debt collection, it
  * comes back as a warning of an anonymization (R27).
@@ -205,9 +216,10 @@ export const RecordMissedInstalment = Schema.TaggedStruct("RecordMissedInstalmen
   instalmentId: Id,
   clubId: Id,
   amount: Amount,
+  ...occurred,
 })
 /** Marks a missed instalment paid. Nothing is recorded when it already is. */
-export const MarkInstalmentPaid = Schema.TaggedStruct("MarkInstalmentPaid", { instalmentId: Id })
+export const MarkInstalmentPaid = Schema.TaggedStruct("MarkInstalmentPaid", { instalmentId: Id, ...occurred })
 /**
  * Records a visit, class, transaction or page view, with its personal details (sealed as category
  * `activity`).
@@ -216,6 +228,7 @@ export const RecordActivity = Schema.TaggedStruct("RecordActivity", {
   kind: ActivityKind,
   clubId: Schema.NullOr(Id),
   details: Schema.Record({ key: Schema.String.pipe(Schema.minLength(1)), value: Text }),
+  ...occurred,
 })
 /**
  * Records a message sent for a purpose (R3). Refused with `MessageRefused`, listing every reason, unless a

@@ -149,3 +149,9 @@ export const defaultDomainConfig: DomainConfig = {
 
 /** Milliseconds in a day. */
 export const dayMs = 86_400_000
+
+/**
+ * How far ahead of the clock a date a command carries may lie (the clocks of two machines differ): 5
+ * minutes. A request's `receivedAt` and a fact's `occurredAt` (R38) beyond it are refused.
+ */
+export const clockSkew = 5 * 60 * 1000

@@ -17,6 +17,7 @@ import {
   ExplicitConsentRequired,
   ExplicitFlagRequired,
   InsufficientFunds,
+  InvalidCommand,
   MemberErased,
   MemberNotFound,
   MessageRefused,
@@ -31,9 +32,9 @@ import {
 } from "../errors.js"
 import type { CommandOf, MemberCommand } from "./commands.js"
 import type { DecideContext, Permission, PurposeDefinition } from "./config.js"
-import { dayMs, purposeDefinition, systemRole } from "./config.js"
+import { clockSkew, dayMs, purposeDefinition, systemRole } from "./config.js"
 import type { LeavingReason, MemberEvent, PersonalCategory, PersonalFields } from "./events.js"
-import { retainedOnAnonymization } from "./events.js"
+import { freeTextCategory, retainedOnAnonymization } from "./events.js"
 import {
   anonymizationBlockers,
   anonymizationWarnings,
@@ -96,6 +97,40 @@ const leavingOf = (
   ...(command.note === undefined ? {} : { note: command.note }),
 })
 
+/**
+ * The `occurredAt` a business fact records (R38): none when the command gives none (so the event is the
+ * same as before dates of their own existed); refused with `InvalidCommand` when it lies in the future
+ * (beyond the clocks' skew), before the member's registration (a registration itself may be dated any time
+ * before now), or before the member's data was last erased or the member restored (history must not flow
+ * back into what was erased); one within the skew is recorded as now.
+ */
+const occurredAtOf = (
+  state: MemberState,
+  command: MemberCommand,
+  now: number,
+): Either.Either<{ readonly occurredAt?: number }, InvalidCommand> => {
+  const occurredAt = "occurredAt" in command ? command.occurredAt : undefined
+  if (occurredAt === undefined) return Either.right({})
+  const wrong = (message: string) =>
+    Either.left(
+      new InvalidCommand({
+        command: command._tag,
+        issues: [{ path: "occurredAt", message: `${message} (got ${new Date(occurredAt).toISOString()})` }],
+      }),
+    )
+  if (occurredAt > now + clockSkew) return wrong("must not be in the future")
+  if (!state.exists) return Either.right({ occurredAt: Math.min(occurredAt, now) })
+  if (occurredAt < state.registeredAt)
+    return wrong(
+      `must not be before the member's registration, ${new Date(state.registeredAt).toISOString()}`,
+    )
+  if (state.lastErasureAt !== null && occurredAt < state.lastErasureAt)
+    return wrong(
+      `must not be before the member's last erasure, ${new Date(state.lastErasureAt).toISOString()}`,
+    )
+  return Either.right({ occurredAt: Math.min(occurredAt, now) })
+}
+
 /** Runs the checks in order and refuses with the first that fails, else decides. */
 const guarded = (checks: ReadonlyArray<DomainError | undefined>, then: () => Result): Result => {
   for (const check of checks) if (check !== undefined) return refuse(check)
@@ -116,7 +151,11 @@ const categoriesToErase = (state: MemberState): ReadonlyArray<PersonalCategory> 
   return [...present].filter((c) => !retainedOnAnonymization.has(c)).sort()
 }
 
-const registerEvents = (command: CommandOf<"Register">, now: number): ReadonlyArray<MemberEvent> => {
+const registerEvents = (
+  command: CommandOf<"Register">,
+  now: number,
+  occurred: { readonly occurredAt?: number },
+): ReadonlyArray<MemberEvent> => {
   const { name, email, phone } = command.personal
   const identity: PersonalFields = name === undefined ? {} : { name }
   const contact: PersonalFields = {
@@ -131,6 +170,7 @@ const registerEvents = (command: CommandOf<"Register">, now: number): ReadonlyAr
     {
       _tag: "MemberRegistered",
       at: now,
+      ...occurred,
       memberId: command.memberId,
       tenantId: command.tenantId,
       source: command.source,
@@ -270,11 +310,15 @@ const requestEvent = (
  */
 export const decide = (state: MemberState, command: MemberCommand, ctx: DecideContext): Result => {
   const now = ctx.now
-  if (command._tag === "Register")
-    return state.exists
-      ? refuse(duplicate(state, "member", command.memberId))
-      : accept(...registerEvents(command, now))
+  if (command._tag === "Register") {
+    if (state.exists) return refuse(duplicate(state, "member", command.memberId))
+    const dated = occurredAtOf(state, command, now)
+    return Either.isLeft(dated) ? refuse(dated.left) : accept(...registerEvents(command, now, dated.right))
+  }
   if (!state.exists) return refuse(new MemberNotFound({ memberId: state.memberId }))
+  const dated = occurredAtOf(state, command, now)
+  if (Either.isLeft(dated)) return refuse(dated.left)
+  const occurred = dated.right
 
   switch (command._tag) {
     case "RecordPersonalData":
@@ -298,7 +342,9 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
       })
     case "ErasePersonalData":
       return guarded([requirePermission(ctx, "member:forget")], () => {
-        const categories = command.categories.filter((c) => state.personal[c] !== undefined)
+        const categories = command.categories.filter(
+          (c) => state.personal[c] !== undefined || (c === freeTextCategory && state.freeText),
+        )
         if (categories.length === 0) return unchanged
         const blocked = erasureBlocked(state, command)
         return blocked !== undefined
@@ -351,6 +397,7 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
           : accept({
               _tag: "ContractSigned",
               at: now,
+              ...occurred,
               contractId: command.contractId,
               clubId: command.clubId,
               startsAt: command.startsAt,
@@ -363,7 +410,7 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
         if (contract === undefined) return refuse(missing(state, "contract", command.contractId))
         return contract.endedAt !== null
           ? unchanged
-          : accept({ _tag: "ContractEnded", at: now, contractId: command.contractId })
+          : accept({ _tag: "ContractEnded", at: now, ...occurred, contractId: command.contractId })
       })
     case "CreditWallet":
       return guarded([erased(state, command)], () =>
@@ -376,7 +423,7 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
                 limit: Number.MAX_SAFE_INTEGER,
               }),
             )
-          : accept({ _tag: "WalletCredited", at: now, amount: command.amount }),
+          : accept({ _tag: "WalletCredited", at: now, ...occurred, amount: command.amount }),
       )
     case "DebitWallet":
       return guarded([erased(state, command)], () =>
@@ -388,13 +435,19 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
                 amount: command.amount,
               }),
             )
-          : accept({ _tag: "WalletDebited", at: now, amount: command.amount }),
+          : accept({ _tag: "WalletDebited", at: now, ...occurred, amount: command.amount }),
       )
     case "OpenDebtCase":
       return guarded([erased(state, command)], () =>
         state.debtCases[command.caseId] !== undefined
           ? refuse(duplicate(state, "debt case", command.caseId))
-          : accept({ _tag: "DebtCaseOpened", at: now, caseId: command.caseId, clubId: command.clubId }),
+          : accept({
+              _tag: "DebtCaseOpened",
+              at: now,
+              ...occurred,
+              caseId: command.caseId,
+              clubId: command.clubId,
+            }),
       )
     case "CloseDebtCase":
       return guarded([erased(state, command)], () => {
@@ -402,7 +455,7 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
         if (debtCase === undefined) return refuse(missing(state, "debt case", command.caseId))
         return debtCase.closedAt !== null
           ? unchanged
-          : accept({ _tag: "DebtCaseClosed", at: now, caseId: command.caseId })
+          : accept({ _tag: "DebtCaseClosed", at: now, ...occurred, caseId: command.caseId })
       })
     case "RecordPurchase":
       return guarded([erased(state, command)], () =>
@@ -411,6 +464,7 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
           : accept({
               _tag: "PurchaseRecorded",
               at: now,
+              ...occurred,
               purchaseId: command.purchaseId,
               amount: command.amount,
               paid: command.paid,
@@ -422,7 +476,7 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
         if (purchase === undefined) return refuse(missing(state, "purchase", command.purchaseId))
         return purchase.paid
           ? unchanged
-          : accept({ _tag: "PurchasePaid", at: now, purchaseId: command.purchaseId })
+          : accept({ _tag: "PurchasePaid", at: now, ...occurred, purchaseId: command.purchaseId })
       })
     case "RecordMissedInstalment":
       return guarded([erased(state, command)], () =>
@@ -431,6 +485,7 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
           : accept({
               _tag: "InstalmentMissed",
               at: now,
+              ...occurred,
               instalmentId: command.instalmentId,
               clubId: command.clubId,
               amount: command.amount,
@@ -442,13 +497,14 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
         if (instalment === undefined) return refuse(missing(state, "instalment", command.instalmentId))
         return instalment.paid
           ? unchanged
-          : accept({ _tag: "InstalmentPaid", at: now, instalmentId: command.instalmentId })
+          : accept({ _tag: "InstalmentPaid", at: now, ...occurred, instalmentId: command.instalmentId })
       })
     case "RecordActivity":
       return guarded([erased(state, command)], () =>
         accept({
           _tag: "ActivityRecorded",
           at: now,
+          ...occurred,
           kind: command.kind,
           clubId: command.clubId,
           details: command.details,

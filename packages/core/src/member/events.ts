@@ -162,9 +162,19 @@ export type Channel = typeof Channel.Type
 
 const at = { at: Millis }
 
-/** A member was registered in a tenant, with where the contact came from (R32). */
+/**
+ * The times of a business fact (R38): `at`, when Lethe recorded it, and `occurredAt`, when it happened, if
+ * the command gave a date of its own (a migration of history). Absent in events recorded without one, so
+ * logs written before it read and hash the same.
+ */
+const fact = { ...at, occurredAt: Schema.optional(Millis) }
+
+/**
+ * A member was registered in a tenant, with where the contact came from (R32); `occurredAt`, when given, is
+ * when they became a member, for a migrated history (R38).
+ */
 export const MemberRegistered = Schema.TaggedStruct("MemberRegistered", {
-  ...at,
+  ...fact,
   memberId: Id,
   tenantId: Id,
   source: Source,
@@ -221,43 +231,43 @@ export const ProfilingDisabled = Schema.TaggedStruct("ProfilingDisabled", { ...a
 export const ProfilingEnabled = Schema.TaggedStruct("ProfilingEnabled", { ...at })
 /** A contract with a club was signed, running from `startsAt` to `endsAt` (null: open-ended). */
 export const ContractSigned = Schema.TaggedStruct("ContractSigned", {
-  ...at,
+  ...fact,
   contractId: Id,
   clubId: Id,
   startsAt: Millis,
   endsAt: Schema.NullOr(Millis),
 })
 /** A contract was ended before its `endsAt`, or cancelled before it started. */
-export const ContractEnded = Schema.TaggedStruct("ContractEnded", { ...at, contractId: Id })
+export const ContractEnded = Schema.TaggedStruct("ContractEnded", { ...fact, contractId: Id })
 /** An amount was added to the member's wallet. */
-export const WalletCredited = Schema.TaggedStruct("WalletCredited", { ...at, amount: Amount })
+export const WalletCredited = Schema.TaggedStruct("WalletCredited", { ...fact, amount: Amount })
 /** An amount was taken from the member's wallet. */
-export const WalletDebited = Schema.TaggedStruct("WalletDebited", { ...at, amount: Amount })
+export const WalletDebited = Schema.TaggedStruct("WalletDebited", { ...fact, amount: Amount })
 /** A debt-collection case was opened in a club. */
-export const DebtCaseOpened = Schema.TaggedStruct("DebtCaseOpened", { ...at, caseId: Id, clubId: Id })
+export const DebtCaseOpened = Schema.TaggedStruct("DebtCaseOpened", { ...fact, caseId: Id, clubId: Id })
 /** A debt-collection case was closed. */
-export const DebtCaseClosed = Schema.TaggedStruct("DebtCaseClosed", { ...at, caseId: Id })
+export const DebtCaseClosed = Schema.TaggedStruct("DebtCaseClosed", { ...fact, caseId: Id })
 /** A purchase was recorded, paid or not. */
 export const PurchaseRecorded = Schema.TaggedStruct("PurchaseRecorded", {
-  ...at,
+  ...fact,
   purchaseId: Id,
   amount: Amount,
   paid: Schema.Boolean,
 })
 /** A recorded purchase was paid. */
-export const PurchasePaid = Schema.TaggedStruct("PurchasePaid", { ...at, purchaseId: Id })
+export const PurchasePaid = Schema.TaggedStruct("PurchasePaid", { ...fact, purchaseId: Id })
 /** The member missed an instalment in a club. */
 export const InstalmentMissed = Schema.TaggedStruct("InstalmentMissed", {
-  ...at,
+  ...fact,
   instalmentId: Id,
   clubId: Id,
   amount: Amount,
 })
 /** A missed instalment was paid. */
-export const InstalmentPaid = Schema.TaggedStruct("InstalmentPaid", { ...at, instalmentId: Id })
+export const InstalmentPaid = Schema.TaggedStruct("InstalmentPaid", { ...fact, instalmentId: Id })
 /** A visit, class, transaction or page view, with its personal details. */
 export const ActivityRecorded = Schema.TaggedStruct("ActivityRecorded", {
-  ...at,
+  ...fact,
   kind: ActivityKind,
   clubId: Schema.NullOr(Id),
   /** Personal details of the activity (what was bought, which page); sealed as category "activity". */
@@ -381,6 +391,41 @@ export const MemberEvent = Schema.Union(
   Anonymized,
 )
 export type MemberEvent = typeof MemberEvent.Type
+
+/** The tags of the business-fact events, which may carry a date of their own, `occurredAt` (R38). */
+export const businessFactTags = [
+  "ContractSigned",
+  "ContractEnded",
+  "WalletCredited",
+  "WalletDebited",
+  "DebtCaseOpened",
+  "DebtCaseClosed",
+  "PurchaseRecorded",
+  "PurchasePaid",
+  "InstalmentMissed",
+  "InstalmentPaid",
+  "ActivityRecorded",
+] as const satisfies ReadonlyArray<MemberEvent["_tag"]>
+
+/** A business-fact event: a contract, wallet, debt-case, purchase, instalment or activity event (R38). */
+export type BusinessFact = Extract<MemberEvent, { readonly _tag: (typeof businessFactTags)[number] }>
+
+const factTags: ReadonlySet<string> = new Set(businessFactTags)
+
+/** Whether `event` is a business fact, which may carry an `occurredAt` (R38). */
+export const isBusinessFact = (event: MemberEvent): event is BusinessFact => factTags.has(event._tag)
+
+/**
+ * When a business fact happened (R38): its `occurredAt` if it was given a date, else when it was recorded.
+ *
+ * @example
+ * ```ts
+ * factDate({ _tag: "WalletCredited", at: 2_000, occurredAt: 1_000, amount: 500 }) // 1_000
+ * factDate({ _tag: "WalletCredited", at: 2_000, amount: 500 }) // 2_000
+ * ```
+ */
+export const factDate = (event: { readonly at: number; readonly occurredAt?: number | undefined }): number =>
+  event.occurredAt ?? event.at
 
 /** One event type by its tag, e.g. `EventOf<"Forgotten">`. */
 export type EventOf<T extends MemberEvent["_tag"]> = Extract<MemberEvent, { readonly _tag: T }>

@@ -5,15 +5,16 @@
  * @module
  */
 import type { MemberStatus } from "../errors.js"
-import type {
-  ActivityKind,
-  ConsentMethod,
-  LawfulBasis,
-  MemberEvent,
-  PersonalCategory,
-  PersonalFields,
-  PersonalValue,
-  Source,
+import {
+  type ActivityKind,
+  type ConsentMethod,
+  factDate,
+  type LawfulBasis,
+  type MemberEvent,
+  type PersonalCategory,
+  type PersonalFields,
+  type PersonalValue,
+  type Source,
 } from "./events.js"
 
 /** The latest consent record of one purpose (R33). */
@@ -35,7 +36,7 @@ export interface ContractState {
   readonly clubId: string
   readonly startsAt: number
   readonly endsAt: number | null
-  /** When `ContractEnded` was recorded (early end or cancellation). */
+  /** When the contract was ended early or cancelled: `ContractEnded`'s fact date (R38). */
   readonly endedAt: number | null
 }
 
@@ -47,7 +48,7 @@ export interface DebtCaseState {
   readonly closedAt: number | null
 }
 
-/** A recorded purchase and whether it is paid; `at` is when it was recorded. */
+/** A recorded purchase and whether it is paid; `at` is when it was made: its fact date (R38). */
 export interface PurchaseState {
   readonly purchaseId: string
   readonly amount: number
@@ -90,6 +91,7 @@ export interface MemberState {
   readonly memberId: string
   readonly tenantId: string
   readonly status: MemberStatus
+  /** When the member registered: `MemberRegistered`'s fact date (R38). */
   readonly registeredAt: number
   readonly source: Source | null
   /** Latest personal values by category; values may be `Erased` markers after key destruction. */
@@ -110,11 +112,22 @@ export interface MemberState {
   readonly restorableUntil: number | null
   readonly anonymizedAt: number | null
   readonly purgedAt: number | null
+  /**
+   * When the member's data was last erased, or the member restored (`PersonalDataErased`, `Forgotten`,
+   * `Restored`, `Purged`, `Anonymized`), null if never: no business fact may be dated before it (R38).
+   */
+  readonly lastErasureAt: number | null
   readonly counts: ActivityCounts
-  /** Last activity or purchase (registration if none). */
+  /** Last activity or purchase, by fact date (R38); registration if none. */
   readonly lastActivityAt: number
   /** Last sign of life from the person (registration, consent, activity, purchase). */
   readonly lastContactAt: number
+  /**
+   * Whether the log holds free text of the member sealed under the `notes` key (a restriction's or an
+   * erasure's reason, a person's words on leaving) not erased since: erasing the notes category then
+   * has something to erase even when no notes value was recorded (R29).
+   */
+  readonly freeText: boolean
   /** Message ids sent to the member, oldest first. */
   readonly messageIds: ReadonlyArray<string>
 }
@@ -137,11 +150,13 @@ export const initialState: MemberState = {
   purchases: {},
   instalments: {},
   restriction: null,
+  freeText: false,
   requests: {},
   forgottenAt: null,
   restorableUntil: null,
   anonymizedAt: null,
   purgedAt: null,
+  lastErasureAt: null,
   counts: { visit: 0, class: 0, transaction: 0, "page-view": 0, messages: 0, exports: 0 },
   lastActivityAt: 0,
   lastContactAt: 0,
@@ -194,10 +209,10 @@ export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
         exists: true,
         memberId: event.memberId,
         tenantId: event.tenantId,
-        registeredAt: event.at,
+        registeredAt: factDate(event),
         source: event.source,
-        lastActivityAt: event.at,
-        lastContactAt: event.at,
+        lastActivityAt: factDate(event),
+        lastContactAt: factDate(event),
       }
     case "PersonalDataRecorded":
       return {
@@ -208,7 +223,15 @@ export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
         },
       }
     case "PersonalDataErased":
-      return { ...state, personal: withoutCategories(state.personal, event.categories) }
+      return {
+        ...state,
+        personal: withoutCategories(state.personal, event.categories),
+        lastErasureAt: event.at,
+        // The reason is sealed under the notes key: erased with it when the notes are what goes.
+        freeText: event.categories.includes("notes")
+          ? false
+          : state.freeText || typeof event.reason === "string",
+      }
     case "ConsentGiven": {
       const { unsubscribed, consents } = state
       const { [event.purpose]: _, ...stillUnsubscribed } = unsubscribed
@@ -232,11 +255,13 @@ export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
       return {
         ...state,
         consents: update(state.consents, event.purpose, (c) => ({ ...c, withdrawnAt: event.at })),
+        freeText: state.freeText || typeof event.note === "string",
       }
     case "Unsubscribed":
       return {
         ...state,
         unsubscribed: put(state.unsubscribed, event.purpose, { at: event.at, via: event.via }),
+        freeText: state.freeText || typeof event.note === "string",
       }
     case "ProfilingDisabled":
       return { ...state, profiling: false }
@@ -256,7 +281,7 @@ export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
     case "ContractEnded":
       return {
         ...state,
-        contracts: update(state.contracts, event.contractId, (c) => ({ ...c, endedAt: event.at })),
+        contracts: update(state.contracts, event.contractId, (c) => ({ ...c, endedAt: factDate(event) })),
       }
     case "WalletCredited":
       return { ...state, walletBalance: state.walletBalance + event.amount }
@@ -268,14 +293,14 @@ export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
         debtCases: put(state.debtCases, event.caseId, {
           caseId: event.caseId,
           clubId: event.clubId,
-          openedAt: event.at,
+          openedAt: factDate(event),
           closedAt: null,
         }),
       }
     case "DebtCaseClosed":
       return {
         ...state,
-        debtCases: update(state.debtCases, event.caseId, (c) => ({ ...c, closedAt: event.at })),
+        debtCases: update(state.debtCases, event.caseId, (c) => ({ ...c, closedAt: factDate(event) })),
       }
     case "PurchaseRecorded":
       return touch(
@@ -285,10 +310,10 @@ export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
             purchaseId: event.purchaseId,
             amount: event.amount,
             paid: event.paid,
-            at: event.at,
+            at: factDate(event),
           }),
         },
-        event.at,
+        factDate(event),
       )
     case "PurchasePaid":
       return { ...state, purchases: update(state.purchases, event.purchaseId, (p) => ({ ...p, paid: true })) }
@@ -308,7 +333,7 @@ export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
         instalments: update(state.instalments, event.instalmentId, (i) => ({ ...i, paid: true })),
       }
     case "ActivityRecorded":
-      return touch({ ...state, counts: countActivity(state.counts, event.kind) }, event.at)
+      return touch({ ...state, counts: countActivity(state.counts, event.kind) }, factDate(event))
     case "MessageSent":
       return {
         ...state,
@@ -340,7 +365,11 @@ export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
               })),
       }
     case "ProcessingRestricted":
-      return { ...state, restriction: { since: event.at, reason: event.reason } }
+      return {
+        ...state,
+        restriction: { since: event.at, reason: event.reason },
+        freeText: state.freeText || typeof event.reason === "string",
+      }
     case "ProcessingRestrictionLifted":
       return { ...state, restriction: null }
     case "Forgotten":
@@ -350,11 +379,21 @@ export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
         forgottenAt: event.at,
         restorableUntil: event.restorableUntil,
         requests: closeRequests(state.requests, event.at),
+        lastErasureAt: event.at,
+        freeText: state.freeText || typeof event.note === "string",
       }
     case "Restored":
-      return { ...state, status: "active", forgottenAt: null, restorableUntil: null }
+      return { ...state, status: "active", forgottenAt: null, restorableUntil: null, lastErasureAt: event.at }
     case "Purged":
-      return { ...state, status: "purged", purgedAt: event.at, restorableUntil: null, personal: {} }
+      return {
+        ...state,
+        status: "purged",
+        purgedAt: event.at,
+        restorableUntil: null,
+        personal: {},
+        lastErasureAt: event.at,
+        freeText: false,
+      }
     case "Anonymized":
       return {
         ...state,
@@ -362,6 +401,8 @@ export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
         anonymizedAt: event.at,
         personal: withoutCategories(state.personal, event.erasedCategories),
         requests: closeRequests(state.requests, event.at),
+        lastErasureAt: event.at,
+        freeText: false,
       }
     default:
       return absurd(event)

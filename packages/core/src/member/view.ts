@@ -102,7 +102,7 @@ export interface ViewSettings {
 }
 
 /** The day `years` calendar years after `ms` (UTC), as retention counts them. */
-const yearsAfter = (ms: number, years: number): Date => {
+export const yearsAfter = (ms: number, years: number): Date => {
   const day = new Date(ms)
   day.setUTCFullYear(day.getUTCFullYear() + years)
   return day

@@ -14,7 +14,7 @@ import type { CommandIssue } from "../errors.js"
 import { InvalidCommand } from "../errors.js"
 import { Id, maxTokenLength, Token } from "../member/events.js"
 import { clip, describeValue, kindOf } from "./issues.js"
-import type { LetheService } from "./service.js"
+import type { LetheImplementation, LetheService } from "./service.js"
 
 /**
  * One argument: `id` a non-empty text (a member, message or tenant id, a
@@ -343,9 +343,11 @@ const issuesOfArguments = (
 /**
  * The service, each operation checking its arguments first: bad ones are
  * `InvalidCommand` naming the operation; and an operation that throws while
- * reading its input fails the same way instead of throwing.
+ * reading its input fails the same way instead of throwing. The result has
+ * the public type, each operation's errors narrowed to
+ * `LetheService.Errors` (docs/design.md §2b.5).
  */
-export const guarded = (service: LetheService): LetheService => {
+export const guarded = (service: LetheImplementation): LetheService => {
   const out: Record<string, unknown> = { config: service.config }
   for (const operation of Object.keys(signatures) as ReadonlyArray<Operations>) {
     const method = service[operation] as (...args: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown>

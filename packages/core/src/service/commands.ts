@@ -7,7 +7,7 @@
  */
 import { Effect } from "effect"
 import type { LetheError } from "../errors.js"
-import { callOf, latestWording, result, toSource } from "./context.js"
+import { callOf, latestWording, millis, result, toSource } from "./context.js"
 import type {
   Acting,
   CommandResult,
@@ -54,6 +54,7 @@ export const registerCommand = (memberId: string, input: RegisterInput) => {
           }
         : personal,
     source: toSource(input.source),
+    ...(input.occurredAt === undefined ? {} : { occurredAt: millis(input.occurredAt) }),
   }
 }
 

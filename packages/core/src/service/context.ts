@@ -148,7 +148,18 @@ export const operationOf: Readonly<Record<MemberCommand["_tag"], keyof LetheServ
 
 /** Command fields the facade takes as a `Date`. */
 const dateFields: Partial<Record<MemberCommand["_tag"], ReadonlyArray<string>>> = {
-  SignContract: ["startsAt", "endsAt"],
+  Register: ["occurredAt"],
+  SignContract: ["startsAt", "endsAt", "occurredAt"],
+  EndContract: ["occurredAt"],
+  CreditWallet: ["occurredAt"],
+  DebitWallet: ["occurredAt"],
+  OpenDebtCase: ["occurredAt"],
+  CloseDebtCase: ["occurredAt"],
+  RecordPurchase: ["occurredAt"],
+  MarkPurchasePaid: ["occurredAt"],
+  RecordMissedInstalment: ["occurredAt"],
+  MarkInstalmentPaid: ["occurredAt"],
+  RecordActivity: ["occurredAt"],
   GiveConsent: ["givenAt"],
   RequestErasure: ["receivedAt"],
   RequestAccess: ["receivedAt"],

@@ -1,47 +1,56 @@
 /**
  * Erasure: forgetting members (one or many) and restoring them within the
  * window, purging, anonymizing, erasing categories of personal data, and
- * the signed receipt of what a purge or an anonymization destroyed (R10).
+ * the signed receipts: "erasure scheduled" from `forget`, the final one
+ * after a purge or an anonymization (R10, `receipt-issuer.ts`).
  * The shredding itself runs in the pipeline, after the erasure event.
  *
  * @module
  */
 import { Effect, Either } from "effect"
-import { NotErased } from "../errors.js"
-import { fromStore } from "../spi/store-call.js"
+import type { ScheduledErasureReceipt } from "../audit/receipt.js"
 import { leavingCommand, simple } from "./commands.js"
 import { callOf, result } from "./context.js"
 import type { BulkOutcome, CommandResult, ForgetInput } from "./inputs.js"
 import type { Executed, Pipeline } from "./pipeline.js"
-import type { ErasureReceipt } from "./receipt.js"
-import { receiptPayload } from "./receipt.js"
-import type { LetheService } from "./service.js"
+import { receiptIssuer } from "./receipt-issuer.js"
+import type { LetheImplementation } from "./service.js"
 
 /** The erasure operations. */
 export type Erasure = Pick<
-  LetheService,
+  LetheImplementation,
   "forget" | "forgetMany" | "restore" | "purge" | "anonymize" | "erasePersonalData" | "erasureReceipt"
 >
 
-const iso = (ms: number) => new Date(ms).toISOString()
-
-/** How many values of a stored event's data are in erased form. */
-const countErased = (data: unknown): number => {
-  if (data === null || typeof data !== "object") return 0
-  if ("_tag" in data && data._tag === "Erased") return 1
-  return Object.values(data).reduce((n: number, inner) => n + countErased(inner), 0)
-}
-
 /** The erasure operations of one instance. */
 export const erasure = (pipeline: Pipeline): Erasure => {
-  const { ctx, run, loader } = pipeline
+  const { run, loader } = pipeline
   const one = simple(pipeline)
+  const receipts = receiptIssuer(pipeline)
+  /**
+   * Runs an erasure and records its receipt before the checkpoint the
+   * erasure is due, so that checkpoint covers the receipt too (R10, R41).
+   */
+  const withReceipt = <A, E, R>(memberId: string, effect: Effect.Effect<A, E, R>) =>
+    pipeline.checkpoints
+      .deferring(
+        Effect.flatMap(effect, (a) =>
+          receipts.issue(memberId).pipe(Effect.map((receipt) => ({ executed: a, receipt }))),
+        ),
+      )
+      .pipe(Effect.ensuring(pipeline.checkpoints.settle))
   const forget = (memberId: string, input: ForgetInput) =>
     run(
       memberId,
       () => ({ _tag: "Forget", requestId: input.requestId ?? null, ...leavingCommand(input.leaving) }),
       callOf(input),
-    ).pipe(Effect.map(result))
+    ).pipe(
+      (forgetting) => withReceipt(memberId, forgetting),
+      Effect.map(({ executed, receipt }) => ({
+        ...result(executed),
+        receipt: receipt as ScheduledErasureReceipt,
+      })),
+    )
   return {
     forget,
     // One checkpoint after the whole batch, not one per member (R41).
@@ -68,9 +77,11 @@ export const erasure = (pipeline: Pipeline): Erasure => {
         .pipe(Effect.tap(() => pipeline.checkpoints.settle)),
     restore: one(() => ({ _tag: "Restore", by: "staff" })),
     purge: (memberId, input) =>
-      run(memberId, () => ({ _tag: "Purge" }), callOf(input)).pipe(
-        Effect.map((executed) => ({ ...result(executed), erasure: executed.erasure })),
-      ),
+      // The final receipt, recorded in the log once the keys are destroyed (R10).
+      withReceipt(
+        memberId,
+        run(memberId, () => ({ _tag: "Purge" }), callOf(input)),
+      ).pipe(Effect.map(({ executed }) => ({ ...result(executed), erasure: executed.erasure }))),
     anonymize: (memberId, input) =>
       run(
         memberId,
@@ -105,7 +116,8 @@ export const erasure = (pipeline: Pipeline): Erasure => {
               )
             : Effect.fail(blocked),
         ),
-        Effect.map((executed) => {
+        (anonymizing) => withReceipt(memberId, anonymizing),
+        Effect.map(({ executed }) => {
           const anonymized = executed.events.find((e) => e._tag === "Anonymized")
           return {
             ...result(executed),
@@ -121,51 +133,6 @@ export const erasure = (pipeline: Pipeline): Erasure => {
       categories: input.categories,
       reason: input.reason,
     })),
-    erasureReceipt: (memberId) =>
-      Effect.gen(function* () {
-        const { history = [], state } = yield* loader.loadExisting(memberId, undefined, { history: true })
-        const stored = history.map((recorded) => recorded.stored)
-        let erasedAt = 0
-        let erasedBy = ""
-        for (const event of stored) {
-          if (event.type === "Purged" || event.type === "Anonymized") {
-            erasedAt = event.recordedAt
-            erasedBy = event.metadata.actor
-          }
-        }
-        if (state.status !== "purged" && state.status !== "anonymized")
-          return yield* Effect.fail(new NotErased({ memberId, status: state.status }))
-        const entries = yield* fromStore("keys.listForMember", () => ctx.store.keys.listForMember(memberId))
-        const head = stored.at(-1)
-        const unsigned: Omit<ErasureReceipt, "signature"> = {
-          format: "lethe-erasure-receipt/1",
-          memberId,
-          tenantId: state.tenantId,
-          status: state.status,
-          erasedAt: iso(erasedAt),
-          erasedBy,
-          keys: entries
-            .flatMap((e) =>
-              e._tag === "Destroyed"
-                ? [
-                    {
-                      keyId: e.tombstone.keyId,
-                      category: e.tombstone.category,
-                      destroyedAt: iso(e.tombstone.destroyedAt),
-                    },
-                  ]
-                : [],
-            )
-            .sort((a, b) => (a.keyId < b.keyId ? -1 : 1)),
-          keptCategories: entries.flatMap((e) => (e._tag === "Live" ? [e.key.category] : [])).sort(),
-          sealedValuesRemoved: stored.reduce((n, e) => n + countErased(e.data), 0),
-          streamHead: { version: head?.version ?? 0, hash: head?.hash ?? "" },
-          issuedAt: iso(yield* ctx.now),
-        }
-        const signature = yield* fromStore("signReceipt", () =>
-          ctx.keyring.signReceipt(receiptPayload(unsigned)),
-        )
-        return { ...unsigned, signature: Buffer.from(signature).toString("base64") }
-      }),
+    erasureReceipt: (memberId) => receipts.issue(memberId),
   }
 }

@@ -7,6 +7,9 @@
  */
 import { Cause, Effect, Exit, ManagedRuntime } from "effect"
 import { StoreError } from "../errors.js"
+import type { ExportFormat } from "../export/member-export.js"
+import type { ExportResult } from "../export/render.js"
+import type { ExportInput } from "./inputs.js"
 import { Lethe } from "./lethe.js"
 import type { LetheOptions } from "./options.js"
 import type { LetheService } from "./service.js"
@@ -18,7 +21,14 @@ type Promised<T> = {
 }
 
 /** Lethe as Promises: every operation of `LetheService`, plus `close`. */
-export type LetheClient = Omit<Promised<LetheService>, "readProjection"> & {
+export type LetheClient = Omit<Promised<LetheService>, "readProjection" | "exportMember"> & {
+  /** `LetheService.exportMember`, its result narrowed by `format` (`"csv"` gives `files`). */
+  exportMember<F extends ExportFormat>(
+    memberId: string,
+    input: ExportInput & { readonly format: F },
+  ): Promise<LetheService.ExportOf<F>>
+  /** `exportMember` for a format known only at run time: any `ExportResult`. */
+  exportMember(memberId: string, input: ExportInput): Promise<ExportResult>
   /** `LetheService.readProjection`, as a Promise of what `read` returns. */
   readProjection<A, Tx = unknown>(name: string, read: (tx: Tx) => A | Promise<A>): Promise<A>
   /** Releases what Lethe opened (the store's connections); never ends a pool the caller passed in. */

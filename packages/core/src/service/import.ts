@@ -20,13 +20,13 @@ import type { ImportCsvInput, ImportOutcome, ImportReport } from "./inputs.js"
 import { unborn } from "./loading.js"
 import type { EmailOwner } from "./lookups.js"
 import type { Pipeline, PreparedAppend } from "./pipeline.js"
-import type { LetheService } from "./service.js"
+import type { LetheImplementation } from "./service.js"
 
 /** Rows of an import appended in one transaction, at most (see `EventStore.appendBatch`). */
 const importBatchRows = 200
 
 /** The import operation of one instance. */
-export const contactImport = (pipeline: Pipeline): Pick<LetheService, "importCsv"> => {
+export const contactImport = (pipeline: Pipeline): Pick<LetheImplementation, "importCsv"> => {
   const { ctx, execute, lookups, decideAll, prepareAppend, landed } = pipeline
   const { store, config, now, newId, sealer } = ctx
 

@@ -48,6 +48,11 @@ export interface RegisterInput extends Acting {
   readonly tenantId: string
   readonly personal: { readonly name?: string; readonly email?: string; readonly phone?: string }
   readonly source: SourceInput
+  /**
+   * When the person became a member, if before now (R38): for a migration of history, whose business facts
+   * may then be dated from it. Not in the future; kept beside the time it is recorded.
+   */
+  readonly occurredAt?: Date
 }
 
 /** The input of `recordPersonalData`: named values of one category, and their source (R32). */
@@ -119,28 +124,53 @@ export interface SignContractInput extends Acting {
   readonly startsAt: Date
   /** Absent or null: open-ended. */
   readonly endsAt?: Date | null
+  /**
+   * When the fact happened, if not now (R38): for a migration of history. Not in the future, not before the
+   * member's registration or last erasure; kept beside the time it is recorded.
+   */
+  readonly occurredAt?: Date
 }
 
 /** The input of `endContract`: the contract to end. */
 export interface ContractInput extends Acting {
   readonly contractId: string
+  /**
+   * When the fact happened, if not now (R38): for a migration of history. Not in the future, not before the
+   * member's registration or last erasure; kept beside the time it is recorded.
+   */
+  readonly occurredAt?: Date
 }
 
 /** The input of `creditWallet` and `debitWallet`. */
 export interface AmountInput extends Acting {
   /** Integer minor units (cents), positive. */
   readonly amount: number
+  /**
+   * When the fact happened, if not now (R38): for a migration of history. Not in the future, not before the
+   * member's registration or last erasure; kept beside the time it is recorded.
+   */
+  readonly occurredAt?: Date
 }
 
 /** The input of `openDebtCase`: the case and the club it is open in. */
 export interface DebtCaseInput extends Acting {
   readonly caseId: string
   readonly clubId: string
+  /**
+   * When the fact happened, if not now (R38): for a migration of history. Not in the future, not before the
+   * member's registration or last erasure; kept beside the time it is recorded.
+   */
+  readonly occurredAt?: Date
 }
 
 /** The input of `closeDebtCase`. */
 export interface CloseDebtCaseInput extends Acting {
   readonly caseId: string
+  /**
+   * When the fact happened, if not now (R38): for a migration of history. Not in the future, not before the
+   * member's registration or last erasure; kept beside the time it is recorded.
+   */
+  readonly occurredAt?: Date
 }
 
 /** The input of `recordPurchase`; `amount` is in integer minor units, positive. */
@@ -148,11 +178,21 @@ export interface PurchaseInput extends Acting {
   readonly purchaseId: string
   readonly amount: number
   readonly paid: boolean
+  /**
+   * When the fact happened, if not now (R38): for a migration of history. Not in the future, not before the
+   * member's registration or last erasure; kept beside the time it is recorded.
+   */
+  readonly occurredAt?: Date
 }
 
 /** The input of `markPurchasePaid`: the purchase recorded earlier. */
 export interface PurchaseRefInput extends Acting {
   readonly purchaseId: string
+  /**
+   * When the fact happened, if not now (R38): for a migration of history. Not in the future, not before the
+   * member's registration or last erasure; kept beside the time it is recorded.
+   */
+  readonly occurredAt?: Date
 }
 
 /** The input of `recordMissedInstalment`; `amount` is in integer minor units, positive. */
@@ -160,11 +200,21 @@ export interface InstalmentInput extends Acting {
   readonly instalmentId: string
   readonly clubId: string
   readonly amount: number
+  /**
+   * When the fact happened, if not now (R38): for a migration of history. Not in the future, not before the
+   * member's registration or last erasure; kept beside the time it is recorded.
+   */
+  readonly occurredAt?: Date
 }
 
 /** The input of `markInstalmentPaid`: the instalment recorded earlier. */
 export interface InstalmentRefInput extends Acting {
   readonly instalmentId: string
+  /**
+   * When the fact happened, if not now (R38): for a migration of history. Not in the future, not before the
+   * member's registration or last erasure; kept beside the time it is recorded.
+   */
+  readonly occurredAt?: Date
 }
 
 /** The input of `recordActivity`. */
@@ -173,6 +223,11 @@ export interface ActivityInput extends Acting {
   readonly clubId?: string | null
   /** Personal details (what was bought, which page); erased with the member (R24). */
   readonly details?: Readonly<Record<string, string>>
+  /**
+   * When the fact happened, if not now (R38): for a migration of history. Not in the future, not before the
+   * member's registration or last erasure; kept beside the time it is recorded.
+   */
+  readonly occurredAt?: Date
 }
 
 /** The input of `sendMessage`. */
@@ -317,6 +372,14 @@ export interface LetheConfig extends DomainConfig {
    * unless `validFor` says otherwise.
    */
   readonly maxExportLinkValidity: number
+  /**
+   * Days after the end of a forgotten member's restore window by which
+   * `runRetention` purges them, at the latest (R29): the schedule's promise,
+   * named as the destruction date of the "erasure scheduled" receipt (R10).
+   * Run retention at least that often, and give the audit the same
+   * `purgeGraceDays`. Default 1.
+   */
+  readonly purgeGraceDays: number
 }
 
 /** A sent message, proven from the log without personal data (R3); works after purge. */

@@ -9,6 +9,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { LetheError } from "../errors.js"
 import { checkKeyring } from "../sealing/keyring-check.js"
+import { LetheStoreTag } from "../spi/store-layer.js"
 import { guarded } from "./arguments.js"
 import { serviceContext } from "./context.js"
 import { erasure } from "./erasure.js"
@@ -56,7 +57,29 @@ const buildLethe = (
 }
 
 /**
- * The Lethe service tag. Build it with `Lethe.layer(options)`.
+ * Builds the service over `options.store` and runs what must run before it
+ * serves: the keyring check (`KeyringMismatch`, writing nothing) and the
+ * projections' start.
+ */
+const startLethe = (options: LetheOptions): Effect.Effect<LetheService, LetheError> =>
+  Effect.suspend(() => {
+    const { service: lethe, start } = buildLethe(options)
+    const keyCheck = options.keyCheck ?? "record"
+    const checked =
+      keyCheck === "skip"
+        ? Effect.void
+        : serviceContext(options).now.pipe(
+            Effect.flatMap((now) => checkKeyring(options.store, options.keyring, now, keyCheck === "record")),
+          )
+    // Inline projections are caught up before the first append, so they never lag.
+    return checked.pipe(Effect.zipRight(start), Effect.as(lethe))
+  })
+
+/**
+ * The Lethe service tag. Build it with `Lethe.layer(options)` over a store
+ * you opened, or with `Lethe.layerFromStore(options)` over a store's layer
+ * (`SqliteStore.layer`, `PostgresStore.layer`, `MemoryStore.layer`), which
+ * opens and closes it.
  *
  * @example
  * ```ts
@@ -75,30 +98,42 @@ export class Lethe extends Context.Tag("@lethe/core/Lethe")<Lethe, LetheService>
    * when the keyring is not the one the store was written with.
    */
   static layer(options: LetheOptions): Layer.Layer<Lethe, LetheError> {
-    const close = Effect.promise(() => options.store.close()).pipe(Effect.ignore)
+    const close = Effect.tryPromise(() => options.store.close()).pipe(Effect.ignore)
     return Layer.scoped(
       Lethe,
-      Effect.acquireRelease(
-        Effect.suspend(() => {
-          const { service: lethe, start } = buildLethe(options)
-          const keyCheck = options.keyCheck ?? "record"
-          const checked =
-            keyCheck === "skip"
-              ? Effect.void
-              : serviceContext(options).now.pipe(
-                  Effect.flatMap((now) =>
-                    checkKeyring(options.store, options.keyring, now, keyCheck === "record"),
-                  ),
-                )
-          // Inline projections are caught up before the first append, so they never lag.
-          return checked.pipe(
-            Effect.zipRight(start),
-            Effect.tapError(() => close),
-            Effect.as(lethe),
-          )
-        }),
-        () => close,
-      ),
+      Effect.acquireRelease(startLethe(options).pipe(Effect.tapError(() => close)), () => close),
     )
   }
+
+  /**
+   * The store as an Effect service (`LetheStoreTag`): what a store's layer
+   * provides and `Lethe.layerFromStore` consumes.
+   */
+  static readonly Store = LetheStoreTag
+
+  /**
+   * Builds the service over the store in the context, which a store's layer
+   * provides and closes (`SqliteStore.layer`, `PostgresStore.layer`,
+   * `MemoryStore.layer`): opening the store, the keyring check and the
+   * projections' start are then all in the layer's error type.
+   *
+   * @example
+   * ```ts
+   * const LetheLive = Lethe.layerFromStore({ keyring }).pipe(
+   *   Layer.provide(SqliteStore.layer({ filename: "./lethe.db" })),
+   * ) // Layer<Lethe, LetheError>
+   * ```
+   */
+  static layerFromStore(options: Omit<LetheOptions, "store">): Layer.Layer<Lethe, LetheError, Lethe.Store> {
+    return Layer.effect(
+      Lethe,
+      Effect.flatMap(LetheStoreTag, (store) => startLethe({ ...options, store })),
+    )
+  }
+}
+
+/** The types that go with {@link Lethe}. */
+export declare namespace Lethe {
+  /** The store's Context tag, `Lethe.Store`. */
+  type Store = LetheStoreTag
 }

@@ -9,11 +9,11 @@ import { Effect } from "effect"
 import { registerCommand, simple } from "./commands.js"
 import { callOf, millis, result, toSource, validate } from "./context.js"
 import type { Pipeline } from "./pipeline.js"
-import type { LetheService } from "./service.js"
+import type { LetheImplementation } from "./service.js"
 
 /** The operations that register members and record business facts. */
 export type MemberCommands = Pick<
-  LetheService,
+  LetheImplementation,
   | "register"
   | "recordPersonalData"
   | "disableProfiling"
@@ -32,6 +32,10 @@ export type MemberCommands = Pick<
   | "restrictProcessing"
   | "liftRestriction"
 >
+
+/** A business fact's own date (R38), as the command takes it: absent when the input gives none. */
+const occurred = (input: { readonly occurredAt?: Date }): { readonly occurredAt?: number | undefined } =>
+  input.occurredAt === undefined ? {} : { occurredAt: millis(input.occurredAt) }
 
 /** The member commands of one instance. */
 export const memberCommands = (pipeline: Pipeline): MemberCommands => {
@@ -67,31 +71,48 @@ export const memberCommands = (pipeline: Pipeline): MemberCommands => {
       clubId: input.clubId,
       startsAt: millis(input.startsAt),
       endsAt: input.endsAt === undefined || input.endsAt === null ? null : millis(input.endsAt),
+      ...occurred(input),
     })),
-    endContract: one((input) => ({ _tag: "EndContract", contractId: input.contractId })),
-    creditWallet: one((input) => ({ _tag: "CreditWallet", amount: input.amount })),
-    debitWallet: one((input) => ({ _tag: "DebitWallet", amount: input.amount })),
-    openDebtCase: one((input) => ({ _tag: "OpenDebtCase", caseId: input.caseId, clubId: input.clubId })),
-    closeDebtCase: one((input) => ({ _tag: "CloseDebtCase", caseId: input.caseId })),
+    endContract: one((input) => ({ _tag: "EndContract", contractId: input.contractId, ...occurred(input) })),
+    creditWallet: one((input) => ({ _tag: "CreditWallet", amount: input.amount, ...occurred(input) })),
+    debitWallet: one((input) => ({ _tag: "DebitWallet", amount: input.amount, ...occurred(input) })),
+    openDebtCase: one((input) => ({
+      _tag: "OpenDebtCase",
+      caseId: input.caseId,
+      clubId: input.clubId,
+      ...occurred(input),
+    })),
+    closeDebtCase: one((input) => ({ _tag: "CloseDebtCase", caseId: input.caseId, ...occurred(input) })),
     recordPurchase: one((input) => ({
       _tag: "RecordPurchase",
       purchaseId: input.purchaseId,
       amount: input.amount,
       paid: input.paid,
+      ...occurred(input),
     })),
-    markPurchasePaid: one((input) => ({ _tag: "MarkPurchasePaid", purchaseId: input.purchaseId })),
+    markPurchasePaid: one((input) => ({
+      _tag: "MarkPurchasePaid",
+      purchaseId: input.purchaseId,
+      ...occurred(input),
+    })),
     recordMissedInstalment: one((input) => ({
       _tag: "RecordMissedInstalment",
       instalmentId: input.instalmentId,
       clubId: input.clubId,
       amount: input.amount,
+      ...occurred(input),
     })),
-    markInstalmentPaid: one((input) => ({ _tag: "MarkInstalmentPaid", instalmentId: input.instalmentId })),
+    markInstalmentPaid: one((input) => ({
+      _tag: "MarkInstalmentPaid",
+      instalmentId: input.instalmentId,
+      ...occurred(input),
+    })),
     recordActivity: one((input) => ({
       _tag: "RecordActivity",
       kind: input.kind,
       clubId: input.clubId ?? null,
       details: input.details ?? {},
+      ...occurred(input),
     })),
     restrictProcessing: one((input) => ({ _tag: "RestrictProcessing", reason: input.reason })),
     liftRestriction: one(() => ({ _tag: "LiftRestriction" })),

@@ -14,11 +14,11 @@ import { consentCommand, leavingCommand, registerCommand, simple } from "./comma
 import { callOf, millis, result, toSource, validate } from "./context.js"
 import type { MessageProof } from "./inputs.js"
 import type { Pipeline } from "./pipeline.js"
-import type { LetheService } from "./service.js"
+import type { LetheImplementation } from "./service.js"
 
 /** The consent and messaging operations. */
 export type Messaging = Pick<
-  LetheService,
+  LetheImplementation,
   "giveConsent" | "withdrawConsent" | "unsubscribe" | "subscribe" | "sendMessage" | "proveMessage"
 >
 

@@ -108,6 +108,7 @@ export const defaultConfig: LetheConfig = {
   otherSystems: [],
   invoiceRetentionYears: 5,
   maxExportLinkValidity: 7 * 24 * 60 * 60 * 1000,
+  purgeGraceDays: 1,
 }
 
 /** The actor Lethe's own retention jobs act as. */

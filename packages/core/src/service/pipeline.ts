@@ -10,6 +10,7 @@
 import { Duration, Effect, Either, Schedule } from "effect"
 import { hashEvent } from "../audit/hash-chain.js"
 import type { AnonymizationWarning, DomainError, LetheError } from "../errors.js"
+import { InvalidCommand } from "../errors.js"
 import type { MemberCommand } from "../member/commands.js"
 import type { DecideContext } from "../member/config.js"
 import { decide } from "../member/decide.js"
@@ -28,7 +29,7 @@ import { fromStore } from "../spi/store-call.js"
 import type { CheckpointOptions, Checkpoints } from "./checkpoints.js"
 import { makeCheckpoints } from "./checkpoints.js"
 import type { Call, ServiceContext } from "./context.js"
-import { validate } from "./context.js"
+import { operationOf, validate } from "./context.js"
 import { memberRow } from "./directory-row.js"
 import type { Current, Loaded, Loader } from "./loading.js"
 import { unborn } from "./loading.js"
@@ -147,6 +148,12 @@ const isConflict = (error: LetheError): boolean =>
   error._tag === "ConcurrencyConflict" || error._tag === "KeyExists"
 
 /** The pipeline of one instance. */
+/** A refusal as the facade reports it: an `InvalidCommand` of `decide` names the operation, not the command's tag. */
+const namedRefusal = (error: DomainError, command: MemberCommand): DomainError =>
+  error._tag === "InvalidCommand" && error.command === command._tag
+    ? new InvalidCommand({ command: operationOf[command._tag], issues: error.issues })
+    : error
+
 export const makePipeline = (
   ctx: ServiceContext,
   loader: Loader,
@@ -167,7 +174,7 @@ export const makePipeline = (
     const warnings: Array<AnonymizationWarning> = []
     for (const command of commands) {
       const decided = decide(state, command, decideCtx)
-      if (Either.isLeft(decided)) return Either.left(decided.left)
+      if (Either.isLeft(decided)) return Either.left(namedRefusal(decided.left, command))
       events.push(...decided.right.events)
       warnings.push(...decided.right.warnings)
       state = fold(decided.right.events, state)

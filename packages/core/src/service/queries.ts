@@ -11,10 +11,10 @@ import { summary } from "./context.js"
 import { dataMap } from "./data-map.js"
 import type { Pipeline } from "./pipeline.js"
 import { validatePolicies } from "./retention.js"
-import type { LetheService } from "./service.js"
+import type { LetheImplementation } from "./service.js"
 
 /** The read operations. */
-export type Queries = Pick<LetheService, "get" | "findByEmail" | "search" | "dataMap">
+export type Queries = Pick<LetheImplementation, "get" | "findByEmail" | "search" | "dataMap">
 
 /** The read operations of one instance. */
 export const queries = ({ ctx, loader, lookups }: Pipeline): Queries => {

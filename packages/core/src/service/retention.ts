@@ -19,7 +19,7 @@ import { pageSize, validate } from "./context.js"
 import { clip, issuesOf } from "./issues.js"
 import { retentionActor } from "./options.js"
 import type { Executed, Pipeline } from "./pipeline.js"
-import type { LetheService } from "./service.js"
+import type { LetheImplementation } from "./service.js"
 
 const decodePolicies = Schema.decodeUnknownEither(
   Schema.Struct({ policies: Schema.Array(RetentionPolicy) }),
@@ -57,7 +57,7 @@ export const validatePolicies = (
 }
 
 /** The retention operation of one instance. */
-export const retention = (pipeline: Pipeline): Pick<LetheService, "runRetention"> => {
+export const retention = (pipeline: Pipeline): Pick<LetheImplementation, "runRetention"> => {
   const { ctx, run, execute } = pipeline
 
   /** One member's retention action, through the domain commands and their guards. */

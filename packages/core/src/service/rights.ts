@@ -12,17 +12,18 @@ import { defaultExportLinkValidity, openExportLink, signExportLink } from "../ex
 import { ExportFormat, memberExport } from "../export/member-export.js"
 import type { ExportResult } from "../export/render.js"
 import { renderExport } from "../export/render.js"
+import { clockSkew } from "../member/config.js"
 import type { MemberRow } from "../spi/directory.js"
 import { fromStore } from "../spi/store-call.js"
 import { callOf, millis, operationOf, pageSize, result, validate } from "./context.js"
 import type { DueRequest, ExportInput, RequestInput, RequestResult } from "./inputs.js"
 import { describeValue, issuesOf } from "./issues.js"
 import type { Pipeline } from "./pipeline.js"
-import type { LetheService } from "./service.js"
+import type { LetheImplementation } from "./service.js"
 
 /** The rights operations. */
 export type Rights = Pick<
-  LetheService,
+  LetheImplementation,
   | "requestErasure"
   | "requestAccess"
   | "overdueErasureRequests"
@@ -47,9 +48,6 @@ export const allRows = (
       after = page.at(-1)?.memberId
     }
   })
-
-/** How far ahead of the clock a request's `receivedAt` may be (clocks of two machines differ): 5 minutes. */
-export const clockSkew = 5 * 60 * 1000
 
 const decodeFormat = Schema.decodeUnknownEither(Schema.Struct({ format: ExportFormat }))
 

@@ -7,6 +7,7 @@
  */
 import type { LetheStore, Projection } from "@lethe/core"
 import { createLethe, keyringFromSecret } from "@lethe/core"
+import { receiptStreamPrefix } from "@lethe/core/audit"
 import type { StoredEvent } from "@lethe/core/spi"
 import { checkpointStream, isSealedValue } from "@lethe/core/spi"
 
@@ -102,14 +103,20 @@ export const outcomeOf = async (run: () => Promise<unknown>): Promise<Outcome> =
  * An event as two instances agree on it: sealed and erased values shown by
  * their category only (ciphertexts, nonces and digests are random), and no
  * hashes (they commit to the digests), nor a checkpoint's log digest and
- * signature (they commit to the hashes).
+ * signature, nor an erasure receipt's stream head hash and signature (they
+ * commit to the hashes).
  */
 export const comparableEvent = (event: StoredEvent) => ({
   position: event.position,
   streamId: event.streamId,
   version: event.version,
   type: event.type,
-  data: event.streamId === checkpointStream ? comparableCheckpoint(event.data) : comparableData(event.data),
+  data:
+    event.streamId === checkpointStream
+      ? comparableCheckpoint(event.data)
+      : event.streamId.startsWith(receiptStreamPrefix)
+        ? comparableReceipt(event.data)
+        : comparableData(event.data),
   metadata: event.metadata,
   recordedAt: event.recordedAt,
 })
@@ -118,6 +125,14 @@ const comparableCheckpoint = (value: unknown): unknown => {
   if (value === null || typeof value !== "object") return value
   const { logDigest: _digest, signature: _signature, ...rest } = value as Record<string, unknown>
   return rest
+}
+
+/** An erasure receipt (R10) without what commits to the hashes: the stream head's hash, the signature. */
+const comparableReceipt = (value: unknown): unknown => {
+  if (value === null || typeof value !== "object") return value
+  const { signature: _signature, streamHead, ...rest } = value as Record<string, unknown>
+  const { hash: _hash, ...head } = (streamHead ?? {}) as Record<string, unknown>
+  return { ...rest, streamHead: head }
 }
 
 const comparableData = (value: unknown): unknown => {
