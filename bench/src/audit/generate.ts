@@ -189,6 +189,9 @@ export const generate = async (file: string, total: number): Promise<GeneratedLo
   const ids = Array.from({ length: members }, (_, i) => `0190${i.toString(16).padStart(8, "0")}-bench-member`)
   const heads = ids.map(() => ({ version: 0, hash: "" }))
   let position = 0
+  // The members whose erasure (Purged, Anonymized) the log holds: only their keys are destroyed, so a short
+  // log, which ends before some members' erasure, stays consistent with its key records (R42).
+  const erasedInLog = new Set<number>()
   for (let j = 0; position < total; j++) {
     let wrote = false
     for (let i = 0; i < members && position < total; i++) {
@@ -196,6 +199,7 @@ export const generate = async (file: string, total: number): Promise<GeneratedLo
       const at = start + j * dayMs + i * 1000
       const event = eventOf(i, memberId, j, at)
       if (event === undefined) continue
+      if (event.type === "Purged" || event.type === "Anonymized") erasedInLog.add(i)
       wrote = true
       const head = heads[i] as { version: number; hash: string }
       const metadata: EventMetadata = {
@@ -222,7 +226,10 @@ export const generate = async (file: string, total: number): Promise<GeneratedLo
   }
   for (const [i, memberId] of ids.entries()) {
     const kind = kindOf(i)
-    const destroyedAt = kind === "active" || kind === "unsubscribes" ? null : new Date(start).toISOString()
+    const destroyedAt =
+      kind === "active" || kind === "unsubscribes" || !erasedInLog.has(i)
+        ? null
+        : new Date(start).toISOString()
     const keys = ["identity", "contact", "activity"].map((category) => ({
       keyId: dataKeyId(memberId, category as "contact"),
       category,
