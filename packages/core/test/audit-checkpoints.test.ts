@@ -315,7 +315,11 @@ describe("R41: signed checkpoints", () => {
         e.streamId === checkpointStream
           ? {
               ...e,
-              data: { ...(e.data as Checkpoint), logDigest: `0${(e.data as Checkpoint).logDigest.slice(1)}` },
+              // A digit that differs from the one there (a digest may start with 0 already).
+              data: {
+                ...(e.data as Checkpoint),
+                logDigest: `${(e.data as Checkpoint).logDigest.startsWith("0") ? "1" : "0"}${(e.data as Checkpoint).logDigest.slice(1)}`,
+              },
             }
           : e,
       )

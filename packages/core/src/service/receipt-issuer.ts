@@ -20,6 +20,7 @@ import type { LetheError } from "../errors.js"
 import { NotErased } from "../errors.js"
 import { yearsAfter } from "../member/view.js"
 import type { EventMetadata } from "../spi/event-store.js"
+import { memberStream } from "../spi/event-store.js"
 import { fromStore } from "../spi/store-call.js"
 import type { Pipeline } from "./pipeline.js"
 
@@ -56,17 +57,35 @@ export const receiptIssuer = ({ ctx, loader }: Pick<Pipeline, "ctx" | "loader">)
   /** The unsigned receipt of the member as the log stands. */
   const draft = (memberId: string) =>
     Effect.gen(function* () {
-      const { history = [], state } = yield* loader.loadExisting(memberId, undefined, { history: true })
-      const stored = history.map((recorded) => recorded.stored)
-      const head = stored.at(-1)
+      // The state (kept, or from a snapshot) and the stream's head; the stored events are read as they
+      // are, never decoded: a receipt needs their actors and erased values, not their personal ones.
+      const { state, version, head } = yield* loader.loadExisting(memberId)
+      const streamId = memberStream(memberId)
+      // The erasure's own event is among the stream's last: nothing follows Forgotten, Purged or
+      // Anonymized but the end of an anonymized member's invoice retention. The whole stream is read only
+      // for what a final receipt counts, and when the tail does not hold the event.
+      let tail = yield* fromStore("events.readStream", () =>
+        ctx.store.events.readStream(streamId, { fromVersion: Math.max(1, version - 3) }),
+      )
+      const whole = () =>
+        fromStore("events.readStream", () => ctx.store.events.readStream(streamId)).pipe(
+          Effect.tap((events) => {
+            tail = events
+          }),
+        )
       const base = {
         format: receiptFormat,
         memberId,
         tenantId: state.tenantId,
-        streamHead: { version: head?.version ?? 0, hash: head?.hash ?? "" },
+        streamHead: { version, hash: head },
         keyFingerprint: yield* signingFingerprint,
       } as const
-      const actorOf = (type: string) => stored.findLast((e) => e.type === type)?.metadata.actor ?? ""
+      const actorOf = (type: string) =>
+        Effect.gen(function* () {
+          const found =
+            tail.findLast((e) => e.type === type) ?? (yield* whole()).findLast((e) => e.type === type)
+          return found?.metadata.actor ?? ""
+        })
       if (state.status === "forgotten") {
         const forgottenAt = state.forgottenAt ?? 0
         const restorableUntil = state.restorableUntil ?? forgottenAt
@@ -74,7 +93,7 @@ export const receiptIssuer = ({ ctx, loader }: Pick<Pipeline, "ctx" | "loader">)
           ...base,
           status: "scheduled",
           forgottenAt: iso(forgottenAt),
-          forgottenBy: actorOf("Forgotten"),
+          forgottenBy: yield* actorOf("Forgotten"),
           restorableUntil: iso(restorableUntil),
           destroyBy: iso(restorableUntil + ctx.config.purgeGraceDays * dayMs),
           // A purge destroys every key: nothing is kept.
@@ -106,7 +125,7 @@ export const receiptIssuer = ({ ctx, loader }: Pick<Pipeline, "ctx" | "loader">)
         ...base,
         status: state.status,
         erasedAt: iso(erasedAt),
-        erasedBy: actorOf(state.status === "purged" ? "Purged" : "Anonymized"),
+        erasedBy: yield* actorOf(state.status === "purged" ? "Purged" : "Anonymized"),
         keys,
         keptCategories,
         // What the law keeps (invoices, R24) is kept this long after the anonymization.
@@ -114,7 +133,7 @@ export const receiptIssuer = ({ ctx, loader }: Pick<Pipeline, "ctx" | "loader">)
           keptCategories.length > 0 && state.status === "anonymized"
             ? yearsAfter(erasedAt, ctx.config.invoiceRetentionYears).toISOString()
             : null,
-        sealedValuesRemoved: stored.reduce((n, e) => n + countErased(e.data), 0),
+        sealedValuesRemoved: (yield* whole()).reduce((n, e) => n + countErased(e.data), 0),
       }
       return unsigned
     })
