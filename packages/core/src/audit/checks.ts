@@ -208,17 +208,20 @@ const checkRestored = (state: MemberState, event: EventOf<"Restored">): Readonly
 const erasureGuard = (
   state: MemberState,
   event: EventOf<"Forgotten" | "PersonalDataErased" | "Purged">,
-): ReadonlyArray<FindingDraft> =>
-  erasureBlockers(state).length === 0 || state.restriction === null
-    ? none
-    : [
-        {
-          rule: "erasure-guard",
-          requirements: ["R23"],
-          message: `${event._tag} while processing was restricted (since ${isoOrNull(state.restriction.since)})`,
-          evidence: { restrictedSince: isoOrNull(state.restriction.since), at: isoOrNull(event.at) },
-        },
-      ]
+): ReadonlyArray<FindingDraft> => {
+  // The guard decide refuses with decides here too; the restriction's start is its evidence.
+  const blockers = erasureBlockers(state)
+  if (blockers.length === 0) return none
+  const since = isoOrNull(state.restriction?.since ?? null)
+  return [
+    {
+      rule: "erasure-guard",
+      requirements: ["R23"],
+      message: `${event._tag} while processing was restricted (since ${since})`,
+      evidence: { blockers, restrictedSince: since, at: isoOrNull(event.at) },
+    },
+  ]
+}
 
 const checkPurged = (state: MemberState, event: EventOf<"Purged">): ReadonlyArray<FindingDraft> => [
   ...erasureGuard(state, event),

@@ -16,6 +16,8 @@ import type { MessageProof } from "./inputs.js"
 import type { Pipeline } from "./pipeline.js"
 import type { LetheImplementation } from "./service.js"
 
+const isId = Schema.is(Id)
+
 /** The consent and messaging operations. */
 export type Messaging = Pick<
   LetheImplementation,
@@ -111,7 +113,7 @@ export const messaging = (pipeline: Pipeline): Messaging => {
       ).pipe(Effect.map((executed) => ({ ...result(executed), messageId })))
       // A message id the caller chose is refused once the store has it, whoever received it: its proof
       // stays the first message's. An id that is not a valid one is left to the command's validation.
-      if (given === undefined || !Schema.is(Id)(given)) return send
+      if (given === undefined || !isId(given)) return send
       return fromStore("messageOwner", () => ctx.store.directory.messageOwner(given)).pipe(
         Effect.flatMap((owner) =>
           owner === undefined
