@@ -14,6 +14,8 @@ import type { EventLog, RawLog } from "./subjects/event-log.js"
 import type { OpenedLethe } from "./subjects/lethe.js"
 import { letheOnPostgres, letheOnSqlite } from "./subjects/lethe.js"
 import { rawPostgres } from "./subjects/raw-postgres.js"
+import type { RegistrationRows } from "./subjects/raw-rows.js"
+import { registrationRowsOnPostgres, registrationRowsOnSqlite } from "./subjects/raw-rows.js"
 import { rawSqlite } from "./subjects/raw-sqlite.js"
 
 export type Synchronous = "full" | "normal"
@@ -26,6 +28,8 @@ export interface Backend {
   readonly unavailable?: string
   readonly labels: { readonly raw: string; readonly emmett: string; readonly lethe: string }
   openRaw(): Promise<RawLog>
+  /** The raw driver writing Lethe's own rows of a registration, in a database whose schema Lethe made. */
+  openRawRows(): Promise<RegistrationRows>
   openEmmett(): Promise<EventLog>
   openLethe(clock?: () => Date): Promise<OpenedLethe>
 }
@@ -60,6 +64,10 @@ export const sqliteBackend = (context: BenchContext, synchronous: Synchronous): 
       const { filename, remove } = fresh("raw")
       return closing(rawSqlite(filename, synchronous), remove)
     },
+    openRawRows: async () => {
+      const { filename, remove } = fresh("rows")
+      return closing(await registrationRowsOnSqlite(filename, synchronous), remove)
+    },
     openEmmett: async () => {
       const { filename, remove } = fresh("emmett")
       return closing(await emmettSqlite(filename, synchronous), remove)
@@ -82,6 +90,7 @@ export const postgresBackend = (context: BenchContext, poolSize = 8): Backend =>
       unavailable: availability.reason,
       labels,
       openRaw: refuse,
+      openRawRows: refuse,
       openEmmett: refuse,
       openLethe: refuse,
     }
@@ -103,6 +112,7 @@ export const postgresBackend = (context: BenchContext, poolSize = 8): Backend =>
     variant: "PostgreSQL",
     labels,
     openRaw: () => on("raw", ({ pool }) => rawPostgres(pool)),
+    openRawRows: () => on("rows", ({ pool, schema }) => registrationRowsOnPostgres(pool, schema)),
     openEmmett: () => on("emmett", async ({ pool }) => emmettPostgres(server.url, pool)),
     openLethe: (clock) => on("lethe", ({ pool, schema }) => letheOnPostgres(pool, schema, clock)),
   }

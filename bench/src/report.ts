@@ -1,7 +1,8 @@
 /**
  * The results of one run, as a JSON document and as Markdown: a table per
- * case (median, min, max, and the ratios Lethe/raw and Lethe/Emmett), the
- * targets with PASS or MISS, and every skipped or failed figure with why.
+ * case (median, min, max, and the ratios Lethe/raw and Lethe/Emmett, and
+ * Lethe/rows where the raw driver also wrote Lethe's own rows), the targets
+ * with PASS or MISS, and every skipped or failed figure with why.
  *
  * @module
  */
@@ -9,7 +10,7 @@ import { format } from "./compare.js"
 import type { Machine } from "./machine.js"
 import type { ratiosOf } from "./ratios.js"
 import type { Figure } from "./results.js"
-import { higherIsBetter } from "./results.js"
+import { higherIsBetter, isRegistrationRows } from "./results.js"
 import type { Settings } from "./settings.js"
 import type { TargetResult } from "./targets.js"
 
@@ -61,6 +62,8 @@ const caseTable = (figures: Run["figures"]): ReadonlyArray<string> => {
   const first = figures[0]
   if (first === undefined) return []
   const direction = higherIsBetter(first.unit) ? "higher is better" : "lower is better"
+  // The column of Lethe over its own rows written raw, in the cases that measure them only.
+  const withRows = figures.some(isRegistrationRows)
   const rows: Array<ReadonlyArray<string>> = []
   const notes: Array<string> = []
   const skips = new Map<string, Array<string>>()
@@ -77,10 +80,11 @@ const caseTable = (figures: Run["figures"]): ReadonlyArray<string> => {
         String(runs),
         ratioCell(figure.ratios.toRaw),
         ratioCell(figure.ratios.toEmmett),
+        ...(withRows ? [ratioCell(figure.ratios.toRows)] : []),
       ])
       if (outcome.note !== undefined) notes.push(`${figure.variant}, ${figure.label}: ${outcome.note}.`)
     } else {
-      rows.push([...head, outcome.status, "", "", "", "", ""])
+      rows.push([...head, outcome.status, "", "", "", "", "", ...(withRows ? [""] : [])])
       if (outcome.status === "failed")
         notes.push(`${figure.variant}, ${figure.label}: FAILED: ${outcome.reason}.`)
       else skips.set(outcome.reason, [...new Set([...(skips.get(outcome.reason) ?? []), figure.label])])
@@ -91,12 +95,29 @@ const caseTable = (figures: Run["figures"]): ReadonlyArray<string> => {
     `### ${first.case} (${first.unit}, ${direction})`,
     "",
     ...table(
-      ["Variant", "Contender", "Median", "Min", "Max", "Runs", "Lethe/raw", "Lethe/Emmett"],
-      ["left", "left", "right", "right", "right", "right", "right", "right"],
+      [
+        "Variant",
+        "Contender",
+        "Median",
+        "Min",
+        "Max",
+        "Runs",
+        "Lethe/raw",
+        "Lethe/Emmett",
+        ...(withRows ? ["Lethe/rows"] : []),
+      ],
+      ["left", "left", ...Array.from({ length: withRows ? 7 : 6 }, (): Align => "right")],
       rows,
     ),
   ]
   return [...lines, ...(notes.length === 0 ? [] : ["", ...notes.map((n) => `- ${n}`)]), ""]
+}
+
+/** A target's measured value, with more digits where rounding would make it read as its threshold. */
+const measuredCell = ({ value, threshold }: TargetResult): string => {
+  if (value === undefined) return ""
+  const text = format(value)
+  return text === format(threshold) && value !== threshold ? String(Number(value.toPrecision(6))) : text
 }
 
 const targetTable = (targets: ReadonlyArray<TargetResult>): ReadonlyArray<string> => [
@@ -107,7 +128,7 @@ const targetTable = (targets: ReadonlyArray<TargetResult>): ReadonlyArray<string
     ["left", "right", "right", "left"],
     targets.map((t) => [
       t.target,
-      t.value === undefined ? "" : format(t.value),
+      measuredCell(t),
       `${t.comparison === ">=" ? "≥" : "≤"} ${format(t.threshold)}`,
       t.verdict === "MISS" ? "**MISS**" : t.verdict,
     ]),

@@ -10,6 +10,19 @@ import type { Summary } from "./measure.js"
 /** Who is measured: the raw driver (the floor), the peer (Emmett), or Lethe. */
 export type Contender = "raw" | "emmett" | "lethe"
 
+/**
+ * The label of a second raw figure, in the append case: the raw driver
+ * writing Lethe's own rows of a registration (3 events, 2 wrapped keys, the
+ * directory row) in one transaction, the floor of Lethe's data model beside
+ * the floor of an append (one row). The ratios call Lethe over it `toRows`;
+ * `toRaw` stays Lethe over the variant's other raw figure.
+ */
+export const registrationRows = "raw driver writing a registration's rows"
+
+/** Whether `figure` is the raw driver writing Lethe's own rows of a registration (`registrationRows`). */
+export const isRegistrationRows = (figure: Pick<Figure, "contender" | "label">): boolean =>
+  figure.contender === "raw" && figure.label === registrationRows
+
 export type Unit = "appends/s" | "events/s" | "ms" | "MiB"
 
 /** Whether a bigger figure is better (rates) or worse (times, memory). */

@@ -5,7 +5,10 @@
  * registration's rows (3 events, 2 wrapped keys, 1 directory row, with
  * Lethe's schema and indexes) in one `BEGIN IMMEDIATE` transaction each,
  * and the same parts alone, so the floor of Lethe's data model can be read
- * beside the floor of the bench's raw append (one row of one table).
+ * beside the floor of the bench's raw append (one row of one table). The
+ * bench's append case measures the whole registration this way, on SQLite
+ * and PostgreSQL, as a contestant of its own (`subjects/raw-rows.ts`); this
+ * diagnostic splits it into its parts.
  *
  * Usage: `npm run rows -w @lethe/bench [-- normal|full]` (default normal).
  *

@@ -31,6 +31,9 @@ export interface OpenedLethe {
    * does once a table has grown (without statistics the planner takes
    * `sealed_keys IS NOT NULL` to hold for nearly every event, and an erasure
    * would walk the member's whole stream instead of its sealed events).
+   * And the log's head signed: seeded copies bypass Lethe, which would
+   * have signed a checkpoint every `checkpointEvery` events on the way (R41),
+   * so a measured erasure's checkpoint digests only what came after.
    */
   settle(): Promise<void>
   close(): Promise<void>
@@ -50,7 +53,10 @@ const opened = async (
     lethe,
     store,
     reopen: async () => (await instance()).lethe,
-    settle,
+    settle: async () => {
+      await lethe.checkpoint()
+      await settle()
+    },
     close: () => lethe.close(),
   }
 }

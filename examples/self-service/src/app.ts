@@ -2,8 +2,8 @@
  * A self-service web application over Lethe (Hono, SQLite): staff record
  * access and erasure requests and see the open ones with their deadlines
  * (R11); the person opens the signed link e-mailed to them (valid 24 hours,
- * R13), sees everything held about them as a page and downloads it as HTML,
- * JSON or CSV. An expired or tampered link gets a plain refusal page.
+ * R13), sees everything held about them as a page and downloads it as PDF,
+ * HTML, JSON or CSV. An expired or tampered link gets a plain refusal page.
  *
  * The staff pages have no authentication: every staff action is taken as one
  * fixed demo actor. A real deployment puts them behind its own login and
@@ -106,8 +106,8 @@ const refusalFor = (c: Context, error: unknown) => {
   return refusal(c, 500, "Something went wrong. Please try again later.")
 }
 
-const attachment = (c: Context, fileName: string, mediaType: string, content: string) =>
-  c.body(content, 200, {
+const attachment = (c: Context, fileName: string, mediaType: string, content: string | Uint8Array) =>
+  c.body(typeof content === "string" ? content : new Uint8Array(content), 200, {
     "Content-Type": mediaType,
     "Content-Disposition": `attachment; filename="${fileName.replace(/[^A-Za-z0-9._-]/g, "_")}"`,
   })
@@ -249,10 +249,11 @@ ${action("forget", "Forget the member (fulfils the open requests)")}`,
         validFor: downloadValidity,
         ...(requestId === undefined ? {} : { requestId }),
       })
-    const [json, csv] = await Promise.all([mint("json"), mint("csv")])
+    const [pdf, json, csv] = await Promise.all([mint("pdf"), mint("json"), mint("csv")])
     const nav = `<nav aria-label="Downloads">
 <h2 id="downloads">Download your data</h2>
 <ul>
+<li><a id="download-pdf" href="/download/${encodeURIComponent(pdf.token)}" download>PDF (to read and print)</a></li>
 <li><a href="/me/${encodeURIComponent(token)}/download" download>HTML (this page)</a></li>
 <li><a id="download-json" href="/download/${encodeURIComponent(json.token)}" download>JSON (machine-readable)</a></li>
 <li><a id="download-csv" href="/download/${encodeURIComponent(csv.token)}">CSV (one file per section)</a></li>
@@ -273,7 +274,7 @@ ${action("forget", "Forget the member (fulfils the open requests)")}`,
     }
   })
 
-  /** A download link: JSON or HTML as one file, CSV as a list of files (`?file=` one of them). */
+  /** A download link: PDF, JSON or HTML as one file, CSV as a list of files (`?file=` one of them). */
   app.get("/download/:token", async (c) => {
     const token = c.req.param("token")
     let result: ExportResult

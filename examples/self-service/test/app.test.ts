@@ -9,6 +9,7 @@ import os from "node:os"
 import path from "node:path"
 import type { LetheClient } from "@lethe/core"
 import type { Hono } from "hono"
+import { extractText, getDocumentProxy } from "unpdf"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { type Mail, openLethe, selfServiceApp } from "../src/app.js"
 
@@ -155,7 +156,7 @@ describe("the person's link", () => {
     expect(html).toContain("Your data held by demo-club")
     expect(html).toContain("Ewa Nowak")
     expect(html).toContain("Download your data")
-    expect(hrefs(html, /^\/download\//)).toHaveLength(2)
+    expect(hrefs(html, /^\/download\//)).toHaveLength(3)
     // Opening it fulfilled the access request (R11).
     expect(await lethe.openRequests()).toEqual([])
   })
@@ -170,13 +171,13 @@ describe("the person's link", () => {
     expect(asHtml.headers.get("content-disposition")).toBe(`attachment; filename="member-${memberId}.html"`)
     expect(await asHtml.text()).toContain("Ewa Nowak")
 
-    const [jsonHref, csvHref] = hrefs(html, /^\/download\//)
+    const [, jsonHref, csvHref] = hrefs(html, /^\/download\//)
     const json = await app.request(jsonHref ?? "")
     expect(json.status).toBe(200)
     expect(json.headers.get("content-type")).toBe("application/json; charset=utf-8")
     expect(json.headers.get("content-disposition")).toBe(`attachment; filename="member-${memberId}.json"`)
     const document = (await json.json()) as { format: string; member: { memberId: string } }
-    expect(document.format).toBe("lethe-member-export/1")
+    expect(document.format).toBe("lethe-member-export/2")
     expect(document.member.memberId).toBe(memberId)
 
     const list = await app.request(csvHref ?? "")
@@ -190,6 +191,30 @@ describe("the person's link", () => {
     expect(await csv.text()).toContain("Ewa Nowak")
     const missing = await app.request(`${csvHref}?file=nothing.csv`)
     expect(missing.status).toBe(404)
+  })
+
+  it("R13: downloads the data as a PDF with the person's name and every section", async () => {
+    const memberId = await register("Łukasz Żółć", "lukasz@example.pl")
+    const html = await (await app.request(await requestAccess(memberId))).text()
+    const [pdfHref] = hrefs(html, /^\/download\//)
+    expect(html).toContain('id="download-pdf"')
+    const res = await app.request(pdfHref ?? "")
+    expect(res.status).toBe(200)
+    expect(res.headers.get("content-type")).toBe("application/pdf")
+    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="member-${memberId}.pdf"`)
+    const bytes = new Uint8Array(await res.arrayBuffer())
+    const { text } = await extractText(await getDocumentProxy(bytes), { mergePages: true })
+    for (const expected of [
+      "Łukasz Żółć",
+      "lukasz@example.pl",
+      "Personal data",
+      "Who is responsible for your data",
+      "What we hold, why, on which basis and for how long",
+      "History",
+      "Your rights",
+      "Requests",
+    ])
+      expect(text).toContain(expected)
   })
 
   it("R13: a link past its 24 hours is refused with a plain 410 page", async () => {

@@ -125,7 +125,7 @@ describe.skipIf(chromium === undefined)(
         format: string
         member: { memberId: string }
       }
-      expect(downloaded.format).toBe("lethe-member-export/1")
+      expect(downloaded.format).toBe("lethe-member-export/2")
       expect(fileName).toBe(`member-${downloaded.member.memberId}.json`)
 
       // The page renders: a PNG (decoded by the browser itself, in a blank page with no CSP) the size of the viewport, larger than a blank page's, with many colours.
@@ -162,6 +162,41 @@ describe.skipIf(chromium === undefined)(
       expect(colours.distinct).toBeGreaterThan(10)
       expect(colours.dark).toBeGreaterThan(1_000)
       await blank.close()
+      await page.close()
+    })
+
+    it("R13: on a narrow screen no word of the export's page is broken between lines", async () => {
+      const email = "anna.kowalska-nowak.z.bardzo.dluga.nazwa@przykladowa-domena.example.pl"
+      const registered = await fetch(`${origin}/staff/members`, {
+        method: "POST",
+        body: new URLSearchParams({ name: "Anna Kowalska-Nowak Åsa-Öberg", email }),
+        redirect: "manual",
+      })
+      const memberPath = registered.headers.get("location") ?? ""
+      await fetch(`${origin}${memberPath}/access`, { method: "POST" })
+      const link = mails.at(-1)?.link ?? ""
+      const page = await browser.newPage()
+      await page.setViewport({ width: 480, height: 800 })
+      expect((await page.goto(link))?.status()).toBe(200)
+      const text = await page.$eval("body", (b) => b.textContent ?? "")
+      expect(text).toContain(email)
+      // Every word (text between spaces) of every text node lies on one line: one line box, one top.
+      const broken = await page.evaluate(() => {
+        const found: Array<string> = []
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT)
+        for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
+          const value = node.nodeValue ?? ""
+          for (const match of value.matchAll(/\S+/g)) {
+            const range = document.createRange()
+            range.setStart(node, match.index ?? 0)
+            range.setEnd(node, (match.index ?? 0) + match[0].length)
+            const tops = new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top)))
+            if (tops.size > 1) found.push(match[0])
+          }
+        }
+        return found
+      })
+      expect(broken).toEqual([])
       await page.close()
     })
 

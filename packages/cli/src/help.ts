@@ -15,7 +15,7 @@ export const commandNames = ["audit", "export-log", "retention", "import", "demo
 /** A command of `lethe`. */
 export type CommandName = (typeof commandNames)[number]
 
-/** Two or three examples per command: what to type, and what it does. */
+/** Two to five examples per command: what to type, and what it does. */
 export const examples: Readonly<Record<CommandName, ReadonlyArray<readonly [string, string]>>> = {
   audit: [
     ["lethe audit lethe.db", "audit a SQLite database; the report on stdout"],
@@ -52,6 +52,14 @@ export const examples: Readonly<Record<CommandName, ReadonlyArray<readonly [stri
     [
       "LETHE_SECRET=... lethe import contacts.csv --db lethe.db --tenant shop --format json",
       "the applied and rejected rows as JSON",
+    ],
+    [
+      "LETHE_SECRET=... lethe import unsubscribed_members_export.csv --db lethe.db --tenant shop --map mailchimp --purpose newsletter",
+      "import Mailchimp's unsubscribed export: unsubscribes dated as Mailchimp dates them (R43)",
+    ],
+    [
+      "LETHE_SECRET=... lethe import kontakty.csv --db lethe.db --tenant shop --map brevo --purpose newsletter --time-zone Europe/Warsaw --encoding windows-1250",
+      "import a Brevo export saved by Excel in Polish, its times in Warsaw time",
     ],
   ],
   demo: [

@@ -85,7 +85,7 @@ const commands = (run: Run) => {
       ),
       config: optionalText(
         "config",
-        "JSON file with the tenant's configuration: consentCatalogue, restoreWindowDays, erasureDeadlineDays, accessDeadlineDays, clubs",
+        "JSON file with the tenant's configuration: consentCatalogue, restoreWindowDays, erasureDeadlineDays, accessDeadlineDays, invoiceRetentionYears, clubs",
         "file",
       ),
       publicKey: Options.text("public-key").pipe(
@@ -201,6 +201,36 @@ const commands = (run: Run) => {
       restoreForgotten: Options.boolean("restore-forgotten").pipe(
         Options.withDescription("rows matching a member forgotten within the window restore it (R6)"),
       ),
+      map: optionalText(
+        "map",
+        "the file's layout: mailchimp, hubspot or brevo (their exports as they come), or a JSON file mapping columns to fields (R43; default: Lethe's own columns)",
+        "preset|file.json",
+      ),
+      purpose: optionalText(
+        "purpose",
+        "the purpose of rows without one: a tool's export names none (e.g. newsletter)",
+        "purpose",
+      ),
+      dateFormat: optionalText(
+        "date-format",
+        "the dates' format as a date-fns pattern (dd.MM.yyyy, M/d/yyyy HH:mm), replacing the layout's (default: ISO 8601, or the preset's)",
+        "pattern",
+      ),
+      timeZone: optionalText(
+        "time-zone",
+        "the IANA zone of dates and times written without one (Europe/Warsaw); needed for HubSpot's and Brevo's exports",
+        "zone",
+      ),
+      separator: optionalText(
+        "separator",
+        'the field separator: "," ";" or tab (default: detected from the header row)',
+        "char",
+      ),
+      encoding: optionalText(
+        "encoding",
+        "the file's encoding, e.g. windows-1250 (default: UTF-8; a file that is not valid UTF-8 is refused)",
+        "name",
+      ),
       actor: Options.text("actor").pipe(
         Options.withDefault("lethe-cli"),
         Options.withPseudoName("id"),
@@ -220,6 +250,12 @@ const commands = (run: Run) => {
             keys: value(a.keys),
             tenant: a.tenant,
             restoreForgotten: a.restoreForgotten,
+            map: value(a.map),
+            purpose: value(a.purpose),
+            dateFormat: value(a.dateFormat),
+            timeZone: value(a.timeZone),
+            separator: value(a.separator),
+            encoding: value(a.encoding),
             actor: a.actor,
             format: a.format,
           },
@@ -228,7 +264,7 @@ const commands = (run: Run) => {
       ),
   ).pipe(
     Command.withDescription(
-      `Import contacts from a CSV file (email, purpose, given_at; name, phone, source_tag, wording_version). Needs ${secretVariable}. Exit code 3 when some rows were rejected; an import that fails as a whole (exit code 2) leaves no new database behind.`,
+      `Import contacts from a CSV file: Lethe's columns (email, purpose, given_at; name, phone, source_tag, wording_version, basis, status, status_at) or another tool's export (--map). Opt-outs (unsubscribed, cleaned, bounced, blocklisted) become unsubscribes and suppressions, never consents (R43). Needs ${secretVariable}. Exit code 3 when some rows were rejected; an import that fails as a whole (exit code 2) leaves no new database behind.`,
     ),
   )
 

@@ -35,11 +35,22 @@ export {
   UnknownWordingVersion,
   WalletLimitExceeded,
 } from "./errors.js"
+export { type ControllerContact, defaultController } from "./export/member-export.js"
+export type { ContactFileOptions, ContactStatus } from "./import/contacts-csv.js"
+export {
+  ColumnMapping,
+  ContactField,
+  MappingPreset,
+  OptOutStatus,
+  presets as importPresets,
+  StatusColumn,
+} from "./import/mapping.js"
 export {
   Anonymize,
   CloseDebtCase,
   type CommandOf,
   CommandSource,
+  ConfirmSystem,
   CreditWallet,
   DebitWallet,
   DisableProfiling,
@@ -68,6 +79,7 @@ export {
   RestrictProcessing,
   SendMessage,
   SignContract,
+  Suppress,
   Text,
   Unsubscribe,
   WithdrawConsent,
@@ -101,6 +113,7 @@ export {
   ConsentGiven,
   ConsentMethod,
   ConsentWithdrawn,
+  ContactSuppressed,
   ContractEnded,
   ContractSigned,
   DataExported,
@@ -139,6 +152,8 @@ export {
   Restored,
   retainedOnAnonymization,
   Source,
+  SuppressionReason,
+  SystemConfirmed,
   specialCategories,
   Token,
   tokenPattern,
@@ -155,6 +170,7 @@ export {
   isContractFuture,
   isCustomer,
   isErased,
+  isMarketingBasis,
   isPermitted,
   isPurgeable,
   isRestorable,
@@ -175,7 +191,9 @@ export {
   initialState,
   type MemberState,
   type PurchaseState,
+  pendingSystems,
   type RequestState,
+  type SystemConfirmation,
 } from "./member/state.js"
 export {
   anonymizedName,
@@ -185,3 +203,5 @@ export {
   memberView,
   type ViewSettings,
 } from "./member/view.js"
+/** The input and result of `confirmSystem` (R14), which go with `RequestState` (the root entry is full). */
+export type { ConfirmSystemInput, ConfirmSystemResult } from "./service/inputs.js"

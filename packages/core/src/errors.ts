@@ -29,6 +29,7 @@ export const MessagingBlocker = Schema.Literal(
   "Unsubscribed",
   "ProcessingRestricted",
   "ProfilingDisabled",
+  "Suppressed",
 )
 export type MessagingBlocker = typeof MessagingBlocker.Type
 

@@ -275,6 +275,14 @@ const draft: fc.Arbitrary<Draft> = fc.oneof(
         .map(({ purpose, via }): MemberCommand => ({ _tag: "Unsubscribe", purpose, via })),
     ),
   },
+  {
+    weight: 1,
+    arbitrary: ready(
+      fc
+        .constantFrom("bounced" as const, "cleaned" as const, "blocklisted" as const, "complained" as const)
+        .map((reason): MemberCommand => ({ _tag: "Suppress", reason, source: { kind: "import" } })),
+    ),
+  },
   { weight: 1, arbitrary: ready(fc.constant({ _tag: "DisableProfiling" })) },
   { weight: 1, arbitrary: ready(fc.constant({ _tag: "EnableProfiling" })) },
   {

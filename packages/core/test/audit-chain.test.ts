@@ -140,6 +140,16 @@ describe("audit: hash chains", () => {
     expect(brief(report)).toContain(`event-schema ${target.streamId}@${target.version}`)
   })
 
+  it("R35: an event whose type names a property of every object (constructor, __proto__) is reported, not a crash", async () => {
+    const { events } = await cleanLog()
+    const index = events.findIndex((e) => e.type === "WalletCredited")
+    const target = events[index] as StoredEvent
+    for (const type of ["constructor", "__proto__", "toString"]) {
+      const report = await audit(replace(events, index, (e) => ({ ...e, type })))
+      expect(brief(report)).toContain(`event-schema ${target.streamId}@${target.version}`)
+    }
+  })
+
   it("R35: the report counts events, streams and members by status", async () => {
     const { w, memberId } = await cleanLog()
     await w.lethe.forget(memberId, { actor: admin })

@@ -27,6 +27,7 @@ const members = ["m1", "m2", "m3"] as const
 const purposes = ["newsletter", "marketing", "health-data", "unknown"] as const
 const categories = ["identity", "contact", "activity", "health", "invoice", "religiousBeliefs"] as const
 const ids = fc.constantFrom("a", "b", "7", "10")
+const otherSystems = ["Accounting", "Mailchimp"]
 const club = fc.constantFrom("club-a", "club-b")
 const purpose = fc.constantFrom(...purposes)
 const category = fc.constantFrom(...categories)
@@ -178,16 +179,19 @@ const arbData = (at: number): fc.Arbitrary<{ readonly type: string; readonly dat
       of(
         type,
         fc
-          .tuple(ids, days(0, 5), days(20, 35), fc.constantFrom("email", "staff"))
-          .map(([requestId, ago, due, via]) => ({
+          .tuple(ids, days(0, 5), days(20, 35), fc.constantFrom("email", "staff"), fc.subarray(otherSystems))
+          .map(([requestId, ago, due, via, systems]) => ({
             requestId,
             receivedAt: at - ago,
             dueBy: at - ago + due,
             via,
+            ...(systems.length === 0 ? {} : { systems }),
           })),
       ),
     ),
     of("DataExported", fc.record({ format: fc.constant("json"), requestId: fc.option(ids) })),
+    // R14: confirmations, of a request's own systems or not, before and after its erasure.
+    of("SystemConfirmed", fc.record({ requestId: ids, system: fc.constantFrom(...otherSystems, "Slack") })),
     of("ProcessingRestricted", fc.record({ reason: fc.constant("contested") })),
     of("ProcessingRestrictionLifted", fc.constant({})),
   )

@@ -34,7 +34,16 @@ import type { StoredEvent } from "@lethe/core/spi"
 import { memberStream } from "@lethe/core/spi"
 import { Either, ParseResult, Schema } from "effect"
 import { checkpointReport, receiptNote } from "../src/audit/audit.js"
-import { checkEvent, latePurge, lateRequest, overdueRequest } from "../src/audit/checks.js"
+import type { LegalHold } from "../src/audit/checks.js"
+import {
+  checkEvent,
+  holdAfter,
+  lateHold,
+  latePurge,
+  lateRequest,
+  legalHoldOf,
+  overdueRequest,
+} from "../src/audit/checks.js"
 import type { FindingDraft } from "../src/audit/findings.js"
 import { isoOrNull } from "../src/audit/findings.js"
 import type { ChainHead } from "../src/audit/hash-chain.js"
@@ -156,6 +165,8 @@ interface StreamAudit {
   forgotten: Place | null
   /** Categories erased by `PersonalDataErased`, whose keys must be gone; null while none. */
   erasedCategories: Set<string> | null
+  /** What the member's purge or anonymization kept by law and has not erased since. */
+  hold: LegalHold | null
 }
 
 const chainMessages: Readonly<Record<ChainProblem, string>> = {
@@ -303,10 +314,12 @@ export const referenceAuditLog = async (
         mark(event.at, "purged")
         const late = latePurge(before, graceMs, { purgedAt: event.at })
         if (late !== undefined) report(stream, place, event.at, late)
+        stream.hold = legalHoldOf(event) ?? null
         break
       }
       case "Anonymized":
         mark(event.at, "anonymized")
+        stream.hold = legalHoldOf(event) ?? null
         break
       case "MessageSent":
         messages += 1
@@ -314,11 +327,17 @@ export const referenceAuditLog = async (
       case "PersonalDataErased":
         stream.erasedCategories ??= new Set()
         for (const category of event.categories) stream.erasedCategories.add(category)
+        stream.hold = holdAfter(stream.hold, event)
         break
       default:
         break
     }
-    if (event._tag === "Forgotten" || event._tag === "Anonymized" || event._tag === "DataExported")
+    if (
+      event._tag === "Forgotten" ||
+      event._tag === "Anonymized" ||
+      event._tag === "DataExported" ||
+      event._tag === "SystemConfirmed"
+    )
       for (const requestId of stream.openRequests.keys()) {
         const request = after.requests[requestId]
         if (request === undefined || request.fulfilledAt === null) continue
@@ -343,6 +362,7 @@ export const referenceAuditLog = async (
         openRequests: new Map(),
         forgotten: null,
         erasedCategories: null,
+        hold: null,
       }
       streams.set(stored.streamId, stream)
     }
@@ -411,6 +431,8 @@ export const referenceAuditLog = async (
     }
     const unpurged = latePurge(state, graceMs, { asOf })
     if (unpurged !== undefined) report(stream, stream.forgotten ?? stream.last, null, unpurged)
+    const held = lateHold(stream.hold, options.invoiceRetentionYears ?? 5, graceMs, asOf)
+    if (held !== undefined) report(stream, stream.last, null, held)
   }
 
   if (options.streamVersion !== undefined)
@@ -443,7 +465,7 @@ export const referenceAuditLog = async (
       const erasedStatus = state.status === "purged" || state.status === "anonymized"
       // Purged: no key at all. Anonymized: only the categories kept by law. Any status: no key of an erased category.
       const mustBeGone = (category: string) =>
-        state.status === "purged" ||
+        (state.status === "purged" && !(stream.hold?.categories.has(category) ?? false)) ||
         (state.status === "anonymized" && !retained.has(category)) ||
         (erased?.has(category) ?? false)
       const entries = await keys.listForMember(state.memberId)

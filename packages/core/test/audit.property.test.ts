@@ -13,7 +13,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { keyring, start } from "./audit-logs.js"
 import type { Run } from "./facade-ops.js"
-import { arbOp, members, register } from "./facade-ops.js"
+import { arbOp, members, otherSystems, register } from "./facade-ops.js"
 
 describe("audit: any log the facade writes", () => {
   it("R35: audits clean, and its only deadline findings are the requests the service reports overdue", async () => {
@@ -21,7 +21,12 @@ describe("audit: any log the facade writes", () => {
       fc.asyncProperty(fc.array(arbOp, { minLength: 5, maxLength: 40, size: "max" }), async (ops) => {
         const store = memoryStore()
         const clock = { now: start }
-        const lethe = await createLethe({ store, keyring, clock: () => new Date(clock.now) })
+        const lethe = await createLethe({
+          store,
+          keyring,
+          clock: () => new Date(clock.now),
+          config: { otherSystems },
+        })
         const run: Run = { lethe, ids: [], clock }
         try {
           for (let i = 0; i < members; i++) await register(i)(run)

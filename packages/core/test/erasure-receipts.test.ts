@@ -29,6 +29,7 @@ import {
 import type { StoredEvent } from "@lethe/core/spi"
 import { readAllEvents } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
+import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 
 const day = 86_400_000
@@ -323,5 +324,53 @@ describe("R10: erasure receipts", () => {
     expect(text).not.toMatch(/Ola|Nordmann|Storgata/)
     const report = await auditOf(await logOf(w.store), { publicKeys: [publicKey] })
     expect(report.findings).toEqual([])
+  })
+
+  it("R10: the final receipt counts every erased value of the stream, issued by the purge or asked for later by another instance", async () => {
+    const step = fc.oneof(
+      fc.record({
+        record: fc.constantFrom("contact", "address", "notes", "invoice"),
+        value: fc.string({ minLength: 1, maxLength: 12 }).filter((v) => /^[a-z ]*[a-z]$/i.test(v)),
+      }),
+      fc.record({ erase: fc.constantFrom("contact", "address", "notes") }),
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 6 }), async (steps) => {
+        const w = await world()
+        for (const s of steps)
+          if ("record" in s)
+            // A category erased before has no key to seal under any more: refused, and nothing written.
+            await w.lethe
+              .recordPersonalData(w.memberId, {
+                category: s.record as "contact",
+                fields: { [s.record === "contact" ? "phone" : "line"]: s.value },
+                source: "staff",
+              })
+              .catch((error: { readonly _tag?: string }) => {
+                if (error._tag !== "KeyDestroyed") throw error
+              })
+          else
+            await w.lethe.erasePersonalData(w.memberId, {
+              categories: [s.erase as "notes"],
+              reason: "asked",
+              actor: admin,
+            })
+        await w.lethe.forget(w.memberId, { actor: admin })
+        w.advance(8 * day)
+        const { erasure } = await w.lethe.purge(w.memberId, { actor: admin })
+        const issued = (await w.store.events.readStream(receiptStream(w.memberId))).at(-1)
+          ?.data as FinalErasureReceipt
+        const erasedInStream = (await w.store.events.readStream(`member-${w.memberId}`))
+          .map((e) => JSON.stringify(e.data).split('"_tag":"Erased"').length - 1)
+          .reduce((a, b) => a + b, 0)
+        expect(issued.sealedValuesRemoved).toBe(erasedInStream)
+        expect(erasure?.sealedValuesRemoved).toBeLessThanOrEqual(erasedInStream)
+        // Another instance, with no report of the purge at hand, reads the stream and signs the same receipt.
+        const other = await createLethe({ store: w.store, keyring, clock: () => new Date(start + 9 * day) })
+        expect(await other.erasureReceipt(w.memberId)).toEqual(issued)
+        expect(await w.store.events.readStream(receiptStream(w.memberId))).toHaveLength(2)
+      }),
+      { numRuns: 40 },
+    )
   })
 })

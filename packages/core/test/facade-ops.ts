@@ -1,8 +1,9 @@
 /**
  * Random operations through the facade on a few members, for properties that
  * must hold whatever the application does: every command with its guards
- * (consents, messages, contracts, wallet, debt, restriction, requests,
- * forget, restore, anonymize, erasure by category), retention runs, and time
+ * (consents, messages, contracts, wallet, debt, restriction, requests and
+ * their other systems' confirmations, forget, restore, anonymize, erasure by
+ * category), retention runs, and time
  * moving on.
  */
 import type { LetheClient, PersonalCategory } from "@lethe/core"
@@ -11,6 +12,8 @@ import { admin, day, start } from "./audit-logs.js"
 
 /** How many member slots the operations pick from. */
 export const members = 3
+/** The other systems the runs configure, each request to be confirmed by them (R14). */
+export const otherSystems = ["Accounting", "Mailchimp"]
 const purposes = ["newsletter", "marketing", "profiling", "sms", "health-data", "service"] as const
 const categories: ReadonlyArray<PersonalCategory> = ["address", "health", "notes", "invoice", "photo"]
 
@@ -141,6 +144,24 @@ export const arbOp: fc.Arbitrary<Op> = fc.oneof(
         return erasure ? run.lethe.requestErasure(id, input) : run.lethe.requestAccess(id, input)
       },
   ),
+  // R14: an open request, of any member, confirmed by one of its pending systems (with `otherSystems`).
+  {
+    weight: 3,
+    arbitrary: fc.nat().map(
+      (pick): Op =>
+        async (run) => {
+          const waiting = (await run.lethe.openRequests()).filter((r) => r.pendingSystems.length > 0)
+          const request = waiting[pick % Math.max(waiting.length, 1)]
+          if (request === undefined) return
+          const system = request.pendingSystems[pick % request.pendingSystems.length] ?? ""
+          return run.lethe.confirmSystem(request.memberId, {
+            actor: admin,
+            requestId: request.requestId,
+            system,
+          })
+        },
+    ),
+  },
   slot.map((i) => onMember(i, (l, id) => l.forget(id, { actor: admin }))),
   slot.map((i) => onMember(i, (l, id) => l.restore(id, { actor: admin }))),
   slot.map((i) => onMember(i, (l, id) => l.anonymize(id, { actor: admin, confirmEmail: email(i) }))),

@@ -171,7 +171,7 @@ describe("exportMember's result is narrowed by format (issue 20)", () => {
       csv: lethe.exportMember("m", { actor: admin, format: "csv" }),
       json: lethe.exportMember("m", { actor: admin, format: "json" }),
       html: lethe.exportMember("m", { actor: admin, format: "html" }),
-      any: lethe.exportMember("m", { actor: admin, format: "json" as "json" | "csv" | "html" }),
+      any: lethe.exportMember("m", { actor: admin, format: "json" as "json" | "csv" | "html" | "pdf" }),
     })
     type Of<K extends keyof ReturnType<typeof exports>> = Effect.Effect.Success<ReturnType<typeof exports>[K]>
     expectTypeOf<Of<"csv">>().toEqualTypeOf<Extract<ExportResult, { format: "csv" }>>()

@@ -267,14 +267,14 @@ const operations: ReadonlyArray<Operation> = [
     name: "exportMember",
     call: (l, id, input) => l.exportMember(id, input as never),
     valid: { actor: admin, format: "json", requestId: "r-1" },
-    fields: { format: badLiteral(["json", "csv", "html"]), requestId: badId },
+    fields: { format: badLiteral(["json", "csv", "html", "pdf"]), requestId: badId },
   },
   {
     name: "createExportLink",
     call: (l, id, input) => l.createExportLink(id, input as never),
     valid: { actor: admin, format: "json", validFor: "2 hours", requestId: "r-1" },
     fields: {
-      format: badLiteral(["json", "csv", "html"]),
+      format: badLiteral(["json", "csv", "html", "pdf"]),
       validFor: fc.constantFrom(
         0,
         -5,
@@ -401,8 +401,8 @@ describe("R45: readable refusals", () => {
         lethe.subscribe({ tenantId: "gym", email: "nope", purpose: "newsletter", source: "form" }),
       ),
     ).toBe("subscribe: email must be an e-mail address")
-    expect(await messageOf(lethe.exportMember(memberId, { format: "pdf" as "json", actor: admin }))).toBe(
-      'exportMember: format must be one of json, csv, html (got "pdf")',
+    expect(await messageOf(lethe.exportMember(memberId, { format: "xml" as "json", actor: admin }))).toBe(
+      'exportMember: format must be one of json, csv, html, pdf (got "xml")',
     )
     expect(await messageOf(lethe.runRetention({ policies: [anonymizeInactive({ months: 1.5 })] }))).toBe(
       "runRetention: policies[0].months must be an integer (got 1.5)",

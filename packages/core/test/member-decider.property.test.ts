@@ -67,6 +67,8 @@ class Model {
   credits = 0
   debits = 0
   restricted = false
+  /** The address is suppressed (R43). */
+  suppressed = false
   /** A reason or a person's words sealed under the notes key and not erased since. */
   freeText = false
   profiling = true
@@ -175,6 +177,9 @@ class Model {
       case "ProcessingRestrictionLifted":
         this.restricted = false
         break
+      case "ContactSuppressed":
+        this.suppressed = true
+        break
       case "Forgotten":
         this.status = "forgotten"
         this.restorableUntil = event.restorableUntil
@@ -188,7 +193,9 @@ class Model {
         this.status = "purged"
         this.freeText = false
         this.restorableUntil = null
-        for (const category of [...this.dataCategories]) this.forgetCategory(category)
+        // R37: the invoice data the law keeps outlives the purge until its retention ends.
+        for (const category of [...this.dataCategories])
+          if (category !== "invoice") this.forgetCategory(category)
         break
       case "Anonymized":
         this.status = "anonymized"
@@ -270,6 +277,10 @@ const expectedMessagingBlockers = (
   if (definition !== undefined && model.unsubscribed.has(purpose)) reasons.add("Unsubscribed")
   if (model.restricted) reasons.add("ProcessingRestricted")
   if (definition?.profiling === true && !model.profiling) reasons.add("ProfilingDisabled")
+  // R43: marketing (a consent or a legitimate interest) stops at a suppressed address.
+  const basis = !hasBasis ? undefined : consent !== undefined ? consent.basis : standing?.basis
+  if (model.suppressed && (basis === undefined || basis === "consent" || basis === "legitimate-interest"))
+    reasons.add("Suppressed")
   return reasons
 }
 
@@ -342,7 +353,14 @@ const expectedOutcome = (model: Model, command: MemberCommand, ctx: DecideContex
           attempted: command._tag,
           reasons: ["ProcessingRestricted"],
         })
-      return accepted({ _tag: "PersonalDataErased", at, categories, reason: command.reason })
+      // After a purge or an anonymization no free text is sealed again: the reason is recorded erased.
+      const erased = model.status === "purged" || model.status === "anonymized"
+      return accepted({
+        _tag: "PersonalDataErased",
+        at,
+        categories,
+        reason: erased ? { _tag: "Erased", category: "notes" } : command.reason,
+      })
     }
     case "RecordExport":
       if (!mayAct(actor, "member:export", config)) return notPermitted("member:export")
@@ -507,6 +525,10 @@ const expectedOutcome = (model: Model, command: MemberCommand, ctx: DecideContex
         : accepted({ _tag: "ProcessingRestricted", at, reason: command.reason })
     case "LiftRestriction":
       return model.restricted ? accepted({ _tag: "ProcessingRestrictionLifted", at }) : accepted()
+    case "Suppress":
+      return model.suppressed
+        ? accepted()
+        : accepted({ _tag: "ContactSuppressed", at, reason: command.reason, source: command.source })
     case "RequestErasure":
     case "RequestAccess": {
       const { requestId, receivedAt, via } = command
@@ -792,8 +814,10 @@ describe("C3: properties of decide/evolve over generated histories", () => {
               })
               seen.blocked += 1
             } else if (model.status === "forgotten" && until !== null && at.now >= until) {
+              // R37: the invoice data held is kept, and the event says so.
+              const kept = model.dataCategories.has("invoice") ? { keptCategories: ["invoice"] } : {}
               expect(plain(outcome)).toEqual({
-                accepted: { events: [{ _tag: "Purged", at: at.now }], warnings: [] },
+                accepted: { events: [{ _tag: "Purged", at: at.now, ...kept }], warnings: [] },
               })
               seen.purged += 1
             } else {

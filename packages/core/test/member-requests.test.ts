@@ -33,6 +33,9 @@ describe("R11: requests and their due dates", () => {
           kind: "erasure",
           receivedAt,
           dueBy: receivedAt + days(30),
+          systems: [],
+          confirmations: [],
+          handledAt: null,
           fulfilledAt: null,
         }),
       )

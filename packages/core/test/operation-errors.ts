@@ -60,6 +60,7 @@ export const operationErrors = {
   liftRestriction: live,
   requestErasure: [...live, "DuplicateReference"],
   requestAccess: [...live, "DuplicateReference"],
+  confirmSystem: [...write, "NotPermitted", "UnknownReference"],
   forget: [...live, "NotPermitted", "UnknownReference", "ErasureBlocked"],
   forgetMany: argument,
   restore: [...write, "NotPermitted", "NothingToRestore", "RestoreWindowExpired", "EmailTaken"],

@@ -191,13 +191,17 @@ describe("exportMember: the JSON document", () => {
     })
     expect(last?.metadata.actor).toBe("staff:admin")
     expect(doc.log).toEqual({ streamId: memberStream(memberId), version: last?.version, head: last?.hash })
-    expect(doc.exports).toEqual([{ at: doc.exportedAt, format: "json", requestId: access.requestId }])
+    expect(doc.exports).toEqual([
+      { at: doc.exportedAt, format: "json", requestId: access.requestId, by: "staff:admin" },
+    ])
     expect(doc.requests).toEqual([
       expect.objectContaining({
         requestId: access.requestId,
         kind: "access",
         via: "email",
-        fulfilledAt: doc.exportedAt,
+        // The export does Lethe's part; the request is fulfilled once the other systems confirm theirs (R14).
+        handledAt: doc.exportedAt,
+        handledBy: "staff:admin",
       }),
     ])
   })
@@ -211,7 +215,7 @@ describe("exportMember: the JSON document", () => {
       permission: "member:export",
     })
     expect(
-      (await rejection(lethe.exportMember(memberId, { format: "pdf" as "json", actor: admin })))._tag,
+      (await rejection(lethe.exportMember(memberId, { format: "xml" as "json", actor: admin })))._tag,
     ).toBe("InvalidCommand")
     expect(await countEvents(store)).toBe(before)
   })
@@ -304,11 +308,14 @@ describe("exportMember: CSV (R30)", () => {
     expect(Object.keys(result.files).sort()).toEqual(
       [
         "activity.csv",
+        "categories.csv",
         "consent-history.csv",
         "consents.csv",
         "contracts.csv",
+        "controller.csv",
         "debt-cases.csv",
         "exports.csv",
+        "history.csv",
         "instalments.csv",
         "invoices.csv",
         "member.csv",
@@ -317,6 +324,7 @@ describe("exportMember: CSV (R30)", () => {
         "personal-data.csv",
         "purchases.csv",
         "requests.csv",
+        "rights.csv",
         "wallet.csv",
       ].sort(),
     )
@@ -418,10 +426,17 @@ describe("exportMember: HTML (R13)", () => {
     const own = ["!doctype", "html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "code"]
     const tables = ["table", "thead", "tbody", "tr", "th", "td", "span", "br"]
     expect([...tags].filter((t) => t === undefined || ![...own, ...tables].includes(t))).toEqual([])
-    expect(html).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Åsa")
-    expect(html).toContain("url: /a?b=&lt;img src=x onerror=1&gt;")
-    for (const heading of ["Personal data", "Consents", "Activity", "Messages", "Requests"])
+    // Words a browser could break inside (at a hyphen, a slash...) are wrapped in a no-wrap span, escaped alike.
+    const text = html.replace(/<span class="nw">([^<]*)<\/span>/g, "$1")
+    expect(text).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Åsa")
+    expect(text).toContain("url: /a?b=&lt;img src=x onerror=1&gt;")
+    for (const heading of ["Personal data", "Activity", "History", "Your rights"])
       expect(html).toContain(`>${heading}</h2>`)
+    // Sections with nothing in them are collapsed into one line (issue 19).
+    for (const collapsed of ["Consents", "Messages", "Requests"]) {
+      expect(html).not.toContain(`>${collapsed}</h2>`)
+      expect(text).toMatch(new RegExp(`Nothing recorded about you in: [^<]*${collapsed}`))
+    }
     expect(result.fileName).toBe(`member-${memberId}.html`)
   })
 

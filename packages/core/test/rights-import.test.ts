@@ -435,13 +435,12 @@ describe("importCsv: consents already on record (R4)", () => {
 })
 
 describe("importCsv: the file as a whole", () => {
-  it("InvalidCommand: broken quoting, unknown or missing columns apply nothing", async () => {
+  it("InvalidCommand: broken quoting, repeated or missing columns apply nothing", async () => {
     const { lethe, store } = await setup()
     const before = await countEvents(store)
     const files = [
       "",
       'email,purpose,given_at\r\n"a@example.org,newsletter,2024-01-01\r\n',
-      "email,purpose,given_at,favourite_colour\r\na@example.org,newsletter,2024-01-01,blue\r\n",
       "email,name\r\na@example.org,Ada\r\n",
       "email,purpose,given_at,email\r\na@example.org,newsletter,2024-01-01,b@example.org\r\n",
     ]
@@ -450,6 +449,16 @@ describe("importCsv: the file as a whole", () => {
       expect(error).toMatchObject({ _tag: "InvalidCommand", command: "importCsv" })
     }
     expect(await countEvents(store)).toBe(before)
+  })
+
+  it("R43: a column no field maps is ignored and listed in the report (it failed the whole file before issue 19)", async () => {
+    const { lethe } = await setup()
+    const report = await lethe.importCsv(
+      "email,purpose,given_at,favourite_colour\r\na@example.org,newsletter,2024-01-01,blue\r\n",
+      importing,
+    )
+    expect(report.applied).toMatchObject([{ row: 2, outcome: "created" }])
+    expect(report.ignoredColumns).toEqual(["favourite_colour"])
   })
 
   it("R6: headers in any order and case; blank rows skipped but counted; too few fields rejected", async () => {

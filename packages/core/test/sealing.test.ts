@@ -1,7 +1,7 @@
 import type { Actor, ErasureReceipt, LetheStore } from "@lethe/core"
 import { createLethe, keyringFromSecret, verifyReceipt } from "@lethe/core"
 import type { FinalErasureReceipt } from "@lethe/core/audit"
-import { verifyStream } from "@lethe/core/audit"
+import { hashEvent, verifyStream } from "@lethe/core/audit"
 import type { SealedValue } from "@lethe/core/spi"
 import { digestOf, memberStream, readAllEvents } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
@@ -395,6 +395,40 @@ describe("crypto-shredding through the facade (memory store)", () => {
     }
     const reader = await createLethe({ store: lying, keyring })
     expect(await rejection(reader.get(memberId))).toMatchObject({ _tag: "IntegrityError", version: 2 })
+  })
+
+  it("R35: a stored event whose type names a property of every object (constructor, __proto__, toString) is an IntegrityError, not a crash", async () => {
+    for (const type of ["constructor", "__proto__", "toString"]) {
+      const store = memoryStore()
+      const { lethe } = await setup(store)
+      const { memberId, version } = await lethe.register({
+        tenantId: "shop",
+        personal: { name: "Eve" },
+        source: "form",
+      })
+      const stream = memberStream(memberId)
+      const last = (await store.events.readStream(stream)).at(-1)
+      if (last === undefined) throw new Error("no event")
+      const event = {
+        streamId: stream,
+        version: version + 1,
+        type,
+        data: { at: 1 },
+        metadata: last.metadata,
+        recordedAt: 1,
+      }
+      // Appended through the SPI as a writer with database access could, correctly chained.
+      await store.events.append({
+        streamId: stream,
+        expectedVersion: version,
+        events: [{ ...event, prevHash: last.hash, hash: hashEvent(last.hash, event) }],
+      })
+      const reader = await createLethe({ store, keyring })
+      expect(await rejection(reader.get(memberId))).toMatchObject({
+        _tag: "IntegrityError",
+        version: version + 1,
+      })
+    }
   })
 
   it("R29: no key resurrection: a key destroyed by one instance is never reused by another", async () => {

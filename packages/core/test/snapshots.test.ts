@@ -15,7 +15,7 @@ import { describe, expect, it } from "vitest"
 import { toEnvelope } from "../src/service/snapshots.js"
 import { admin, keyring, start } from "./audit-logs.js"
 import type { Run } from "./facade-ops.js"
-import { arbOp, members, register } from "./facade-ops.js"
+import { arbOp, members, otherSystems, register } from "./facade-ops.js"
 
 /** The store, counting the events its streams hand out. */
 const counting = (store: LetheStore) => {
@@ -83,7 +83,7 @@ describe("member snapshots", () => {
         async (ops, every) => {
           const clock = { now: start }
           const at = () => new Date(clock.now)
-          const options = { keyring, clock: at, memberCache: 0 }
+          const options = { keyring, clock: at, memberCache: 0, config: { otherSystems } }
           // Two stores run the same operations: one whose instance snapshots every few events
           // and starts cold each time, one that never snapshots.
           const snapshotted = memoryStore()

@@ -241,14 +241,16 @@ export const memoryDirectory = (lifecycle: Lifecycle): MemoryDirectory => {
       (row, before) =>
         row.status === "forgotten" && row.restorableUntil !== null && row.restorableUntil <= before,
     ),
-    invoicesHeldSince: retention(
-      "directory.invoicesHeldSince",
-      (row, before) =>
-        row.status === "anonymized" &&
+    invoicesHeldSince: retention("directory.invoicesHeldSince", (row, before) => {
+      // Anonymized or purged (R37): one of the two dates is set, as SQL's coalesce picks it.
+      const heldSince = row.anonymizedAt ?? row.purgedAt
+      return (
+        (row.status === "anonymized" || row.status === "purged") &&
         row.holdsInvoiceData &&
-        row.anonymizedAt !== null &&
-        row.anonymizedAt < before,
-    ),
+        heldSince !== null &&
+        heldSince < before
+      )
+    }),
     requestsDueBefore: retention("directory.requestsDueBefore", (row, before) =>
       row.openRequests.some((request) => request.dueBy < before),
     ),

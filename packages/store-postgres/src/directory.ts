@@ -50,8 +50,10 @@ const retentionFilters = (s: string) =>
     inactiveSince: (_, before) => `status = 'active' AND last_activity_at < ${before}`,
     coldLeadsSince: (_, before) => `status = 'active' AND customer = false AND last_contact_at < ${before}`,
     restoreWindowEndedBefore: (_, before) => `status = 'forgotten' AND restorable_until <= ${before}`,
+    // Anonymized or purged (R37): one of the two dates is set. The terms imply the
+    // members_by_invoices_held index's WHERE, so the planner may search it.
     invoicesHeldSince: (_, before) =>
-      `status = 'anonymized' AND holds_invoice_data = true AND anonymized_at < ${before}`,
+      `holds_invoice_data AND status IN ('anonymized', 'purged') AND coalesce(anonymized_at, purged_at) < ${before}`,
     requestsDueBefore: (_, before) =>
       `m.member_id IN (SELECT member_id FROM ${s}.member_requests WHERE due_by < ${before})`,
   }) as const satisfies Record<string, Filter>

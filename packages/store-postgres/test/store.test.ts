@@ -1,6 +1,7 @@
 import net from "node:net"
 import type { LetheStore, MemberStatus } from "@lethe/core"
 import { ConcurrencyConflict, createLethe, keyringFromSecret, StoreError } from "@lethe/core"
+import type { BeforeQuery } from "@lethe/core/spi"
 import { postgresStore } from "@lethe/store-postgres"
 import { memberRow, newEvent, rejection } from "@lethe/testkit/fixtures"
 import pg from "pg"
@@ -121,46 +122,72 @@ for (const database of databases) {
       expect(tables).toEqual([{ table_name: "orders" }])
     })
 
-    it("SPI: each retention query ranges over its own index, which leaves out the members without its date (migration 7)", async () => {
+    it("SPI: each retention query ranges over its own index, which leaves out the members it cannot find (migrations 7 and 9)", async () => {
       const schema = database.freshSchema()
       await open(database, schema)
       // 6,000 members of every status; a fifth with a contract end, the forgotten with a restore
-      // window, the anonymized with an anonymization date.
+      // window, the anonymized with an anonymization date, the purged with a purge date; half of
+      // them holding invoice data.
       await database.query(
         `INSERT INTO "${schema}".members (member_id, tenant_id, status, email_key, restricted, customer,
            registered_at, last_activity_at, last_contact_at, holds_invoice_data, version,
-           contracts_ended_at, restorable_until, anonymized_at)
-         SELECT 'm' || i, 'club', (ARRAY['active', 'forgotten', 'anonymized'])[i % 3 + 1], 'k' || i, false, false,
-           0, 0, 0, i % 2 = 0, 1, CASE WHEN i % 5 = 0 THEN i END, CASE WHEN i % 3 = 1 THEN i END,
-           CASE WHEN i % 3 = 2 THEN i END
+           contracts_ended_at, restorable_until, anonymized_at, purged_at)
+         SELECT 'm' || i, 'club', (ARRAY['active', 'forgotten', 'anonymized', 'purged'])[i % 4 + 1], 'k' || i, false,
+           false, 0, 0, 0, i % 8 < 4, 1, CASE WHEN i % 5 = 0 THEN i END, CASE WHEN i % 4 = 1 THEN i END,
+           CASE WHEN i % 4 = 2 THEN i END, CASE WHEN i % 4 = 3 THEN i END
          FROM generate_series(1, 6000) AS i`,
       )
-      const retention = {
-        members_by_contracts_ended: "status = 'active' AND contracts_ended_at < 100::bigint",
-        members_by_restorable_until: "status = 'forgotten' AND restorable_until <= 100::bigint",
-        members_by_invoices_held:
-          "status = 'anonymized' AND holds_invoice_data = true AND anonymized_at < 100::bigint",
-      }
+      // The filters as directory.ts writes them; invoicesHeldSince (R37) also with a tenant and after a member id.
+      const invoicesHeld =
+        "holds_invoice_data AND status IN ('anonymized', 'purged') AND coalesce(anonymized_at, purged_at) < 100::bigint"
+      // With a tenant, the planner may walk the tenant's own (tenant_id, status) index instead, as
+      // for every retention query of one tenant (directory.ts).
+      const ofTenant = /members_by_invoices_held|members_by_tenant_status/
+      const retention: ReadonlyArray<readonly [string | RegExp, string]> = [
+        ["members_by_contracts_ended", "status = 'active' AND contracts_ended_at < 100::bigint"],
+        ["members_by_restorable_until", "status = 'forgotten' AND restorable_until <= 100::bigint"],
+        ["members_by_invoices_held", invoicesHeld],
+        ["members_by_invoices_held", `${invoicesHeld} AND m.member_id > 'm1'`],
+        [ofTenant, `${invoicesHeld} AND m.tenant_id = 'club'`],
+        [ofTenant, `${invoicesHeld} AND m.tenant_id = 'club' AND m.member_id > 'm1'`],
+      ]
       for (const when of ["fresh", "analyzed"]) {
         if (when === "analyzed") await database.query(`ANALYZE "${schema}".members`)
-        for (const [index, filter] of Object.entries(retention)) {
+        for (const [index, filter] of retention) {
           const plan = JSON.stringify(
             await database.query(
               `EXPLAIN (FORMAT JSON) SELECT member_id FROM "${schema}".members AS m WHERE ${filter}
                ORDER BY m.member_id LIMIT 100`,
             ),
           )
-          expect(plan, `${when}: ${filter}`).toContain(index)
+          expect(plan, `${when}: ${filter}`).toMatch(index)
+          expect(plan, `${when}: ${filter}`).not.toContain("Seq Scan")
         }
       }
+      // What it finds: the anonymized and the purged holding invoice data (i % 4 is 2 or 3, i % 8
+      // below 4) before the date, in member_id order (bytes).
+      const found = await database.query(
+        `SELECT member_id FROM "${schema}".members AS m WHERE ${invoicesHeld.replace("100::bigint", "30::bigint")}
+         ORDER BY m.member_id LIMIT 100`,
+      )
+      expect(found.map((row) => row.member_id)).toEqual([
+        "m10",
+        "m11",
+        "m18",
+        "m19",
+        "m2",
+        "m26",
+        "m27",
+        "m3",
+      ])
       const definitions = await database.query(
         `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2) ORDER BY indexname`,
-        [schema, Object.keys(retention)],
+        [schema, ["members_by_contracts_ended", "members_by_invoices_held", "members_by_restorable_until"]],
       )
-      expect(definitions.map((row) => String(row.indexdef).replace(/^.* WHERE /, ""))).toEqual([
-        "(contracts_ended_at IS NOT NULL)",
-        "(anonymized_at IS NOT NULL)",
-        "(restorable_until IS NOT NULL)",
+      expect(definitions.map((row) => String(row.indexdef).replace(/^.* USING btree /, ""))).toEqual([
+        "(status, contracts_ended_at) WHERE (contracts_ended_at IS NOT NULL)",
+        "(COALESCE(anonymized_at, purged_at)) WHERE (holds_invoice_data AND (status = ANY (ARRAY['anonymized'::text, 'purged'::text])))",
+        "(status, restorable_until) WHERE (restorable_until IS NOT NULL)",
       ])
     })
 
@@ -329,6 +356,55 @@ for (const database of databases) {
       expect(
         await store.events.append({ streamId: "new", expectedVersion: "no_stream", events: [newEvent()] }),
       ).toEqual({ version: 1, position: 5 })
+    })
+
+    it("R37: migration 9 re-indexes the invoices held in a schema of migrations 1-8, whose purged members holding invoice data invoicesHeldSince then finds beside the anonymized, paged in member_id order", async () => {
+      const schema = database.freshSchema()
+      // The schema as the previous version left it, its rows as that version wrote them.
+      expect(await migrate(toDatabase(database.pool), toSchema(schema), migrations.slice(0, 8), 1)).toEqual([
+        1, 2, 3, 4, 5, 6, 7, 8,
+      ])
+      await database.query(
+        `INSERT INTO "${schema}".members (member_id, tenant_id, status, restricted, customer, registered_at,
+           last_activity_at, last_contact_at, anonymized_at, purged_at, holds_invoice_data, version)
+         SELECT id, tenant, status, false, true, 1, 1, 1, anonymized, purged, holds, 3
+         FROM (VALUES ('m1', 't1', 'purged', NULL, 10, true), ('m2', 't1', 'anonymized', 20, NULL, true),
+           ('m3', 't1', 'anonymized', 5, NULL, false), ('m4', 't2', 'purged', NULL, 30, true),
+           ('m5', 't1', 'purged', NULL, 5, false), ('m6', 't1', 'active', NULL, NULL, true),
+           ('m7', 't1', 'anonymized', 90, NULL, true))
+           AS v (id, tenant, status, anonymized, purged, holds)`,
+      )
+      const indexOf = async () =>
+        String(
+          (
+            await database.query(
+              "SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'members_by_invoices_held'",
+              [schema],
+            )
+          )[0]?.indexdef,
+        )
+      expect(await indexOf()).toContain("(status, holds_invoice_data, anonymized_at)")
+
+      const store = await open(database, schema)
+      const held = async (query: Partial<BeforeQuery>) =>
+        (await store.directory.invoicesHeldSince({ before: 50, limit: 10, ...query })).map(
+          (row) => row.memberId,
+        )
+      expect(await held({})).toEqual(["m1", "m2", "m4"])
+      expect(await held({ limit: 1 })).toEqual(["m1"])
+      expect(await held({ limit: 1, after: "m1" })).toEqual(["m2"])
+      expect(await held({ limit: 1, after: "m2" })).toEqual(["m4"])
+      expect(await held({ limit: 1, after: "m4" })).toEqual([])
+      expect(await held({ tenantId: "t1" })).toEqual(["m1", "m2"])
+      expect(await held({ before: 20 })).toEqual(["m1"])
+      expect(await held({ before: 10 })).toEqual([])
+      const ledger = await database.query(
+        `SELECT version, name FROM "${schema}".lethe_migrations ORDER BY version DESC LIMIT 1`,
+      )
+      expect(ledger).toEqual([{ version: 9, name: "invoices held after a purge too" }])
+      expect(await indexOf()).toContain(
+        "(COALESCE(anonymized_at, purged_at)) WHERE (holds_invoice_data AND (status = ANY (ARRAY['anonymized'::text, 'purged'::text])))",
+      )
     })
 
     it("a NUL character in a snapshot's member id, tenant id or head is refused with StoreError before any SQL, and nothing is written; one in its state is stored", async () => {

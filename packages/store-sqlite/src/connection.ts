@@ -373,6 +373,9 @@ const openingStep = (db: Database.Database) => {
  */
 export class Connection {
   readonly #db: Database.Database
+  /** Erasures under way (`erasing`), and whether one of their steps asked for a checkpoint. */
+  #erasures = 0
+  #checkpointDue = false
   readonly #statements = new Map<string, Database.Statement>()
   #writes = 0
   /**
@@ -473,7 +476,29 @@ export class Connection {
    * checkpoint (at the latest when the last connection closes) does it.
    */
   checkpoint(operation: string): void {
+    if (this.#erasures > 0) {
+      this.#checkpointDue = true
+      return
+    }
     this.run(operation, (db) => db.pragma("wal_checkpoint(TRUNCATE)"))
+  }
+
+  /**
+   * Runs `steps` (one erasure's, `LetheStore.erasing`) with the checkpoints
+   * they call for taken once, when they settle: every erasure's bytes, this
+   * one's and those of any erasure running meanwhile, are then out of the WAL.
+   */
+  async erasing<A>(steps: () => Promise<A>): Promise<A> {
+    this.#erasures++
+    try {
+      return await steps()
+    } finally {
+      this.#erasures--
+      if (this.#checkpointDue) {
+        this.#checkpointDue = false
+        this.run("erasing", (db) => db.pragma("wal_checkpoint(TRUNCATE)"))
+      }
+    }
   }
 
   /** Closes the database; later calls reject with `StoreError`. Closing twice is a no-op. */

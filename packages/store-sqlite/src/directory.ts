@@ -6,7 +6,9 @@
  * query plans): the look-ups, of one key or many, through (tenant_id, email_key) and
  * (tenant_id, restore_key); `search` and a tenant's retention queries walk
  * (tenant_id, status, member_id) from `after`; the retention queries over all
- * tenants range over (status, date column) or (status, holds_invoice_data, anonymized_at); `requestsDueBefore` ranges over
+ * tenants range over (status, date column); `invoicesHeldSince`, of one
+ * tenant or all, over (status, coalesce(anonymized_at, purged_at)) of the
+ * members it can find (a small partial index); `requestsDueBefore` ranges over
  * (due_by, member_id). Each query runs in one read transaction, so a row and
  * its requests come from the same snapshot.
  *
@@ -98,7 +100,10 @@ const retentionFilters = {
   inactiveSince: "status = 'active' AND last_activity_at < @before",
   coldLeadsSince: "status = 'active' AND customer = 0 AND last_contact_at < @before",
   restoreWindowEndedBefore: "status = 'forgotten' AND restorable_until <= @before",
-  invoicesHeldSince: "status = 'anonymized' AND holds_invoice_data = 1 AND anonymized_at < @before",
+  // Anonymized or purged (R37): one of the two dates is set. The terms are those of the
+  // members_by_invoices_held index's WHERE, spelled alike, so SQLite knows it may search it.
+  invoicesHeldSince:
+    "holds_invoice_data = 1 AND status IN ('anonymized', 'purged') AND coalesce(anonymized_at, purged_at) < @before",
   requestsDueBefore: "members.member_id IN (SELECT member_id FROM member_requests WHERE due_by < @before)",
 } as const
 

@@ -76,6 +76,7 @@ export const sqliteStore = (options: SqliteStoreOptions): LetheStore => {
     directory: directory.directory,
     snapshots: sqliteSnapshotStore(connection),
     projections: sqliteProjectionStore(connection, eventStore),
+    erasing: (steps) => connection.erasing(steps),
     close: async () => connection.close(),
   }
 }

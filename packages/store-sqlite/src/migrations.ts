@@ -196,6 +196,20 @@ export const migrations: ReadonlyArray<Migration> = [
       );
     `,
   },
+  {
+    version: 7,
+    name: "invoices held after a purge too",
+    sql: `
+      -- A purge, like an anonymization, keeps the invoice data the law requires until its retention
+      -- ends (R37), so invoicesHeldSince finds purged members too, by coalesce(anonymized_at,
+      -- purged_at) (one of the two is set). The index holds just the members it can find: those
+      -- with invoice data, anonymized or purged. status leads, as in the other retention indexes:
+      -- an index on the date alone loses to members_by_last_activity's (status = ?) until ANALYZE.
+      DROP INDEX members_by_invoices_held;
+      CREATE INDEX members_by_invoices_held ON members (status, coalesce(anonymized_at, purged_at))
+        WHERE holds_invoice_data = 1 AND status IN ('anonymized', 'purged');
+    `,
+  },
 ]
 
 /**

@@ -1,5 +1,6 @@
 import path from "node:path"
 import { StoreError } from "@lethe/core"
+import type { BeforeQuery } from "@lethe/core/spi"
 import { newEvent, sealed } from "@lethe/testkit/fixtures"
 import Database from "better-sqlite3"
 import { describe, expect, it } from "vitest"
@@ -120,6 +121,59 @@ describe("sqlite store: schema and migrations", () => {
     }
   })
 
+  it("R37: migration 7 re-indexes the invoices held in a file of migrations 1-6, whose purged members holding invoice data invoicesHeldSince then finds beside the anonymized, paged in member_id order", async () => {
+    const filename = freshFile()
+    // A file as the previous release left it, its rows as that release wrote them.
+    expect(migrated(filename, migrations.slice(0, 6))).toEqual([1, 2, 3, 4, 5, 6])
+    const db = new Database(filename)
+    const insert = db.prepare(
+      `INSERT INTO members (member_id, tenant_id, status, restricted, customer, registered_at, last_activity_at,
+         last_contact_at, anonymized_at, purged_at, holds_invoice_data, version)
+       VALUES (?, ?, ?, 0, 1, 1, 1, 1, ?, ?, ?, 3)`,
+    )
+    insert.run("m1", "t1", "purged", null, 10, 1)
+    insert.run("m2", "t1", "anonymized", 20, null, 1)
+    insert.run("m3", "t1", "anonymized", 5, null, 0)
+    insert.run("m4", "t2", "purged", null, 30, 1)
+    insert.run("m5", "t1", "purged", null, 5, 0)
+    insert.run("m6", "t1", "active", null, null, 1)
+    insert.run("m7", "t1", "anonymized", 90, null, 1)
+    const previous = db
+      .prepare<[], { sql: string }>("SELECT sql FROM sqlite_schema WHERE name = 'members_by_invoices_held'")
+      .get()
+    db.close()
+    expect(previous?.sql).toContain("(status, holds_invoice_data, anonymized_at)")
+
+    const store = open(filename)
+    const held = async (query: Partial<BeforeQuery>) =>
+      (await store.directory.invoicesHeldSince({ before: 50, limit: 10, ...query })).map(
+        (row) => row.memberId,
+      )
+    expect(await held({})).toEqual(["m1", "m2", "m4"])
+    expect(await held({ limit: 1 })).toEqual(["m1"])
+    expect(await held({ limit: 1, after: "m1" })).toEqual(["m2"])
+    expect(await held({ limit: 1, after: "m2" })).toEqual(["m4"])
+    expect(await held({ limit: 1, after: "m4" })).toEqual([])
+    expect(await held({ tenantId: "t1" })).toEqual(["m1", "m2"])
+    expect(await held({ before: 20 })).toEqual(["m1"])
+    expect(await held({ before: 10 })).toEqual([])
+    await store.close()
+    const { schema, ledger } = schemaOf(filename)
+    expect(ledger.at(-1)).toEqual({
+      version: 7,
+      name: "invoices held after a purge too",
+      applied_at: expect.any(Number),
+    })
+    expect(schema).toContainEqual(
+      expect.objectContaining({
+        name: "members_by_invoices_held",
+        sql: expect.stringContaining(
+          "(status, coalesce(anonymized_at, purged_at))\n        WHERE holds_invoice_data = 1 AND status IN ('anonymized', 'purged')",
+        ),
+      }),
+    )
+  })
+
   it("SPI: an up-to-date file opens while another connection holds the write lock: opening takes no write lock unless it migrates", async () => {
     const filename = freshFile()
     await open(filename).close()
@@ -235,7 +289,7 @@ describe("sqlite store: schema and migrations", () => {
     }
   })
 
-  it("SPI: the retention indexes leave out the members without their date (migration 5); the queries still search them", () => {
+  it("SPI: the retention indexes leave out the members without their date (migrations 5 and 7); the queries still search them", () => {
     const filename = freshFile()
     open(filename)
     const db = new Database(filename, { readonly: true })
@@ -249,7 +303,8 @@ describe("sqlite store: schema and migrations", () => {
         .map((row) => [row.name, row.sql.replace(/^[\s\S]*WHERE /, "").trim()])
       expect(definitions).toEqual([
         ["members_by_contracts_ended", "contracts_ended_at IS NOT NULL"],
-        ["members_by_invoices_held", "anonymized_at IS NOT NULL"],
+        // Migration 7: anonymized or purged members holding invoice data (R37), the only ones invoicesHeldSince finds.
+        ["members_by_invoices_held", "holds_invoice_data = 1 AND status IN ('anonymized', 'purged')"],
         ["members_by_restorable_until", "restorable_until IS NOT NULL"],
       ])
       const planOf = (filter: string) =>
@@ -262,9 +317,64 @@ describe("sqlite store: schema and migrations", () => {
       expect(planOf("status = 'forgotten' AND restorable_until <= 100")).toContain(
         "members_by_restorable_until",
       )
-      expect(planOf("status = 'anonymized' AND holds_invoice_data = 1 AND anonymized_at < 100")).toContain(
-        "members_by_invoices_held",
+      expect(
+        planOf(
+          "holds_invoice_data = 1 AND status IN ('anonymized', 'purged') AND coalesce(anonymized_at, purged_at) < 100",
+        ),
+      ).toContain("members_by_invoices_held")
+    } finally {
+      db.close()
+    }
+  })
+
+  it("R37: every statement of invoicesHeldSince (with or without tenant and after) searches members_by_invoices_held by status and date, before and after ANALYZE", () => {
+    const filename = freshFile()
+    open(filename)
+    const db = new Database(filename)
+    try {
+      // 6,000 members of every status, half holding invoice data; the anonymized and the purged with their date.
+      db.exec(`INSERT INTO members (member_id, tenant_id, status, restricted, customer, registered_at,
+          last_activity_at, last_contact_at, holds_invoice_data, version, anonymized_at, purged_at)
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
+        SELECT 'm' || i, 't' || (i % 2), CASE i % 4 WHEN 0 THEN 'active' WHEN 1 THEN 'forgotten' WHEN 2 THEN 'anonymized' ELSE 'purged' END, 0, 0, 0, 0, 0, (i / 4) % 2, 1,
+          CASE WHEN i % 4 = 2 THEN i END, CASE WHEN i % 4 = 3 THEN i END FROM n`)
+      // The adapter's own statements (with the keys apart they also join member_personal, and walk
+      // the log's members alike: the R42 test above checks it).
+      const statements = directoryQueries().filter((query) =>
+        query.includes("coalesce(anonymized_at, purged_at)"),
       )
+      expect(statements).toHaveLength(4)
+      const named = { before: 1_000, limit: 10, tenantId: "t1", after: "m1" }
+      for (const when of ["fresh", "analyzed"]) {
+        if (when === "analyzed") db.exec("ANALYZE")
+        for (const query of statements) {
+          const plan = db
+            .prepare<[object], { detail: string }>(`EXPLAIN QUERY PLAN ${query}`)
+            .all(named)
+            .map((row) => row.detail)
+          const described = `${when}: ${query}\n${plan.join("\n")}`
+          expect(plan, described).toContain(
+            "SEARCH members USING INDEX members_by_invoices_held (status=? AND <expr><?)",
+          )
+          expect(
+            plan.filter((step) => step.startsWith("SCAN")),
+            described,
+          ).toEqual([])
+        }
+      }
+      // What the search finds: the anonymized and the purged holding invoice data (i / 4 odd), in member_id order.
+      const [withoutTenantOrAfter] = statements.filter(
+        (query) => !query.includes("@tenantId") && !query.includes("@after"),
+      )
+      const found = db
+        .prepare<[object], { member_id: string; status: string }>(withoutTenantOrAfter ?? "")
+        .all({ before: 20, limit: 100 })
+      expect(found.map((row) => [row.member_id, row.status])).toEqual([
+        ["m14", "anonymized"],
+        ["m15", "purged"],
+        ["m6", "anonymized"],
+        ["m7", "purged"],
+      ])
     } finally {
       db.close()
     }

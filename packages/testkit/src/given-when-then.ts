@@ -438,6 +438,12 @@ export const accessRequested = builder("AccessRequested")((at) => ({
 /** `DataExported` as JSON, for no request. */
 export const dataExported = builder("DataExported")(() => ({ format: "json", requestId: null }))
 
+/** `SystemConfirmed`: `Accounting` confirmed its part of `request-1` (R14). */
+export const systemConfirmed = builder("SystemConfirmed")(() => ({
+  requestId: "request-1",
+  system: "Accounting",
+}))
+
 /** `ProcessingRestricted` (art. 18, R23). */
 export const processingRestricted = builder("ProcessingRestricted")(() => ({ reason: "accuracy contested" }))
 

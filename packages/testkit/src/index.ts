@@ -94,6 +94,7 @@ export {
   sendMessage,
   staff,
   systemActor,
+  systemConfirmed,
   unsubscribed,
   walletCredited,
   walletDebited,

@@ -107,12 +107,15 @@ const configKeys = [
   "permissions",
   "clubs",
   "currency",
+  "invoiceRetentionYears",
 ] as const
 
 /** Reads `--config`: the parts of the tenant's configuration the audit uses, as JSON. */
 export const readConfig = async (
   file: string | undefined,
-): Promise<Partial<DomainConfig> & { readonly currency?: string }> => {
+): Promise<
+  Partial<DomainConfig> & { readonly currency?: string; readonly invoiceRetentionYears?: number }
+> => {
   if (file === undefined) return {}
   let parsed: unknown
   try {
@@ -133,6 +136,9 @@ export const readConfig = async (
     if (value !== undefined && (typeof value !== "number" || !Number.isInteger(value) || value <= 0))
       throw CliError.usage(`--config ${file}: ${key} must be a positive whole number of days`)
   }
+  const years = config.invoiceRetentionYears
+  if (years !== undefined && (typeof years !== "number" || !Number.isInteger(years) || years <= 0))
+    throw CliError.usage(`--config ${file}: invoiceRetentionYears must be a positive whole number of years`)
   if (
     config.currency !== undefined &&
     (typeof config.currency !== "string" || !/^[A-Z]{3}$/.test(config.currency))
@@ -150,7 +156,10 @@ export const readConfig = async (
         )
     }
   }
-  return config as Partial<DomainConfig> & { readonly currency?: string }
+  return config as Partial<DomainConfig> & {
+    readonly currency?: string
+    readonly invoiceRetentionYears?: number
+  }
 }
 
 const render = (format: ReportFormat, report: AuditReport, context: ReportContext): string => {
@@ -172,7 +181,7 @@ export const auditCommand = async (command: AuditCommand, io: Io): Promise<numbe
   if (!Number.isInteger(command.graceDays) || command.graceDays < 0)
     throw CliError.usage(`--grace-days ${command.graceDays}: expected a whole number of days, 0 or more`)
   const asOf = parseAsOf(command.asOf)
-  const { currency, ...config } = await readConfig(command.config)
+  const { currency, invoiceRetentionYears, ...config } = await readConfig(command.config)
   const auditedAt = new Date()
   const publicKeys = await readPublicKeys(command.publicKeys ?? [])
   const anchors = await readAnchors(command.anchors)
@@ -197,6 +206,7 @@ export const auditCommand = async (command: AuditCommand, io: Io): Promise<numbe
       asOf,
       config,
       purgeGraceDays: command.graceDays,
+      ...(invoiceRetentionYears === undefined ? {} : { invoiceRetentionYears }),
       publicKeys,
       anchors,
       progressEvery: 5_000,

@@ -43,7 +43,8 @@ const openOnly = (requests: MemberState["requests"]): MemberState["requests"] =>
  * whether the member bought anything), without what none reads: personal
  * values (the subject's confirmation is `decide`'s alone), activity counts and
  * dates, message ids, instalments, fulfilled requests. A purged or anonymized
- * member, whom no later event may change, keeps only its status and dates.
+ * member, whom no later event may change but the other systems' confirmations
+ * of its open requests (R14), keeps only its status, dates and open requests.
  *
  * @example
  * ```ts
@@ -103,6 +104,7 @@ export const changesAuditState = (state: MemberState, event: MemberEvent): boole
     case "ConsentGiven":
     case "ConsentWithdrawn":
     case "Unsubscribed":
+    case "ContactSuppressed":
     case "ProfilingDisabled":
     case "ProfilingEnabled":
     case "ContractSigned":
@@ -119,6 +121,7 @@ export const changesAuditState = (state: MemberState, event: MemberEvent): boole
     case "Restored":
     case "Purged":
     case "Anonymized":
+    case "SystemConfirmed":
       return true
     default:
       return absurd(event)

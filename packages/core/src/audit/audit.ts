@@ -34,7 +34,16 @@ import {
   parseCheckpoint,
   verifyCheckpoint,
 } from "./checkpoint.js"
-import { checkEvent, latePurge, lateRequest, overdueRequest } from "./checks.js"
+import type { LegalHold } from "./checks.js"
+import {
+  checkEvent,
+  holdAfter,
+  lateHold,
+  latePurge,
+  lateRequest,
+  legalHoldOf,
+  overdueRequest,
+} from "./checks.js"
 import { decodeWithoutKeys } from "./decode.js"
 import type { AuditRule, Evidence, Finding, FindingDraft } from "./findings.js"
 import { auditRules, isoOrNull } from "./findings.js"
@@ -75,6 +84,12 @@ export interface AuditOptions extends AuditSources {
   readonly config?: Partial<DomainConfig>
   /** Days a forgotten member may stay unpurged after the window ends (R29). Default 1. */
   readonly purgeGraceDays?: number
+  /**
+   * Years a purge or an anonymization keeps invoice data (R24, R37), as the
+   * log was written under (`LetheConfig.invoiceRetentionYears`). Default 5.
+   * Kept past that and the grace period is a `legal-hold` finding.
+   */
+  readonly invoiceRetentionYears?: number
   /** Findings kept in the report; the summary counts all. Default 10,000. */
   readonly maxFindings?: number
   /** Called every `progressEvery` events and once at the end. */
@@ -255,6 +270,8 @@ interface StreamAudit {
   forgotten: Place | null
   /** Categories erased by `PersonalDataErased`, whose keys must be gone; null while none. */
   erasedCategories: Set<string> | null
+  /** What the member's purge or anonymization kept by law and has not erased since; null while nothing. */
+  hold: LegalHold | null
 }
 
 /**
@@ -335,6 +352,7 @@ export const auditLog = async (
   const asOf = (options.asOf ?? new Date()).getTime()
   const graceDays = options.purgeGraceDays ?? 1
   const graceMs = graceDays * dayMs
+  const invoiceRetentionYears = options.invoiceRetentionYears ?? 5
   const maxFindings = options.maxFindings ?? 10_000
   const progressEvery = options.progressEvery ?? 10_000
 
@@ -441,10 +459,12 @@ export const auditLog = async (
         mark(event.at, "purged")
         const late = latePurge(before, graceMs, { purgedAt: event.at })
         if (late !== undefined) report(stream, lastPlace(stream), event.at, late)
+        stream.hold = legalHoldOf(event) ?? null
         break
       }
       case "Anonymized":
         mark(event.at, "anonymized")
+        stream.hold = legalHoldOf(event) ?? null
         break
       case "MessageSent":
         messages += 1
@@ -452,6 +472,7 @@ export const auditLog = async (
       case "PersonalDataErased":
         stream.erasedCategories ??= new Set()
         for (const category of event.categories) stream.erasedCategories.add(category)
+        stream.hold = holdAfter(stream.hold, event)
         break
       default:
         break
@@ -459,7 +480,10 @@ export const auditLog = async (
     const open = stream.openRequests
     if (
       open !== null &&
-      (event._tag === "Forgotten" || event._tag === "Anonymized" || event._tag === "DataExported")
+      (event._tag === "Forgotten" ||
+        event._tag === "Anonymized" ||
+        event._tag === "DataExported" ||
+        event._tag === "SystemConfirmed")
     )
       for (const requestId of open.keys()) {
         const request = after.requests[requestId]
@@ -485,6 +509,7 @@ export const auditLog = async (
         openRequests: null,
         forgotten: null,
         erasedCategories: null,
+        hold: null,
       }
       streams.set(streamId, stream)
     }
@@ -921,6 +946,8 @@ export const auditLog = async (
     }
     const unpurged = latePurge(state, graceMs, { asOf })
     if (unpurged !== undefined) report(stream, stream.forgotten ?? lastPlace(stream), null, unpurged)
+    const held = lateHold(stream.hold, invoiceRetentionYears, graceMs, asOf)
+    if (held !== undefined) report(stream, lastPlace(stream), null, held)
   }
 
   // Checkpoints kept outside the log past its end: the log was truncated after they were signed.
@@ -981,9 +1008,10 @@ export const auditLog = async (
       if (stream.streamId.startsWith(reservedPrefix)) continue
       const { state, erasedCategories: erased } = stream
       const erasedStatus = state.status === "purged" || state.status === "anonymized"
-      // Purged: no key at all. Anonymized: only the categories kept by law. Any status: no key of an erased category.
+      // Purged: no key but those its event kept by law (R37). Anonymized: only the categories kept by law.
+      // Any status: no key of an erased category.
       const mustBeGone = (category: string) =>
-        state.status === "purged" ||
+        (state.status === "purged" && !(stream.hold?.categories.has(category) ?? false)) ||
         (state.status === "anonymized" && !retained.has(category)) ||
         (erased?.has(category) ?? false)
       const entries = await keys.listForMember(state.memberId)

@@ -23,7 +23,8 @@ import {
   missingExplicitConsent,
 } from "../member/guards.js"
 import type { MemberState, RequestState } from "../member/state.js"
-import { absurd } from "../member/state.js"
+import { absurd, pendingSystems } from "../member/state.js"
+import { yearsAfter } from "../member/view.js"
 import type { Evidence, FindingDraft, RequirementId } from "./findings.js"
 import { isoOrNull } from "./findings.js"
 
@@ -51,6 +52,7 @@ const messageRequirements: Readonly<Record<MessageBlocker, ReadonlyArray<Require
   Unsubscribed: ["R4"],
   ProcessingRestricted: ["R23"],
   ProfilingDisabled: ["R31"],
+  Suppressed: ["R43"],
   MemberErased: ["R2"],
 }
 
@@ -323,6 +325,43 @@ const checkRequestDue = (
 }
 
 /**
+ * A confirmation `decide` would not have recorded (R14): for a request that is not open, for a system the
+ * request does not list, or repeated. Allowed whatever the member's status: the systems confirm after erasure.
+ */
+const checkSystemConfirmed = (
+  state: MemberState,
+  event: EventOf<"SystemConfirmed">,
+): ReadonlyArray<FindingDraft> => {
+  // The audit keeps open requests only: a fulfilled one has every system confirmed already.
+  const request = Object.hasOwn(state.requests, event.requestId) ? state.requests[event.requestId] : undefined
+  const problem =
+    request === undefined || request.fulfilledAt !== null
+      ? `for request ${event.requestId}, which is not open`
+      : !request.systems.includes(event.system)
+        ? `names a system request ${event.requestId} does not list`
+        : request.confirmations.some((c) => c.system === event.system)
+          ? `repeats a confirmation of request ${event.requestId}`
+          : undefined
+  return problem === undefined
+    ? none
+    : [lifecycle(`SystemConfirmed ${problem}`, { requestId: event.requestId, system: event.system })]
+}
+
+/**
+ * What a request with other systems (R14) waited for, as a finding's evidence: nothing for a request
+ * without, so the findings of logs written before R14's tracking stay as they were.
+ */
+const systemsEvidence = (request: RequestState): Evidence =>
+  request.systems.length === 0
+    ? {}
+    : {
+        handledAt: isoOrNull(request.handledAt),
+        systems: request.systems,
+        confirmations: request.confirmations.map((c) => ({ system: c.system, at: isoOrNull(c.at) })),
+        pendingSystems: pendingSystems(request),
+      }
+
+/**
  * A business fact (or a registration) dated where `decide` refuses a date (R38): after its own recording,
  * before the member's registration, or before the member's data was last erased or the member restored (history flowing back
  * into what was erased).
@@ -410,49 +449,66 @@ export const checkEvent = (
     case "ConsentGiven":
     case "ConsentWithdrawn":
     case "Unsubscribed":
+    case "ContactSuppressed":
     case "ProfilingDisabled":
     case "ProfilingEnabled":
     case "DataExported":
     case "ProcessingRestricted":
     case "ProcessingRestrictionLifted":
       return isErased(state) ? [erasedMember(state, event)] : none
+    case "SystemConfirmed":
+      return checkSystemConfirmed(state, event)
     default:
       return absurd(event)
   }
 }
 
-/** A request fulfilled after its due date (R11, R13). */
-export const lateRequest = (request: RequestState): FindingDraft | undefined =>
-  request.fulfilledAt === null || request.fulfilledAt <= request.dueBy
-    ? undefined
-    : {
-        rule: request.kind === "erasure" ? "erasure-deadline" : "access-deadline",
-        requirements: request.kind === "erasure" ? ["R11"] : ["R13"],
-        message: `${request.kind === "erasure" ? "Erasure" : "Access"} request ${request.requestId} fulfilled ${((request.fulfilledAt - request.dueBy) / dayMs).toFixed(1)} days after its due date`,
-        evidence: {
-          requestId: request.requestId,
-          receivedAt: isoOrNull(request.receivedAt),
-          dueBy: isoOrNull(request.dueBy),
-          fulfilledAt: isoOrNull(request.fulfilledAt),
-        },
-      }
+/**
+ * A request fulfilled after its due date (R11, R13): Lethe's own part done late, or one of its other
+ * systems confirmed late (R14), whom the message names.
+ */
+export const lateRequest = (request: RequestState): FindingDraft | undefined => {
+  if (request.fulfilledAt === null || request.fulfilledAt <= request.dueBy) return undefined
+  const late = request.confirmations.filter((c) => c.at > request.dueBy).map((c) => c.system)
+  return {
+    rule: request.kind === "erasure" ? "erasure-deadline" : "access-deadline",
+    requirements: request.kind === "erasure" ? ["R11"] : ["R13"],
+    message: `${request.kind === "erasure" ? "Erasure" : "Access"} request ${request.requestId} fulfilled ${((request.fulfilledAt - request.dueBy) / dayMs).toFixed(1)} days after its due date${late.length === 0 ? "" : `; confirmed late by ${late.join(", ")}`}`,
+    evidence: {
+      requestId: request.requestId,
+      receivedAt: isoOrNull(request.receivedAt),
+      dueBy: isoOrNull(request.dueBy),
+      fulfilledAt: isoOrNull(request.fulfilledAt),
+      ...systemsEvidence(request),
+    },
+  }
+}
 
-/** A request still open after its due date at `asOf` (R11, R13). */
-export const overdueRequest = (request: RequestState, asOf: number): FindingDraft | undefined =>
-  request.fulfilledAt !== null || request.dueBy >= asOf
-    ? undefined
-    : {
-        rule: request.kind === "erasure" ? "erasure-deadline" : "access-deadline",
-        requirements: request.kind === "erasure" ? ["R11"] : ["R13"],
-        at: new Date(request.dueBy),
-        message: `${request.kind === "erasure" ? "Erasure" : "Access"} request ${request.requestId} still open ${((asOf - request.dueBy) / dayMs).toFixed(1)} days after its due date`,
-        evidence: {
-          requestId: request.requestId,
-          receivedAt: isoOrNull(request.receivedAt),
-          dueBy: isoOrNull(request.dueBy),
-          asOf: isoOrNull(asOf),
-        },
-      }
+/**
+ * A request still open after its due date at `asOf` (R11, R13), naming the other systems that have yet to
+ * confirm it (R14).
+ */
+export const overdueRequest = (request: RequestState, asOf: number): FindingDraft | undefined => {
+  if (request.fulfilledAt !== null || request.dueBy >= asOf) return undefined
+  const pending = pendingSystems(request)
+  const waiting =
+    pending.length === 0
+      ? ""
+      : `; ${request.handledAt === null ? "Lethe's part not done, and " : ""}waiting for ${pending.join(", ")}`
+  return {
+    rule: request.kind === "erasure" ? "erasure-deadline" : "access-deadline",
+    requirements: request.kind === "erasure" ? ["R11"] : ["R13"],
+    at: new Date(request.dueBy),
+    message: `${request.kind === "erasure" ? "Erasure" : "Access"} request ${request.requestId} still open ${((asOf - request.dueBy) / dayMs).toFixed(1)} days after its due date${waiting}`,
+    evidence: {
+      requestId: request.requestId,
+      receivedAt: isoOrNull(request.receivedAt),
+      dueBy: isoOrNull(request.dueBy),
+      asOf: isoOrNull(asOf),
+      ...systemsEvidence(request),
+    },
+  }
+}
 
 /**
  * A forgotten member not purged by the end of the window plus `graceMs`:
@@ -481,6 +537,61 @@ export const latePurge = (
       graceDays: graceMs / dayMs,
       deadline: isoOrNull(deadline),
       ...(purged ? { purgedAt: isoOrNull(at) } : { asOf: isoOrNull(at) }),
+    },
+  }
+}
+
+/** What an erasure kept under legal hold (R24, R37): the categories, and when the erasure was. */
+export interface LegalHold {
+  readonly since: number
+  readonly categories: ReadonlySet<string>
+}
+
+/**
+ * The legal hold `event` starts: the categories a purge or an anonymization
+ * kept; null for one that kept nothing, undefined for any other event.
+ */
+export const legalHoldOf = (event: MemberEvent): LegalHold | null | undefined => {
+  if (event._tag !== "Purged" && event._tag !== "Anonymized") return undefined
+  const kept = event.keptCategories ?? []
+  return kept.length === 0 ? null : { since: event.at, categories: new Set(kept) }
+}
+
+/** `hold` once `event` ran: an erasure of kept categories ends their hold. */
+export const holdAfter = (hold: LegalHold | null, event: MemberEvent): LegalHold | null => {
+  if (hold === null || event._tag !== "PersonalDataErased") return hold
+  const categories = new Set([...hold.categories].filter((c) => !event.categories.includes(c as never)))
+  return categories.size === 0 ? null : { since: hold.since, categories }
+}
+
+/**
+ * Data kept under legal hold past its retention (`retentionYears` after the
+ * erasure) and `graceMs`, still not erased by `asOf` (R24, R37): the law
+ * that kept it no longer does.
+ */
+export const lateHold = (
+  hold: LegalHold | null,
+  retentionYears: number,
+  graceMs: number,
+  asOf: number,
+): FindingDraft | undefined => {
+  if (hold === null) return undefined
+  const ends = yearsAfter(hold.since, retentionYears).getTime()
+  const deadline = ends + graceMs
+  if (asOf <= deadline) return undefined
+  const categories = [...hold.categories].sort()
+  return {
+    rule: "legal-hold",
+    requirements: ["R37", "R24"],
+    at: new Date(deadline),
+    message: `${categories.join(", ")} kept ${((asOf - deadline) / dayMs).toFixed(1)} days past the end of its ${retentionYears}-year retention and grace; run retention (end-invoice-retention)`,
+    evidence: {
+      categories,
+      keptSince: isoOrNull(hold.since),
+      retentionYears,
+      retentionEnded: isoOrNull(ends),
+      graceDays: graceMs / dayMs,
+      asOf: isoOrNull(asOf),
     },
   }
 }

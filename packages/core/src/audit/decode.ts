@@ -47,6 +47,17 @@ const markers: ReadonlyMap<unknown, ErasedValue> = new Map(
 
 const noClearValues: ReadonlyArray<string> = Object.freeze([])
 
+/**
+ * `freeTextFields` by event type. A type read from a log is no property name to look up: `constructor`
+ * would find Object's own (and stop the audit); and a Map finds a string just parsed without
+ * interning it first.
+ */
+const freeTextsOf: ReadonlyMap<string, ReadonlyArray<string>> = new Map(
+  Object.entries(freeTextFields).flatMap(([type, names]) =>
+    names === undefined ? [] : [[type, names] as const],
+  ),
+)
+
 /** Fields of an event that hold personal values (see `sealingCodec`). */
 const personalFields = ["fields", "details"] as const
 
@@ -94,7 +105,7 @@ export const decodeWithoutKeys = (stored: StoredEvent): Either.Either<AuditedEve
     candidate[field] = replaced
   }
   // Free text (a reason): sealed or erased becomes the marker; in clear, a finding and the marker too.
-  const texts = freeTextFields[stored.type]
+  const texts = freeTextsOf.get(stored.type)
   if (texts !== undefined)
     for (const name of texts) {
       const value = candidate[name]

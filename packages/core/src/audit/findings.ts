@@ -34,6 +34,7 @@ export type AuditRule =
   | "erasure-deadline"
   | "access-deadline"
   | "purge-deadline"
+  | "legal-hold"
   | "keys-destroyed"
   | "log-behind-key-store"
 
@@ -127,7 +128,8 @@ export const auditRules: Readonly<Record<AuditRule, AuditRuleInfo>> = {
   },
   "erasure-deadline": {
     requirements: ["R11"],
-    description: "every erasure request is due within the configured deadline and fulfilled by its due date",
+    description:
+      "every erasure request is due within the configured deadline and fulfilled by its due date, its other systems' confirmations included (R14)",
   },
   "access-deadline": {
     requirements: ["R13"],
@@ -136,6 +138,11 @@ export const auditRules: Readonly<Record<AuditRule, AuditRuleInfo>> = {
   "purge-deadline": {
     requirements: ["R29"],
     description: "every forgotten member is purged by the end of the restore window plus the grace period",
+  },
+  "legal-hold": {
+    requirements: ["R37", "R24"],
+    description:
+      "what a purge or an anonymization kept by law (invoice data) is erased once its retention (invoiceRetentionYears) and the grace period have passed",
   },
   "keys-destroyed": {
     requirements: ["R29", "R24"],

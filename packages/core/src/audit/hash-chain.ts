@@ -37,54 +37,221 @@ const escaped = /["\\\u0000-\u001f\ud800-\udfff]/
  */
 export const quote = (text: string): string => (escaped.test(text) ? JSON.stringify(text) : `"${text}"`)
 
-/** What comes before a property's value: its quoted key and a colon, after a comma unless it is the first. */
-interface KeyText {
-  readonly first: string
-  readonly next: string
-}
-
-// The same few keys come back in every event: their text is kept, up to a bound, so memory
-// stays flat whatever the log holds.
-const keyTexts = new Map<string, KeyText>()
-const keyText = (key: string): KeyText => {
-  let text = keyTexts.get(key)
-  if (text === undefined) {
-    const quoted = quote(key)
-    text = { first: `${quoted}:`, next: `,${quoted}:` }
-    if (keyTexts.size < 1024 && key.length <= 64) keyTexts.set(key, text)
-  }
-  return text
-}
-
-/** The texts of 0 to 999, plain and padded to three digits; made on first use. */
-let threeDigits: { readonly plain: ReadonlyArray<string>; readonly padded: ReadonlyArray<string> } | undefined
-
 /**
- * The digits of a positive safe integer, three at a time from tables: a
- * safe integer's ToString is all its digits. `String` would put each new one
- * in V8's number-to-string cache, allocated in the old generation, where the
- * audit's millions of times (in milliseconds) would pile up as garbage.
+ * Canonical JSON written as UTF-8 bytes into one buffer, reused from event to
+ * event: the audit hashes every event of a log, and a text built by
+ * concatenation would cost each event some thousands of bytes of garbage, a
+ * flat copy for the hash, and an encoding to UTF-8. Text that is all ASCII
+ * and needs no escape (nearly all of it) is copied a code unit a byte; any
+ * other is written as `JSON.stringify` writes it, encoded as `hash` would
+ * encode it.
  */
-const integerText = (value: number): string => {
-  threeDigits ??= {
-    plain: Array.from({ length: 1000 }, (_, i) => String(i)),
-    padded: Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0")),
+class CanonicalWriter {
+  bytes: Buffer = Buffer.allocUnsafe(1 << 12)
+  length = 0
+  /** Whether a canonical text is being written: a call made meanwhile (a getter's) takes another writer. */
+  busy = false
+
+  /** Makes room for `extra` more bytes. */
+  reserve(extra: number): void {
+    if (this.length + extra <= this.bytes.length) return
+    const bytes = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.length + extra))
+    this.bytes.copy(bytes, 0, 0, this.length)
+    this.bytes = bytes
   }
-  let rest = value
-  let out = ""
-  while (rest >= 1000) {
-    // `%` and a division of a multiple of 1000 are exact, where flooring a quotient may round up.
-    const group = rest % 1000
-    out = (threeDigits.padded[group] as string) + out
-    rest = (rest - group) / 1000
+
+  /** Any text, as UTF-8 (a lone surrogate as U+FFFD, as `hash` encodes a string). */
+  text(text: string): void {
+    const n = text.length
+    this.reserve(n)
+    const bytes = this.bytes
+    let at = this.length
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i)
+      if (c >= 0x80) {
+        this.reserve(3 * n)
+        this.length += this.bytes.write(text, this.length, "utf8")
+        return
+      }
+      bytes[at++] = c
+    }
+    this.length = at
   }
-  return (threeDigits.plain[rest] as string) + out
+
+  /** `quote(text)`: a JSON string. */
+  string(text: string): void {
+    const n = text.length
+    this.reserve(n + 2)
+    const bytes = this.bytes
+    let at = this.length
+    bytes[at++] = 34
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i)
+      // Quote, backslash, control characters: escaped; beyond ASCII: encoded (and lone surrogates escaped).
+      if (c < 0x20 || c === 34 || c === 92 || c >= 0x80) {
+        this.text(JSON.stringify(text))
+        return
+      }
+      bytes[at++] = c
+    }
+    bytes[at++] = 34
+    this.length = at
+  }
+
+  /** A byte of ASCII. */
+  byte(c: number): void {
+    this.reserve(1)
+    this.bytes[this.length++] = c
+  }
+
+  /**
+   * `JSON.stringify` of a number: a safe integer digit by digit (its ToString
+   * is all its digits; `String` would keep each new one in V8's
+   * number-to-string cache, in the old generation), any other by its ToString
+   * when finite, else null.
+   */
+  number(value: number): void {
+    if (!Number.isSafeInteger(value)) {
+      this.text(Number.isFinite(value) ? String(value) : "null")
+      return
+    }
+    this.reserve(17)
+    let rest = value
+    if (rest < 0) {
+      this.bytes[this.length++] = 45
+      rest = -rest
+    }
+    if (rest < 1e8) {
+      this.digits(rest, 0)
+      return
+    }
+    // Two halves below 10^8, so that the digits are taken with small-integer arithmetic: a
+    // time in milliseconds is no small integer, and `%` of a double calls into the runtime.
+    let high = Math.floor(rest / 1e8)
+    let low = rest - high * 1e8
+    // The quotient may have rounded up to the next integer; the product is exact (below 2^53).
+    if (low < 0) {
+      high -= 1
+      low += 1e8
+    }
+    this.digits(high, 0)
+    this.digits(low, 8)
+  }
+
+  /** The digits of an integer from 0 to 10^8 - 1, padded with zeros to `width`. */
+  digits(value: number, width: number): void {
+    const bytes = this.bytes
+    let count = 1
+    for (let x = value; x >= 10; count++) x = (x / 10) | 0
+    if (count < width) count = width
+    let at = this.length + count
+    this.length = at
+    let rest = value | 0
+    for (let i = 0; i < count; i++) {
+      const next = (rest / 10) | 0
+      bytes[--at] = 48 + rest - 10 * next
+      rest = next
+    }
+  }
+
+  /** `canonical(value)`, and with `check`, `sealedDigestsMatch` on the way. */
+  value(value: unknown, check: DigestCheck | undefined): void {
+    switch (typeof value) {
+      case "string":
+        this.string(value)
+        return
+      case "number":
+        this.number(value)
+        return
+      case "boolean":
+        this.text(value ? "true" : "false")
+        return
+      case "object":
+        break
+      default:
+        this.text(JSON.stringify(value) ?? "null")
+        return
+    }
+    if (value === null) {
+      this.text("null")
+      return
+    }
+    if (Array.isArray(value)) {
+      // An array's own keys may be more than its indices: it is checked apart (events hold few arrays).
+      if (check?.holds === true) check.holds = sealedDigestsMatch(value)
+      this.byte(91)
+      for (let i = 0; i < value.length; i++) {
+        if (i > 0) this.byte(44)
+        this.value(value[i], undefined)
+      }
+      this.byte(93)
+      return
+    }
+    if (isDigested(value)) {
+      if (check?.holds === true) check.holds = sealedDigestsMatch(value)
+      this.text('{"$digest":')
+      this.string(value.digest)
+      this.byte(125)
+      return
+    }
+    const record = value as Readonly<Record<string, unknown>>
+    const keys = sortKeys(Object.keys(record))
+    this.byte(123)
+    let first = true
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string
+      const inner = record[key]
+      if (inner === undefined) continue
+      this.field(first, key)
+      first = false
+      this.value(inner, check)
+    }
+    this.byte(125)
+  }
+
+  /** A property's key and colon, after a comma unless it is the first. */
+  field(first: boolean, key: string): void {
+    if (!first) this.byte(44)
+    this.string(key)
+    this.byte(58)
+  }
+
+  /**
+   * `canonicalJson` of the chained fields, without building the object: the
+   * keys are known, and written in their sorted order.
+   */
+  chained(event: ChainedFields, check: DigestCheck | undefined): void {
+    this.byte(123)
+    let first = this.chainedField(true, "data", event.data, check)
+    first = this.chainedField(first, "metadata", event.metadata, undefined)
+    first = this.chainedField(first, "recordedAt", event.recordedAt, undefined)
+    first = this.chainedField(first, "streamId", event.streamId, undefined)
+    first = this.chainedField(first, "type", event.type, undefined)
+    this.chainedField(first, "version", event.version, undefined)
+    this.byte(125)
+  }
+
+  /** A field of the chained event unless it is undefined; whether the next is still the first. */
+  chainedField(first: boolean, key: string, value: unknown, check: DigestCheck | undefined): boolean {
+    if (value === undefined) return first
+    this.field(first, key)
+    this.value(value, check)
+    return false
+  }
 }
 
-/** `JSON.stringify` of a number: its ToString when finite, else null. */
-const numberJson = (value: number): string => {
-  if (!Number.isFinite(value)) return "null"
-  return value >= 2 ** 30 && Number.isSafeInteger(value) ? integerText(value) : String(value)
+const shared = new CanonicalWriter()
+
+/** The shared writer, emptied, or a new one if it is in use; give it back with `release`. */
+const acquire = (): CanonicalWriter => {
+  const writer = shared.busy ? new CanonicalWriter() : shared
+  writer.busy = true
+  writer.length = 0
+  return writer
+}
+
+const release = (writer: CanonicalWriter): void => {
+  writer.busy = false
 }
 
 /**
@@ -109,95 +276,46 @@ const sortKeys = (keys: Array<string>): Array<string> => {
  * code units (`Array.prototype.sort`'s order); properties holding `undefined`
  * are left out, as `JSON.stringify` leaves them out.
  */
-export const canonicalJson = (value: unknown): string => canonical(value, undefined)
+export const canonicalJson = (value: unknown): string => {
+  const writer = acquire()
+  try {
+    writer.value(value, undefined)
+    return writer.bytes.toString("utf8", 0, writer.length)
+  } finally {
+    release(writer)
+  }
+}
 
 /** Whether every sealed value met so far matches its digest; cleared at the first that does not. */
 interface DigestCheck {
   holds: boolean
 }
 
-/**
- * `canonicalJson`, and with `check`, `sealedDigestsMatch` in the same walk:
- * where the text stops at a digest, the check takes the subtree as
- * `sealedDigestsMatch` would, and everywhere else both read the same values.
- */
-const canonical = (value: unknown, check: DigestCheck | undefined): string => {
-  switch (typeof value) {
-    case "string":
-      return quote(value)
-    case "number":
-      return numberJson(value)
-    case "boolean":
-      return value ? "true" : "false"
-    case "object":
-      break
-    default:
-      return JSON.stringify(value) ?? "null"
-  }
-  if (value === null) return "null"
-  // Built by concatenation, not by arrays of entries: the audit hashes every event of a log.
-  if (Array.isArray(value)) {
-    // An array's own keys may be more than its indices: it is checked apart (events hold few arrays).
-    if (check?.holds === true) check.holds = sealedDigestsMatch(value)
-    let out = "["
-    for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + canonical(value[i], undefined)
-    return `${out}]`
-  }
-  if (isDigested(value)) {
-    if (check?.holds === true) check.holds = sealedDigestsMatch(value)
-    return `{"$digest":${quote(value.digest)}}`
-  }
-  const record = value as Readonly<Record<string, unknown>>
-  const keys = sortKeys(Object.keys(record))
-  let out = "{"
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string
-    const inner = record[key]
-    if (inner === undefined) continue
-    const text = keyText(key)
-    out += (out.length === 1 ? text.first : text.next) + canonical(inner, check)
-  }
-  return `${out}}`
-}
-
-/** A field of the chained event, after a comma unless it is the first. */
-const chainedField = (out: string, key: KeyText, value: unknown, check?: DigestCheck): string =>
-  value === undefined ? out : out + (out.length === 1 ? key.first : key.next) + canonical(value, check)
-
-const chainedKeys = {
-  data: keyText("data"),
-  metadata: keyText("metadata"),
-  recordedAt: keyText("recordedAt"),
-  streamId: keyText("streamId"),
-  type: keyText("type"),
-  version: keyText("version"),
-}
-
-/**
- * `canonicalJson` of the chained fields, without building the object: the keys
- * are known, and written in their sorted order.
- */
-const chainedJson = (event: ChainedFields, check?: DigestCheck): string => {
-  let out = "{"
-  out = chainedField(out, chainedKeys.data, event.data, check)
-  out = chainedField(out, chainedKeys.metadata, event.metadata)
-  out = chainedField(out, chainedKeys.recordedAt, event.recordedAt)
-  out = chainedField(out, chainedKeys.streamId, event.streamId)
-  out = chainedField(out, chainedKeys.type, event.type)
-  out = chainedField(out, chainedKeys.version, event.version)
-  return `${out}}`
-}
-
 /** The hash of an event chained to `prevHash` (hex SHA-256). */
 export const hashEvent = (prevHash: string, event: ChainedFields): string => chainedHash(prevHash, event)
 
 /** `hashEvent`, and with `check`, `sealedDigestsMatch` of the event's data on the way. */
-const chainedHash = (prevHash: string, event: ChainedFields, check?: DigestCheck): string =>
-  // One string hashed at once is the same UTF-8 bytes as its three parts in turn ("\n" never
-  // pairs with a surrogate), and the one-shot hash spares a Hash object per event.
-  typeof prevHash === "string"
-    ? hash("sha256", `${prevHash}\n${chainedJson(event, check)}`, "hex")
-    : createHash("sha256").update(prevHash).update("\n").update(chainedJson(event, check)).digest("hex")
+const chainedHash = (prevHash: string, event: ChainedFields, check?: DigestCheck): string => {
+  const writer = acquire()
+  try {
+    // The bytes of the text `${prevHash}\n${canonical JSON}` ("\n" never pairs with a
+    // surrogate), hashed at once: the one-shot hash spares a Hash object per event.
+    if (typeof prevHash === "string") {
+      writer.text(prevHash)
+      writer.byte(10)
+      writer.chained(event, check)
+      return hash("sha256", writer.bytes.subarray(0, writer.length), "hex")
+    }
+    writer.chained(event, check)
+    return createHash("sha256")
+      .update(prevHash)
+      .update("\n")
+      .update(writer.bytes.subarray(0, writer.length))
+      .digest("hex")
+  } finally {
+    release(writer)
+  }
+}
 
 /** What can be wrong with one link of a stream's chain. */
 export type ChainProblem =
@@ -226,14 +344,23 @@ export interface ChainHead {
 /** The head of a stream with no event yet. */
 export const emptyChain: ChainHead = { version: 0, hash: "" }
 
+/** Where a ciphertext is decoded to be hashed: the audit hashes one in every other event. */
+let ciphertextBytes = Buffer.allocUnsafe(256)
+
+/** Hex SHA-256 of the bytes of a base64 ciphertext, decoded as `Buffer.from(text, "base64")` decodes it. */
+const ciphertextDigest = (text: string): string => {
+  // Base64 decodes to at most 3 bytes for every 4 characters.
+  const room = Math.ceil((3 * text.length) / 4)
+  if (room > ciphertextBytes.length) ciphertextBytes = Buffer.allocUnsafe(room)
+  const length = ciphertextBytes.write(text, 0, "base64")
+  return hash("sha256", ciphertextBytes.subarray(0, length), "hex")
+}
+
 /** Whether every sealed value in `data` still matches the digest the chain committed to. */
 export const sealedDigestsMatch = (data: unknown): boolean => {
   if (data === null || typeof data !== "object") return true
   if (isSealedValue(data))
-    return (
-      typeof data.ciphertext === "string" &&
-      hash("sha256", Buffer.from(data.ciphertext, "base64"), "hex") === data.digest
-    )
+    return typeof data.ciphertext === "string" && ciphertextDigest(data.ciphertext) === data.digest
   const record = data as Readonly<Record<string, unknown>>
   for (const key of Object.keys(record)) if (!sealedDigestsMatch(record[key])) return false
   return true

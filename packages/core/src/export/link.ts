@@ -25,6 +25,9 @@ const Claims = Schema.Struct({
   requestId: Schema.NullOr(Schema.String),
   /** Epoch milliseconds after which the link is refused. */
   expiresAt: Schema.Number,
+  /** The person's locale and time zone for readable dates, when the link's creator gave them. */
+  locale: Schema.optional(Schema.String),
+  timeZone: Schema.optional(Schema.String),
 })
 
 /** What an export link grants. */

@@ -7,11 +7,13 @@ import { absurd } from "../member/state.js"
 import { memberExportCsv } from "./csv.js"
 import { memberExportHtml } from "./html.js"
 import type { ExportFormat, MemberExport } from "./member-export.js"
+import { memberExportPdf } from "./pdf.js"
 
 /**
  * What `exportMember` returns: the rendered export, and the document it was
- * rendered from. JSON and HTML are one file each; CSV is one file per section,
- * delivered together (zip them, or write them to one folder).
+ * rendered from. JSON, HTML and PDF are one file each (the PDF as bytes); CSV
+ * is one file per section, delivered together (zip them, or write them to one
+ * folder).
  */
 export type ExportResult =
   | {
@@ -35,17 +37,26 @@ export type ExportResult =
       readonly content: string
       readonly document: MemberExport
     }
+  | {
+      readonly format: "pdf"
+      readonly mediaType: "application/pdf"
+      readonly fileName: string
+      /** The PDF file's bytes. */
+      readonly content: Uint8Array
+      readonly document: MemberExport
+    }
 
 /**
- * Renders the document in `format`.
+ * Renders the document in `format`; a promise because the PDF is laid out
+ * with a library loaded on first use.
  *
  * @example
  * ```ts
- * const html = renderExport(document, "html")
- * if (html.format === "html") await writeFile(html.fileName, html.content)
+ * const pdf = await renderExport(document, "pdf")
+ * if (pdf.format === "pdf") await writeFile(pdf.fileName, pdf.content)
  * ```
  */
-export const renderExport = (document: MemberExport, format: ExportFormat): ExportResult => {
+export const renderExport = async (document: MemberExport, format: ExportFormat): Promise<ExportResult> => {
   const stem = `member-${document.member.memberId}`
   switch (format) {
     case "json":
@@ -64,6 +75,14 @@ export const renderExport = (document: MemberExport, format: ExportFormat): Expo
         mediaType: "text/html; charset=utf-8",
         fileName: `${stem}.html`,
         content: memberExportHtml(document),
+        document,
+      }
+    case "pdf":
+      return {
+        format,
+        mediaType: "application/pdf",
+        fileName: `${stem}.pdf`,
+        content: await memberExportPdf(document),
         document,
       }
     default:

@@ -18,6 +18,7 @@ import {
   PersonalCategory,
   Source,
   Id as StoredId,
+  SuppressionReason,
   Token,
 } from "./events.js"
 
@@ -156,6 +157,18 @@ export const Unsubscribe = Schema.TaggedStruct("Unsubscribe", {
   purpose: Id,
   via: Schema.Literal("link", "staff"),
   ...leaving,
+  /** When the person unsubscribed, if before now (an import from another tool, R43). */
+  ...occurred,
+})
+/**
+ * Suppresses the member's address (R43): it bounced, was cleaned or blocklisted, or its owner complained.
+ * Marketing messages are then refused with `MessageRefused` (`Suppressed`), and an imported consent does not
+ * lift it. Nothing is recorded when a suppression is already in force.
+ */
+export const Suppress = Schema.TaggedStruct("Suppress", {
+  reason: SuppressionReason,
+  source: CommandSource,
+  ...occurred,
 })
 /** Turns profiling off for the member (R31): messages for purposes that depend on profiling are refused. */
 export const DisableProfiling = Schema.TaggedStruct("DisableProfiling", {})
@@ -250,22 +263,45 @@ export const RestrictProcessing = Schema.TaggedStruct("RestrictProcessing", { re
 /** Lifts a restriction of processing. Nothing is recorded when none is in force. */
 export const LiftRestriction = Schema.TaggedStruct("LiftRestriction", {})
 /**
+ * The other systems a request must be confirmed in (R14), fixed on the request: the application layer gives
+ * `config.otherSystems`. Repeats count once; none (or absent) leaves Lethe's own part as the whole request.
+ */
+const requestSystems = { systems: Schema.optional(Schema.Array(Id)) }
+/**
  * Records an erasure request (art. 17 GDPR) received at `receivedAt`; it is due `erasureDeadlineDays` later
- * (R11). Refused with `DuplicateReference` for a request id already used.
+ * (R11), and fulfilled once forgotten or anonymized and confirmed by each of its `systems` (R14). Refused with
+ * `DuplicateReference` for a request id already used.
  */
 export const RequestErasure = Schema.TaggedStruct("RequestErasure", {
   requestId: Id,
   receivedAt: Moment,
   via: Channel,
+  ...requestSystems,
 })
 /**
  * Records an access request (art. 15 GDPR) received at `receivedAt`; it is due `accessDeadlineDays` later
- * (R11). Refused with `DuplicateReference` for a request id already used.
+ * (R11), and fulfilled once exported and confirmed by each of its `systems` (R14). Refused with
+ * `DuplicateReference` for a request id already used.
  */
 export const RequestAccess = Schema.TaggedStruct("RequestAccess", {
   requestId: Id,
   receivedAt: Moment,
   via: Channel,
+  ...requestSystems,
+})
+/**
+ * Records that `system`, one of the other systems of request `requestId`, has done its part (R14): the
+ * person's data erased there, or given out. Needs the permission that fulfils the request (`member:forget`
+ * for an erasure request, `member:export` for an access request); allowed after the member was forgotten,
+ * purged or anonymized. Refused with `UnknownReference` for a request the member does not have or a system
+ * the request does not list; a system already confirmed records nothing. A `note` (staff's words, e.g.
+ * where the confirmation came from) is sealed like any free text, so it cannot be given once the member's
+ * keys are destroyed (purged or anonymized).
+ */
+export const ConfirmSystem = Schema.TaggedStruct("ConfirmSystem", {
+  requestId: Id,
+  system: Id,
+  note: Schema.optional(Text),
 })
 /**
  * Records an export of the member's data in `format` (permission `member:export`), fulfilling the access
@@ -308,6 +344,7 @@ export const MemberCommand = Schema.Union(
   GiveConsent,
   WithdrawConsent,
   Unsubscribe,
+  Suppress,
   DisableProfiling,
   EnableProfiling,
   SignContract,
@@ -327,6 +364,7 @@ export const MemberCommand = Schema.Union(
   RequestErasure,
   RequestAccess,
   RecordExport,
+  ConfirmSystem,
   Forget,
   Restore,
   Purge,

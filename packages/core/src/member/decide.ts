@@ -289,14 +289,56 @@ const requestEvent = (
     return refuse(duplicate(state, "request", command.requestId))
   const erasure = command._tag === "RequestErasure"
   const days = erasure ? ctx.config.erasureDeadlineDays : ctx.config.accessDeadlineDays
+  const systems = [...new Set(command.systems ?? [])]
   const fields = {
     at: ctx.now,
     requestId: command.requestId,
     receivedAt: command.receivedAt,
     dueBy: command.receivedAt + days * dayMs,
     via: command.via,
+    // Absent when there are none, so such a request's event is the one recorded before R14's tracking.
+    ...(systems.length === 0 ? {} : { systems }),
   }
   return accept(erasure ? { _tag: "ErasureRequested", ...fields } : { _tag: "AccessRequested", ...fields })
+}
+
+/**
+ * An other system's confirmation of its part of a request (R14), by whoever may fulfil the request. Allowed
+ * whatever the member's status: the systems often confirm after the member was forgotten or purged.
+ */
+const decideConfirmSystem = (
+  state: MemberState,
+  command: CommandOf<"ConfirmSystem">,
+  ctx: DecideContext,
+): Result => {
+  const request = Object.hasOwn(state.requests, command.requestId)
+    ? state.requests[command.requestId]
+    : undefined
+  if (request === undefined) return refuse(missing(state, "request", command.requestId))
+  const denied = requirePermission(ctx, request.kind === "erasure" ? "member:forget" : "member:export")
+  if (denied !== undefined) return refuse(denied)
+  if (!request.systems.includes(command.system)) return refuse(missing(state, "system", command.system))
+  if (request.confirmations.some((c) => c.system === command.system)) return unchanged
+  // A note is sealed under the member's notes key, which a purge or an anonymization destroyed.
+  if (command.note !== undefined && (state.status === "purged" || state.status === "anonymized"))
+    return refuse(
+      new InvalidCommand({
+        command: command._tag,
+        issues: [
+          {
+            path: "note",
+            message: `must be left out: the member is ${state.status}, so no free text about them can be recorded`,
+          },
+        ],
+      }),
+    )
+  return accept({
+    _tag: "SystemConfirmed",
+    at: ctx.now,
+    requestId: command.requestId,
+    system: command.system,
+    ...(command.note === undefined ? {} : { note: command.note }),
+  })
 }
 
 /**
@@ -347,9 +389,16 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
         )
         if (categories.length === 0) return unchanged
         const blocked = erasureBlocked(state, command)
-        return blocked !== undefined
-          ? refuse(blocked)
-          : accept({ _tag: "PersonalDataErased", at: now, categories, reason: command.reason })
+        if (blocked !== undefined) return refuse(blocked)
+        // A purged or anonymized member's notes key is gone, and no new key is minted for them: the
+        // reason (the end of a legal hold's retention) is recorded in erased form (R37, R29).
+        const erased = state.status === "purged" || state.status === "anonymized"
+        return accept({
+          _tag: "PersonalDataErased",
+          at: now,
+          categories,
+          reason: erased ? { _tag: "Erased", category: freeTextCategory } : command.reason,
+        })
       })
     case "GiveConsent":
       return guarded([erased(state, command)], () => decideConsent(command, ctx))
@@ -378,10 +427,23 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
               _tag: "Unsubscribed",
               at: now,
               purpose: command.purpose,
+              ...occurred,
               via: command.via,
               ...leavingOf(command),
             })
       })
+    case "Suppress":
+      return guarded([erased(state, command)], () =>
+        state.suppression !== null
+          ? unchanged
+          : accept({
+              _tag: "ContactSuppressed",
+              at: now,
+              ...occurred,
+              reason: command.reason,
+              source: command.source,
+            }),
+      )
     case "DisableProfiling":
       return guarded([erased(state, command)], () =>
         state.profiling ? accept({ _tag: "ProfilingDisabled", at: now }) : unchanged,
@@ -531,6 +593,8 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
           return refuse(missing(state, "access request", command.requestId))
         return accept({ _tag: "DataExported", at: now, format: command.format, requestId: command.requestId })
       })
+    case "ConfirmSystem":
+      return decideConfirmSystem(state, command, ctx)
     case "Forget":
       return guarded([requirePermission(ctx, "member:forget")], () => {
         if (state.status === "forgotten") return unchanged
@@ -557,8 +621,10 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
         if (state.status === "purged") return unchanged
         const blocked = erasureBlocked(state, command)
         if (blocked !== undefined) return refuse(blocked)
+        // What the law keeps (invoice data) survives the purge until its retention ends (R37, R24).
+        const kept = [...retainedOnAnonymization].filter((c) => state.personal[c] !== undefined).sort()
         return isPurgeable(state, now)
-          ? accept({ _tag: "Purged", at: now })
+          ? accept({ _tag: "Purged", at: now, ...(kept.length > 0 ? { keptCategories: kept } : {}) })
           : refuse(
               new NotPurgeable({
                 memberId: state.memberId,

@@ -77,6 +77,7 @@ export const freeTextFields: Readonly<Partial<Record<string, ReadonlyArray<strin
   ConsentWithdrawn: ["note"],
   Unsubscribed: ["note"],
   Forgotten: ["note"],
+  SystemConfirmed: ["note"],
 }
 
 /**
@@ -218,12 +219,30 @@ export const ConsentWithdrawn = Schema.TaggedStruct("ConsentWithdrawn", {
   source: Source,
   ...leaving,
 })
-/** The member unsubscribed from a purpose, through the link in a message or by staff (R4). */
+/**
+ * The member unsubscribed from a purpose, through the link in a message or by staff (R4); `occurredAt`, when
+ * given, is when they did, e.g. in the tool a contact list was imported from (R43).
+ */
 export const Unsubscribed = Schema.TaggedStruct("Unsubscribed", {
-  ...at,
+  ...fact,
   purpose: Id,
   via: Schema.Literal("link", "staff"),
   ...leaving,
+})
+/**
+ * Why messages may no longer go to a contact's address (R43): it `bounced` or was `cleaned` (undeliverable),
+ * was `blocklisted` in the tool it came from, or its owner `complained` (marked a message as spam).
+ */
+export const SuppressionReason = Schema.Literal("bounced", "cleaned", "blocklisted", "complained")
+export type SuppressionReason = typeof SuppressionReason.Type
+/**
+ * The member's address is suppressed (R43): no marketing message (a purpose on consent or legitimate
+ * interest) may go to it. `occurredAt` is when the tool it came from suppressed it, if known.
+ */
+export const ContactSuppressed = Schema.TaggedStruct("ContactSuppressed", {
+  ...fact,
+  reason: SuppressionReason,
+  source: Source,
 })
 /** Profiling was turned off for the member (R31). */
 export const ProfilingDisabled = Schema.TaggedStruct("ProfilingDisabled", { ...at })
@@ -295,21 +314,35 @@ export const MessageSent = Schema.TaggedStruct("MessageSent", {
   test: Schema.Boolean,
   lawfulBasis: BasisInForce,
 })
-/** An erasure request was received at `receivedAt`; `dueBy` is its deadline (R11). */
+/**
+ * The other systems outside Lethe (accounting, an e-mail tool...) a request must be handled in by hand
+ * (R14), fixed when the request is made: each must confirm (`SystemConfirmed`) before the request is
+ * fulfilled. Absent in logs written before it, and when none was configured: none to confirm.
+ */
+const requestSystems = { systems: Schema.optional(Schema.Array(Id)) }
+/**
+ * An erasure request was received at `receivedAt`; `dueBy` is its deadline (R11); `systems`, the other
+ * systems that must confirm it (R14).
+ */
 export const ErasureRequested = Schema.TaggedStruct("ErasureRequested", {
   ...at,
   requestId: Id,
   receivedAt: Millis,
   dueBy: Millis,
   via: Channel,
+  ...requestSystems,
 })
-/** An access request was received at `receivedAt`; `dueBy` is its deadline (R11). */
+/**
+ * An access request was received at `receivedAt`; `dueBy` is its deadline (R11); `systems`, the other
+ * systems that must confirm it (R14).
+ */
 export const AccessRequested = Schema.TaggedStruct("AccessRequested", {
   ...at,
   requestId: Id,
   receivedAt: Millis,
   dueBy: Millis,
   via: Channel,
+  ...requestSystems,
 })
 /**
  * The member's data was exported in `format`, fulfilling the access request `requestId` if not null (R13).
@@ -318,6 +351,19 @@ export const DataExported = Schema.TaggedStruct("DataExported", {
   ...at,
   format: Id,
   requestId: Schema.NullOr(Id),
+})
+/**
+ * One of the other systems recorded on request `requestId` confirmed its part of it (R14): the person's
+ * data erased there, or given out. Recordable after the member was forgotten, purged or anonymized, for
+ * the systems often confirm after Lethe's own part is done; it holds no personal data but its `note`.
+ */
+export const SystemConfirmed = Schema.TaggedStruct("SystemConfirmed", {
+  ...at,
+  requestId: Id,
+  /** The system, as the request recorded it. */
+  system: Id,
+  /** Free text, sealed (category `notes`); an `Erased` marker once its key is destroyed. */
+  note: Schema.optional(PersonalValue),
 })
 /** Processing of the member's data was restricted (art. 18 GDPR), with the reason. */
 export const ProcessingRestricted = Schema.TaggedStruct("ProcessingRestricted", {
@@ -343,8 +389,15 @@ export const Restored = Schema.TaggedStruct("Restored", {
   /** "staff" for `restore`, "subject" when the person subscribed again within the window (R5). */
   by: Schema.Literal("staff", "subject"),
 })
-/** A forgotten member was purged after the restore window: every data key is destroyed, for good. */
-export const Purged = Schema.TaggedStruct("Purged", { ...at })
+/**
+ * A forgotten member was purged after the restore window: every data key is destroyed, for good, but
+ * those of `keptCategories`, which the law keeps (invoice data, R37) until their retention ends; then the
+ * retention run erases them. Absent in logs written before legal holds: nothing was kept.
+ */
+export const Purged = Schema.TaggedStruct("Purged", {
+  ...at,
+  keptCategories: Schema.optional(Schema.Array(PersonalCategory)),
+})
 /**
  * The member was anonymized (R19, R22, R24): `erasedCategories` erased for good, `keptCategories` kept until
  * their legal retention ends. Fulfils the member's open requests.
@@ -366,6 +419,7 @@ export const MemberEvent = Schema.Union(
   ConsentGiven,
   ConsentWithdrawn,
   Unsubscribed,
+  ContactSuppressed,
   ProfilingDisabled,
   ProfilingEnabled,
   ContractSigned,
@@ -383,6 +437,7 @@ export const MemberEvent = Schema.Union(
   ErasureRequested,
   AccessRequested,
   DataExported,
+  SystemConfirmed,
   ProcessingRestricted,
   ProcessingRestrictionLifted,
   Forgotten,

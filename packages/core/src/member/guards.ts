@@ -12,7 +12,7 @@ import type {
 } from "../errors.js"
 import type { Actor, DomainConfig, Permission, PurposeDefinition } from "./config.js"
 import { systemRole } from "./config.js"
-import type { BasisInForce, PersonalCategory } from "./events.js"
+import type { BasisInForce, LawfulBasis, PersonalCategory } from "./events.js"
 import { specialCategories } from "./events.js"
 import type { ContractState, MemberState } from "./state.js"
 
@@ -123,20 +123,29 @@ export const basisInForce = (state: MemberState, definition: PurposeDefinition):
   return null
 }
 
+/** Whether messages on `basis` are marketing, which a suppressed address no longer gets (R43). */
+export const isMarketingBasis = (basis: LawfulBasis): boolean =>
+  basis === "consent" || basis === "legitimate-interest"
+
 /**
  * Every reason a message for the purpose may not go to an active member (R4,
- * R16, R23, R31). Erasure is checked before this (R2).
+ * R16, R23, R31, R43). Erasure is checked before this (R2).
  */
 export const messagingBlockers = (
   state: MemberState,
   definition: PurposeDefinition | undefined,
 ): ReadonlyArray<MessagingBlocker> => {
   const reasons: Array<MessagingBlocker> = []
-  if (definition === undefined || basisInForce(state, definition) === null) reasons.push("NoLawfulBasis")
+  const basis = definition === undefined ? null : basisInForce(state, definition)
+  if (basis === null) reasons.push("NoLawfulBasis")
   if (definition !== undefined && state.unsubscribed[definition.purpose] !== undefined)
     reasons.push("Unsubscribed")
   if (state.restriction !== null) reasons.push("ProcessingRestricted")
   if (definition?.profiling === true && !state.profiling) reasons.push("ProfilingDisabled")
+  // Marketing (a consent or a legitimate interest) stops at a suppressed address; messages a contract or the
+  // law calls for do not (R43).
+  if (state.suppression !== null && (basis === null || isMarketingBasis(basis.basis)))
+    reasons.push("Suppressed")
   return reasons
 }
 

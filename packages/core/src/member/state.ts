@@ -15,6 +15,7 @@ import {
   type PersonalFields,
   type PersonalValue,
   type Source,
+  type SuppressionReason,
 } from "./events.js"
 
 /** The latest consent record of one purpose (R33). */
@@ -64,15 +65,47 @@ export interface InstalmentState {
   readonly paid: boolean
 }
 
-/** An erasure or access request with its deadline (R11). Times are epoch milliseconds. */
+/** One other system's confirmation of its part of a request (R14). */
+export interface SystemConfirmation {
+  readonly system: string
+  /** When it was recorded (`SystemConfirmed`). */
+  readonly at: number
+}
+
+/**
+ * An erasure or access request with its deadline (R11) and the other systems that must confirm it (R14).
+ * Times are epoch milliseconds.
+ */
 export interface RequestState {
   readonly requestId: string
   readonly kind: "erasure" | "access"
   readonly receivedAt: number
   readonly dueBy: number
-  /** When it was fulfilled (by forget, anonymize or export), null while open. */
+  /** The other systems that must confirm it (R14), fixed when it was made; empty for none. */
+  readonly systems: ReadonlyArray<string>
+  /** The confirmations recorded so far, oldest first, one per system at most. */
+  readonly confirmations: ReadonlyArray<SystemConfirmation>
+  /** When Lethe's own part was done (forget, anonymize or export), null until then. */
+  readonly handledAt: number | null
+  /**
+   * When it was fulfilled: Lethe's own part done and every system confirmed, at the later of the two;
+   * null while open.
+   */
   readonly fulfilledAt: number | null
 }
+
+/**
+ * The systems of `request` that have not confirmed yet (R14), in the request's order.
+ *
+ * @example
+ * ```ts
+ * pendingSystems(state.requests[requestId]) // ["Accounting"]
+ * ```
+ */
+export const pendingSystems = (
+  request: Pick<RequestState, "systems" | "confirmations">,
+): ReadonlyArray<string> =>
+  request.systems.filter((system) => !request.confirmations.some((c) => c.system === system))
 
 /** Counts that survive erasure, so statistics stay right (R19). */
 export interface ActivityCounts {
@@ -105,6 +138,8 @@ export interface MemberState {
   readonly debtCases: Readonly<Record<string, DebtCaseState>>
   readonly purchases: Readonly<Record<string, PurchaseState>>
   readonly instalments: Readonly<Record<string, InstalmentState>>
+  /** The suppression of the member's address in force (R43): since when (its fact date) and why. */
+  readonly suppression: { readonly since: number; readonly reason: SuppressionReason } | null
   /** The restriction of processing in force; its reason is free text, sealed in the log (an `Erased` marker once erased). */
   readonly restriction: { readonly since: number; readonly reason: PersonalValue } | null
   readonly requests: Readonly<Record<string, RequestState>>
@@ -150,6 +185,7 @@ export const initialState: MemberState = {
   purchases: {},
   instalments: {},
   restriction: null,
+  suppression: null,
   freeText: false,
   requests: {},
   forgottenAt: null,
@@ -177,17 +213,37 @@ const update = <V>(
   return current === undefined ? record : put(record, key, change(current))
 }
 
-/** Erasure fulfils every open request: nothing is left to give or to erase. */
+/** Lethe's own part of a request done at `at`: fulfilled then, unless a system has yet to confirm (R14). */
+const handle = (request: RequestState, at: number): RequestState =>
+  request.handledAt !== null
+    ? request
+    : { ...request, handledAt: at, fulfilledAt: pendingSystems(request).length === 0 ? at : null }
+
+/** `system` confirmed `request` at `at`: fulfilled then, if it was the last and Lethe's part is done (R14). */
+const confirm = (request: RequestState, system: string, at: number): RequestState => {
+  if (!request.systems.includes(system) || request.confirmations.some((c) => c.system === system))
+    return request
+  const confirmed = { ...request, confirmations: [...request.confirmations, { system, at }] }
+  return confirmed.handledAt !== null && pendingSystems(confirmed).length === 0
+    ? { ...confirmed, fulfilledAt: at }
+    : confirmed
+}
+
+/** Erasure does Lethe's part of every open request: nothing is left to give or to erase. */
 const closeRequests = (requests: MemberState["requests"], at: number): MemberState["requests"] =>
-  Object.fromEntries(
-    Object.entries(requests).map(([id, r]) => [id, r.fulfilledAt === null ? { ...r, fulfilledAt: at } : r]),
-  )
+  Object.fromEntries(Object.entries(requests).map(([id, r]) => [id, handle(r, at)]))
 
 const withoutCategories = (
   personal: MemberState["personal"],
   categories: ReadonlyArray<PersonalCategory>,
 ): MemberState["personal"] =>
   Object.fromEntries(Object.entries(personal).filter(([c]) => !categories.includes(c as PersonalCategory)))
+
+const onlyCategories = (
+  personal: MemberState["personal"],
+  categories: ReadonlyArray<PersonalCategory>,
+): MemberState["personal"] =>
+  Object.fromEntries(Object.entries(personal).filter(([c]) => categories.includes(c as PersonalCategory)))
 
 const touch = (state: MemberState, at: number): MemberState => ({
   ...state,
@@ -260,9 +316,11 @@ export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
     case "Unsubscribed":
       return {
         ...state,
-        unsubscribed: put(state.unsubscribed, event.purpose, { at: event.at, via: event.via }),
+        unsubscribed: put(state.unsubscribed, event.purpose, { at: factDate(event), via: event.via }),
         freeText: state.freeText || typeof event.note === "string",
       }
+    case "ContactSuppressed":
+      return { ...state, suppression: { since: factDate(event), reason: event.reason } }
     case "ProfilingDisabled":
       return { ...state, profiling: false }
     case "ProfilingEnabled":
@@ -349,6 +407,9 @@ export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
           kind: event._tag === "ErasureRequested" ? "erasure" : "access",
           receivedAt: event.receivedAt,
           dueBy: event.dueBy,
+          systems: [...new Set(event.systems ?? [])],
+          confirmations: [],
+          handledAt: null,
           fulfilledAt: null,
         }),
       }
@@ -359,10 +420,16 @@ export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
         requests:
           event.requestId === null
             ? state.requests
-            : update(state.requests, event.requestId, (r) => ({
-                ...r,
-                fulfilledAt: r.fulfilledAt ?? event.at,
-              })),
+            : update(state.requests, event.requestId, (r) => handle(r, event.at)),
+      }
+    case "SystemConfirmed":
+      return {
+        ...state,
+        // Own entries only: a forged log's "constructor" is no request, and the fold stays total.
+        requests: Object.hasOwn(state.requests, event.requestId)
+          ? update(state.requests, event.requestId, (r) => confirm(r, event.system, event.at))
+          : state.requests,
+        freeText: state.freeText || typeof event.note === "string",
       }
     case "ProcessingRestricted":
       return {
@@ -390,7 +457,7 @@ export const evolve = (state: MemberState, event: MemberEvent): MemberState => {
         status: "purged",
         purgedAt: event.at,
         restorableUntil: null,
-        personal: {},
+        personal: onlyCategories(state.personal, event.keptCategories ?? []),
         lastErasureAt: event.at,
         freeText: false,
       }

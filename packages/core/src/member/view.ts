@@ -47,8 +47,9 @@ export interface MemberView {
   /** Name, e-mail and phone while active; empty once forgotten, purged or anonymized. */
   readonly personal: { readonly name?: string; readonly email?: string; readonly phone?: string }
   /**
-   * Personal data by category while active. After anonymization only the
-   * categories kept by law (invoice) remain (R24); after forget, nothing.
+   * Personal data by category while active. After anonymization or purge only
+   * the categories kept by law (invoice) remain, until their retention ends
+   * (R24, R37); after forget, nothing.
    */
   readonly data: Readonly<Partial<Record<PersonalCategory, PersonalFields>>>
   /** What member lists show: the name, or a placeholder once anonymized (R24). */
@@ -71,9 +72,9 @@ export interface MemberView {
   /** Zero once the member is erased. */
   readonly unpaidPurchases: number
   /**
-   * Categories kept by law after anonymization (invoice data, R24), each with the day its retention
-   * ends, after which retention destroys it; `until` is null when no retention period is known. Empty for
-   * a member who is not anonymized.
+   * Categories kept by law after anonymization or purge (invoice data, R24, R37), each with the day its
+   * retention ends, after which retention destroys it; `until` is null when no retention period is known.
+   * Empty for a member who is neither anonymized nor purged.
    */
   readonly kept: ReadonlyArray<{ readonly category: PersonalCategory; readonly until: Date | null }>
   readonly registeredAt: Date
@@ -111,9 +112,10 @@ export const yearsAfter = (ms: number, years: number): Date => {
 /** Builds the view of a member at `now` (for contracts' `active`). */
 export const memberView = (state: MemberState, now: number, settings: ViewSettings = {}): MemberView => {
   const active = state.status === "active"
-  const anonymizedAt = state.status === "anonymized" ? state.anonymizedAt : null
+  const erasedAt =
+    state.status === "anonymized" ? state.anonymizedAt : state.status === "purged" ? state.purgedAt : null
   const kept =
-    anonymizedAt === null
+    erasedAt === null
       ? []
       : (Object.keys(state.personal) as Array<PersonalCategory>)
           .filter((category) => retainedOnAnonymization.has(category))
@@ -123,9 +125,10 @@ export const memberView = (state: MemberState, now: number, settings: ViewSettin
             until:
               settings.invoiceRetentionYears === undefined
                 ? null
-                : yearsAfter(anonymizedAt, settings.invoiceRetentionYears),
+                : yearsAfter(erasedAt, settings.invoiceRetentionYears),
           }))
-  const data = active ? state.personal : state.status === "anonymized" ? state.personal : {}
+  // Active: everything; anonymized or purged: what the law keeps (the state holds nothing else); forgotten: nothing.
+  const data = active || erasedAt !== null ? state.personal : {}
   const name = active ? text(state.personal.identity, "name") : undefined
   const email = active ? text(state.personal.contact, "email") : undefined
   const phone = active ? text(state.personal.contact, "phone") : undefined

@@ -29,7 +29,7 @@ export interface RetentionOptions {
   readonly policies?: ReadonlyArray<RetentionPolicy>
   /** Plan only: report which members the rules and policies select, change nothing. */
   readonly dryRun?: boolean
-  /** Members per directory page, and per batch executed. Default 500. */
+  /** Members per directory page; each page's members are then handled one by one. Default 5,000. */
   readonly batchSize?: number
   /** Called after each member is handled (each member planned, in a dry run). */
   readonly onProgress?: (progress: RetentionProgress) => void

@@ -241,7 +241,9 @@ export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
           data[field] = opened
         }
         // Free text: sealed, erased, or (in a log written before it was sealed) still in clear.
-        for (const name of freeTextFields[stored.type] ?? []) {
+        // A stored type is data: one named after an object's property (constructor) has no free text.
+        const texts = Object.hasOwn(freeTextFields, stored.type) ? freeTextFields[stored.type] : undefined
+        for (const name of texts ?? []) {
           const value = data[name]
           if (typeof value === "string" || value === undefined) continue
           const now = openValueNow(stored, name, value)

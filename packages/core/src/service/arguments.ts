@@ -18,10 +18,10 @@ import type { LetheImplementation, LetheService } from "./service.js"
 
 /**
  * One argument: `id` a non-empty text (a member, message or tenant id, a
- * tenant), `token` an export link's token, `text` any text, `ids` a list, `input` an object, `options` an
- * object or nothing.
+ * tenant), `token` an export link's token, `text` any text, `content` a text or its bytes (a file), `ids` a
+ * list, `input` an object, `options` an object or nothing.
  */
-type Argument = "id" | "token" | "text" | "ids" | "input" | "options"
+type Argument = "id" | "token" | "text" | "content" | "ids" | "input" | "options"
 
 const isId = Schema.is(Id)
 const isToken = Schema.is(Token)
@@ -142,6 +142,10 @@ const signatures: Readonly<Record<Operations, ReadonlyArray<readonly [string, Ar
     ["memberId", "id"],
     ["input", "input"],
   ],
+  confirmSystem: [
+    ["memberId", "id"],
+    ["input", "input"],
+  ],
   forget: [
     ["memberId", "id"],
     ["input", "input"],
@@ -184,7 +188,7 @@ const signatures: Readonly<Record<Operations, ReadonlyArray<readonly [string, Ar
   erasureReceipt: [["memberId", "id"]],
   redeemExportLink: [["token", "token"]],
   importCsv: [
-    ["csvText", "text"],
+    ["csvText", "content"],
     ["input", "input"],
   ],
   runRetention: [["options", "options"]],
@@ -244,6 +248,10 @@ const argumentIssues = (name: string, kind: Argument, value: unknown): ReadonlyA
         : [{ path: name, message: `must be a link's token ${got(value)}` }]
     case "text":
       return typeof value === "string" ? [] : [{ path: name, message: `must be a text ${got(value)}` }]
+    case "content":
+      return typeof value === "string" || value instanceof Uint8Array
+        ? []
+        : [{ path: name, message: `must be a text or its bytes (a Uint8Array) ${got(value)}` }]
     case "ids": {
       if (!Array.isArray(value)) return [{ path: name, message: `must be a list of ids ${got(value)}` }]
       const bad = value.findIndex((id) => !isId(id))
@@ -304,7 +312,27 @@ const optionIssues: Partial<
       ? []
       : [{ path: "options.signal", message: `must be an AbortSignal ${got(options.signal)}` }]),
   ],
-  importCsv: (input) => tokenIssues("source", input.source),
+  importCsv: (input) => [
+    ...tokenIssues("source", input.source),
+    ...(["purpose", "timeZone", "separator", "encoding"] as const).flatMap((key) =>
+      input[key] === undefined || typeof input[key] === "string"
+        ? []
+        : [{ path: key, message: `must be a text ${got(input[key])}` }],
+    ),
+    ...(input.dateFormat === undefined ||
+    typeof input.dateFormat === "string" ||
+    (Array.isArray(input.dateFormat) && input.dateFormat.every((f) => typeof f === "string"))
+      ? []
+      : [
+          {
+            path: "dateFormat",
+            message: `must be a date-fns pattern or a list of them ${got(input.dateFormat)}`,
+          },
+        ]),
+    ...(input.mapping === undefined || typeof input.mapping === "string" || isObject(input.mapping)
+      ? []
+      : [{ path: "mapping", message: `must be a preset's name or a column map ${got(input.mapping)}` }]),
+  ],
   unsubscribe: (input) => leavingIssues(input.leaving),
   withdrawConsent: (input) => leavingIssues(input.leaving),
   forget: (input) => leavingIssues(input.leaving),

@@ -144,10 +144,49 @@ export interface DataMapStorage {
   readonly residency: string
 }
 
+/**
+ * A lawful basis with the article of the GDPR that grants it.
+ *
+ * @inline
+ */
+export interface DataMapLawfulBasis {
+  readonly basis: LawfulBasis
+  /** E.g. `"art. 6(1)(b)"`; `"art. 6(1)(a), 9(2)(a)"` for the explicit consent a special category needs. */
+  readonly article: string
+}
+
+/**
+ * One kind of data held about a person, as an access export explains it
+ * (art. 15(1) GDPR, R13): a personal category, or a kind of record Lethe
+ * keeps in clear (contracts, wallet, consents...), with why it is processed,
+ * on which lawful bases, for how long and where it comes from.
+ *
+ * @inline
+ */
+export interface DataMapProcessing {
+  /** A `PersonalCategory`, or the record kind: `membership`, `consents`, `contracts`, `wallet`, `purchases`, `instalments`, `debt-cases`, `messages`, `requests`. */
+  readonly category: string
+  /** The name a person reads. */
+  readonly title: string
+  readonly contains: string
+  /** What it is processed for. */
+  readonly purposes: ReadonlyArray<string>
+  readonly lawfulBases: ReadonlyArray<DataMapLawfulBasis>
+  /** How long it is kept, from the configuration (restore window, invoice retention) and the policies given. */
+  readonly retention: string
+  /** Where it comes from. */
+  readonly source: string
+}
+
 /** What `dataMap()` returns: plain data, JSON-serializable. */
 export interface DataMap {
   readonly version: typeof dataMapVersion
   readonly categories: ReadonlyArray<DataMapCategory>
+  /**
+   * Every kind of data held, personal categories first, with purposes, lawful bases, retention and source:
+   * what an access export tells the person (R13).
+   */
+  readonly processing: ReadonlyArray<DataMapProcessing>
   readonly purposes: ReadonlyArray<DataMapPurpose>
   readonly retention: DataMapRetention
   readonly storage: DataMapStorage
@@ -199,7 +238,7 @@ const directoryColumns: Readonly<Partial<Record<PersonalCategory, ReadonlyArray<
 
 const erasureOf = (category: PersonalCategory): string =>
   retainedOnAnonymization.has(category)
-    ? "Key destroyed on purge; kept on anonymization until the invoice retention ends, then its key is destroyed"
+    ? "Kept on purge and on anonymization until the invoice retention ends, then its key is destroyed"
     : "Key destroyed on purge and on anonymization, and on erasePersonalData for this category"
 
 const policyOf = (policy: RetentionPolicy): DataMapPolicy => {
@@ -243,12 +282,207 @@ const ruleDescription = (rule: RetentionRule, config: LetheConfig): string => {
     case "finish-erasure":
       return "Finish every purge or anonymization whose key destruction was interrupted: its keys destroyed, sealed values redacted"
     case "purge-forgotten":
-      return `Purge members forgotten more than ${config.restoreWindowDays} days ago: every key destroyed, sealed values redacted`
+      return `Purge members forgotten more than ${config.restoreWindowDays} days ago: every key destroyed but the invoice data's, which the law keeps, sealed values redacted`
     case "end-invoice-retention":
-      return `Destroy the invoice key of members anonymized more than ${config.invoiceRetentionYears} years ago`
+      return `Destroy the invoice key of members anonymized or purged more than ${config.invoiceRetentionYears} years ago`
     default:
       return absurd(rule)
   }
+}
+
+/** The article of the GDPR that grants each lawful basis (art. 6(1)). */
+export const lawfulBasisArticles: Readonly<Record<LawfulBasis, string>> = {
+  consent: "art. 6(1)(a)",
+  contract: "art. 6(1)(b)",
+  "legal-obligation": "art. 6(1)(c)",
+  "vital-interest": "art. 6(1)(d)",
+  "public-task": "art. 6(1)(e)",
+  "legitimate-interest": "art. 6(1)(f)",
+}
+
+const titles: Readonly<Record<PersonalCategory, string>> = {
+  identity: "Name",
+  contact: "Contact details",
+  address: "Address",
+  photo: "Photo",
+  documents: "Documents",
+  notes: "Staff notes",
+  training: "Training",
+  activity: "Visits, classes, transactions and page views",
+  invoice: "Invoice details",
+  health: "Health data",
+  ethnicOrigin: "Ethnic origin",
+  politicalOpinions: "Political opinions",
+  religiousBeliefs: "Religious or philosophical beliefs",
+}
+
+const membership = "Managing the membership, its contracts and payments"
+
+/** The purposes and bases of each personal category that are not special (those follow their consents). */
+const ordinaryProcessing: Readonly<
+  Record<
+    Exclude<PersonalCategory, "health" | "ethnicOrigin" | "politicalOpinions" | "religiousBeliefs">,
+    { readonly purposes: ReadonlyArray<string>; readonly bases: ReadonlyArray<LawfulBasis> }
+  >
+> = {
+  identity: { purposes: [membership, "Addressing messages to the person"], bases: ["contract", "consent"] },
+  contact: { purposes: [membership], bases: ["contract"] },
+  address: { purposes: [membership], bases: ["contract"] },
+  photo: { purposes: ["Recognising the member at the club's entrance"], bases: ["contract"] },
+  documents: {
+    purposes: [membership, "Keeping signed forms as proof"],
+    bases: ["contract", "legal-obligation"],
+  },
+  notes: { purposes: ["Serving the member well (staff notes)"], bases: ["legitimate-interest"] },
+  training: { purposes: ["Training plans the member asked for"], bases: ["contract"] },
+  activity: {
+    purposes: ["Giving access to clubs and classes, recording what was bought", "Security of the premises"],
+    bases: ["contract", "legitimate-interest"],
+  },
+  invoice: {
+    purposes: ["Issuing invoices and keeping them as accounting law requires"],
+    bases: ["legal-obligation"],
+  },
+}
+
+const unique = <A>(items: ReadonlyArray<A>): ReadonlyArray<A> => [...new Set(items)]
+const withArticles = (bases: ReadonlyArray<LawfulBasis>): ReadonlyArray<DataMapLawfulBasis> =>
+  unique(bases).map((basis) => ({ basis, article: lawfulBasisArticles[basis] }))
+
+const processingOf = (
+  config: LetheConfig,
+  policies: ReadonlyArray<DataMapPolicy>,
+): ReadonlyArray<DataMapProcessing> => {
+  const catalogue = Object.values(config.consentCatalogue)
+  const messagePurposes = catalogue.filter((p) => p.covers.length === 0 && !p.profiling)
+  const profilingPurposes = catalogue.filter((p) => p.profiling)
+  const byPolicy = policies.length === 0 ? "" : ` ${policies.map((p) => `${p.description}.`).join(" ")}`
+  const personalRetention = `Kept while the person is a member or a contact, unless they ask for it to be erased.${byPolicy} Forgetting keeps it restorable for ${config.restoreWindowDays} days, then destroys it for good; anonymizing destroys it at once.`
+  const recordRetention = `Kept in the member's log; once the personal data is destroyed (anonymization, or ${config.restoreWindowDays} days after forgetting) it no longer identifies the person.`
+  const personal = PersonalCategorySchema.literals.map((category): DataMapProcessing => {
+    const base = { category, title: titles[category], contains: contents[category] }
+    if (specialCategories.has(category)) {
+      const covering = catalogue.filter((p) => p.covers.includes(category))
+      return {
+        ...base,
+        purposes:
+          covering.length === 0
+            ? ["Not processed: no purpose of the consent catalogue covers it"]
+            : covering.map((p) => p.description),
+        lawfulBases: [{ basis: "consent", article: "art. 6(1)(a), 9(2)(a) (explicit consent)" }],
+        retention: `${personalRetention} Withdrawing the consent stops its use.`,
+        source: "The person, with their explicit consent",
+      }
+    }
+    const ordinary = ordinaryProcessing[category as keyof typeof ordinaryProcessing]
+    const extra = category === "contact" ? messagePurposes : category === "activity" ? profilingPurposes : []
+    return {
+      ...base,
+      purposes: [...ordinary.purposes, ...extra.map((p) => p.description)],
+      lawfulBases: withArticles([...ordinary.bases, ...extra.flatMap((p) => p.bases)]),
+      retention:
+        category === "invoice"
+          ? `Kept ${config.invoiceRetentionYears} years after anonymization or purge, as accounting law requires, then destroyed.`
+          : personalRetention,
+      source:
+        category === "activity"
+          ? "The club's entrance, booking and till systems, and the website"
+          : category === "notes"
+            ? "The club's staff"
+            : "The person (sign-up forms, the club's desk), staff, or an import from an earlier system",
+    }
+  })
+  const record = (
+    category: string,
+    title: string,
+    contains: string,
+    purposes: ReadonlyArray<string>,
+    bases: ReadonlyArray<LawfulBasis>,
+    source: string,
+  ): DataMapProcessing => ({
+    category,
+    title,
+    contains,
+    purposes,
+    lawfulBases: withArticles(bases),
+    retention: recordRetention,
+    source,
+  })
+  return [
+    ...personal,
+    record(
+      "membership",
+      "Membership",
+      "The pseudonymous member id, the tenant, the status, when and how the person registered, the profiling switch, a restriction of processing",
+      [membership],
+      ["contract"],
+      "The person's registration, staff, or an import",
+    ),
+    record(
+      "consents",
+      "Consents",
+      "Each consent with its purpose, wording version, method, time and source, and every withdrawal and unsubscribe",
+      ["Proving the consents given and withdrawn (art. 7(1) GDPR)"],
+      ["legal-obligation"],
+      "The person (forms, links in messages), staff, or an import",
+    ),
+    record(
+      "contracts",
+      "Contracts",
+      "Contracts with clubs and their dates",
+      [membership],
+      ["contract"],
+      "The club's staff and systems",
+    ),
+    record(
+      "wallet",
+      "Wallet",
+      "The wallet's balance and movements",
+      [membership],
+      ["contract"],
+      "The club's till and systems",
+    ),
+    record(
+      "purchases",
+      "Purchases",
+      "Purchases and their payment",
+      [membership, "Accounting"],
+      ["contract", "legal-obligation"],
+      "The club's till and shop",
+    ),
+    record(
+      "instalments",
+      "Missed instalments",
+      "Instalments missed and paid later",
+      [membership],
+      ["contract"],
+      "The club's payment systems",
+    ),
+    record(
+      "debt-cases",
+      "Debt-collection cases",
+      "Debt-collection cases opened and closed",
+      ["Recovering unpaid amounts"],
+      ["legitimate-interest"],
+      "The club's staff",
+    ),
+    record(
+      "messages",
+      "Messages",
+      "Each message sent: purpose, channel, sender and the lawful basis in force",
+      ["Proving on which basis each message was sent", ...messagePurposes.map((p) => p.description)],
+      ["legal-obligation", ...messagePurposes.flatMap((p) => p.bases)],
+      "The club's messaging",
+    ),
+    record(
+      "requests",
+      "Requests and exports",
+      "Access and erasure requests, their deadlines, who handled them, and every export",
+      ["Answering the person's requests within the deadline, and proving it (art. 12, 5(2) GDPR)"],
+      ["legal-obligation"],
+      "The person's requests, recorded by staff",
+    ),
+  ]
 }
 
 /**
@@ -273,9 +507,11 @@ export const dataMap = (input: DataMapInput): DataMap => {
       keptOnAnonymization: retainedOnAnonymization.has(category),
     }),
   )
+  const policies = (input.policies ?? []).map(policyOf)
   return {
     version: dataMapVersion,
     categories,
+    processing: processingOf(config, policies),
     purposes: purposes.map((p) => ({
       purpose: p.purpose,
       description: p.description,
@@ -299,7 +535,7 @@ export const dataMap = (input: DataMapInput): DataMap => {
         rule,
         description: ruleDescription(rule, config),
       })),
-      policies: (input.policies ?? []).map(policyOf),
+      policies,
     },
     storage: {
       store: input.storeName,

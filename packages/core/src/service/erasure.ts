@@ -31,11 +31,11 @@ export const erasure = (pipeline: Pipeline): Erasure => {
    * Runs an erasure and records its receipt before the checkpoint the
    * erasure is due, so that checkpoint covers the receipt too (R10, R41).
    */
-  const withReceipt = <A, E, R>(memberId: string, effect: Effect.Effect<A, E, R>) =>
+  const withReceipt = <E, R>(memberId: string, effect: Effect.Effect<Executed, E, R>) =>
     pipeline.checkpoints
       .deferring(
-        Effect.flatMap(effect, (a) =>
-          receipts.issue(memberId).pipe(Effect.map((receipt) => ({ executed: a, receipt }))),
+        Effect.flatMap(effect, (executed) =>
+          receipts.issue(memberId, executed.erasure).pipe(Effect.map((receipt) => ({ executed, receipt }))),
         ),
       )
       .pipe(Effect.ensuring(pipeline.checkpoints.settle))

@@ -1,17 +1,22 @@
 /**
- * Importing contacts from CSV (R6, R32): each row applied whole or not at
+ * Importing contacts from CSV (R6, R32, R43): each row applied whole or not at
  * all, new contacts of a chunk registered together in one `appendBatch`
  * when the store has it, the others one by one, bad rows reported with
- * their row number and reason.
+ * their row number and reason. A row's status decides what it records: a
+ * consent, an unsubscribe dated as the file dates it, or a suppression of the
+ * address; an opt-out never becomes a consent.
  *
  * @module
  */
 import { Effect, Either } from "effect"
 import type { LetheError } from "../errors.js"
 import { StoreError } from "../errors.js"
-import type { ContactRow, RejectedRow } from "../import/contacts-csv.js"
-import { importedConsent, parseContactsCsv } from "../import/contacts-csv.js"
+import type { ContactFileOptions, ContactRow, RejectedRow } from "../import/contacts-csv.js"
+import { importedConsent, importedOptOut, parseContactsCsv } from "../import/contacts-csv.js"
+import type { OptOutStatus } from "../import/mapping.js"
+import type { MemberCommand } from "../member/commands.js"
 import type { Source } from "../member/events.js"
+import type { MemberState } from "../member/state.js"
 import { absurd } from "../member/state.js"
 import type { AppendResult } from "../spi/event-store.js"
 import { registerCommand } from "./commands.js"
@@ -25,49 +30,120 @@ import type { LetheImplementation } from "./service.js"
 /** Rows of an import appended in one transaction, at most (see `EventStore.appendBatch`). */
 const importBatchRows = 200
 
+/** What recording a row did: a consent (`created`, for a new member), an unsubscribe or a suppression (R43). */
+const outcomeOf = (row: ContactRow): ImportOutcome =>
+  row.status === "unsubscribed" ? "unsubscribed" : row.status === "subscribed" ? "created" : "suppressed"
+
+/** Every outcome and the rejections, counted (R43). */
+const countOutcomes = (
+  applied: ReadonlyArray<{ readonly outcome: ImportOutcome }>,
+  rejected: number,
+): ImportReport["counts"] => {
+  const counts = {
+    created: 0,
+    subscribed: 0,
+    restored: 0,
+    unsubscribed: 0,
+    suppressed: 0,
+    unchanged: 0,
+    rejected,
+  }
+  for (const a of applied) counts[a.outcome]++
+  return counts
+}
+
+/** What the report says of the file as a whole: dates read as UTC for want of a zone. */
+const warningsOf = (utcAssumed: number): ReadonlyArray<string> =>
+  utcAssumed === 0
+    ? []
+    : [
+        `${utcAssumed} row(s) had a date or time without a zone, read as UTC; give timeZone to read them in another zone`,
+      ]
+
+/** The options of the input that say how the file is read (exactOptionalPropertyTypes: absent stays absent). */
+const fileOptions = (input: ImportCsvInput): ContactFileOptions => ({
+  ...(input.mapping === undefined ? {} : { mapping: input.mapping }),
+  ...(input.purpose === undefined ? {} : { purpose: input.purpose }),
+  ...(input.dateFormat === undefined ? {} : { dateFormat: input.dateFormat }),
+  ...(input.timeZone === undefined ? {} : { timeZone: input.timeZone }),
+  ...(input.separator === undefined ? {} : { separator: input.separator }),
+  ...(input.encoding === undefined ? {} : { encoding: input.encoding }),
+})
+
 /** The import operation of one instance. */
 export const contactImport = (pipeline: Pipeline): Pick<LetheImplementation, "importCsv"> => {
   const { ctx, execute, lookups, decideAll, prepareAppend, landed } = pipeline
   const { store, config, now, newId, sealer } = ctx
 
-  /** How an imported row is recorded: its source and call, and the consent it gives. */
-  const importCommands = (row: ContactRow, input: ImportCsvInput) =>
+  /**
+   * How an imported row is recorded: its source and call, and the command its status gives: a consent
+   * (`subscribed`), an unsubscribe from the purpose dated at `at` (`unsubscribed`), or a suppression of
+   * the address (the other statuses). An opt-out is never a consent (R43).
+   */
+  const importCommands = (row: ContactRow, input: ImportCsvInput, at?: number) =>
     Effect.gen(function* () {
       const tag = row.sourceTag ?? input.source
       const source: Source = { kind: "import", ...(tag === undefined ? {} : { tag }) }
-      const consent = yield* validate(
-        () => ({
-          _tag: "GiveConsent",
-          purpose: row.purpose,
-          explicit: false,
-          method: "import",
-          wordingVersion: row.wordingVersion ?? latestWording(config, row.purpose) ?? "",
-          source,
-          givenAt: row.givenAt,
-        }),
+      const occurredAt = at ?? row.statusAt ?? undefined
+      const dated = occurredAt === undefined ? {} : { occurredAt }
+      const command = yield* validate(
+        () =>
+          row.status === "subscribed"
+            ? {
+                _tag: "GiveConsent",
+                purpose: row.purpose,
+                ...(row.basis === null ? {} : { basis: row.basis }),
+                explicit: false,
+                method: "import",
+                wordingVersion: row.wordingVersion ?? latestWording(config, row.purpose) ?? "",
+                source,
+                ...(row.givenAt === null ? {} : { givenAt: row.givenAt }),
+              }
+            : row.status === "unsubscribed"
+              ? { _tag: "Unsubscribe", purpose: row.purpose, via: "staff", ...dated }
+              : { _tag: "Suppress", reason: row.status, source, ...dated },
         { operation: "importCsv", catalogue: config.consentCatalogue },
       )
-      return { source, call: callOf(input, source), consent }
+      return { source, call: callOf(input, source), command }
     })
 
-  /** The registration of a row's contact as a new member. */
+  /**
+   * The registration of a row's contact as a new member. An opt-out row with a date registers the member
+   * as of its earliest date, so the opt-out is dated within the membership.
+   */
   const contactRegistration = (memberId: string, row: ContactRow, input: ImportCsvInput, source: Source) =>
     validate(
-      () =>
-        registerCommand(memberId, {
-          tenantId: input.tenantId,
-          personal: {
-            email: row.email,
-            ...(row.name === null ? {} : { name: row.name }),
-            ...(row.phone === null ? {} : { phone: row.phone }),
-          },
-          source,
-        }),
+      () => {
+        const since =
+          row.status === "subscribed" || row.statusAt === null
+            ? undefined
+            : Math.min(row.statusAt, row.givenAt ?? row.statusAt)
+        return {
+          ...registerCommand(memberId, {
+            tenantId: input.tenantId,
+            personal: {
+              email: row.email,
+              ...(row.name === null ? {} : { name: row.name }),
+              ...(row.phone === null ? {} : { phone: row.phone }),
+            },
+            source,
+          }),
+          ...(since === undefined ? {} : { occurredAt: since }),
+        }
+      },
       {
         operation: "importCsv",
         rename: { "personal.email": "email", "personal.name": "name", "personal.phone": "phone" },
       },
     )
+
+  /**
+   * The date an opt-out is recorded at on an existing member: the file's, moved forward to the member's
+   * registration or last erasure when earlier (no fact is dated before them), or none (now) when the file
+   * gives none. Moved forward, an unsubscribe only starts later, never earlier.
+   */
+  const optOutDate = (row: ContactRow, state: MemberState): number | undefined =>
+    row.statusAt === null ? undefined : Math.max(row.statusAt, state.registeredAt, state.lastErasureAt ?? 0)
 
   /**
    * A row whose e-mail nobody holds, decided and prepared as a new member's
@@ -80,10 +156,10 @@ export const contactImport = (pipeline: Pipeline): Pick<LetheImplementation, "im
     at: number,
   ): Effect.Effect<PreparedAppend | undefined, LetheError> =>
     Effect.gen(function* () {
-      const { source, call, consent } = yield* importCommands(row, input)
+      const { source, call, command } = yield* importCommands(row, input)
       const memberId = newId()
       const register = yield* contactRegistration(memberId, row, input, source)
-      const decided = decideAll(unborn, [register, consent], { now: at, actor: call.actor, config })
+      const decided = decideAll(unborn, [register, command], { now: at, actor: call.actor, config })
       if (Either.isLeft(decided)) return undefined
       const { state, events } = decided.right
       return yield* prepareAppend(
@@ -172,56 +248,123 @@ export const contactImport = (pipeline: Pipeline): Pick<LetheImplementation, "im
     LetheError
   > =>
     Effect.gen(function* () {
-      const { source, call, consent } = yield* importCommands(row, input)
+      const { source, call, command } = yield* importCommands(row, input)
       const owner: EmailOwner =
         activeOwner === undefined
           ? yield* lookups.ownerOfEmail(input.tenantId, row.email)
           : { _tag: "Active", memberId: activeOwner }
-      if (owner._tag === "Restorable" && !input.restoreForgotten)
+      if (owner._tag === "Restorable" && (!input.restoreForgotten || row.status !== "subscribed"))
         return {
           reason: "ForgottenMember",
           detail:
-            "the e-mail belongs to a member forgotten within the restore window; import with restoreForgotten to restore it",
+            row.status === "subscribed"
+              ? "the e-mail belongs to a member forgotten within the restore window; import with restoreForgotten to restore it"
+              : "the e-mail belongs to a member forgotten within the restore window; an opt-out restores nobody",
         }
       switch (owner._tag) {
         case "Active":
-        case "Restorable": {
-          const restore = owner._tag === "Restorable" ? [{ _tag: "Restore", by: "staff" } as const] : []
-          const executed = yield* execute(
-            owner.memberId,
-            (loaded) => {
-              const verdict = importedConsent(loaded.state, row.purpose, row.givenAt)
-              // An objection since the consent was given outweighs the old list: no restore either.
-              return Effect.succeed(
-                verdict === "objected" ? [] : [...restore, ...(verdict === "record" ? [consent] : [])],
-              )
-            },
-            call,
-          )
-          if (executed.events.length > 0)
-            return { memberId: owner.memberId, outcome: restore.length > 0 ? "restored" : "subscribed" }
-          if (importedConsent(executed.state, row.purpose, row.givenAt) === "objected")
-            return {
-              reason: "ConsentObjected",
-              detail: `the member unsubscribed from or withdrew "${row.purpose}" after this consent was given`,
-            }
-          return { memberId: owner.memberId, outcome: "unchanged" }
-        }
+        case "Restorable":
+          return yield* row.status === "subscribed"
+            ? importConsent(row, owner, command, call)
+            : importOptOut(row, row.status, input, owner.memberId, call)
         case "Nobody": {
           const memberId = newId()
           const register = yield* contactRegistration(memberId, row, input, source)
-          yield* execute(memberId, () => Effect.succeed([register, consent]), call, { create: true })
-          return { memberId, outcome: "created" }
+          yield* execute(memberId, () => Effect.succeed([register, command]), call, { create: true })
+          return { memberId, outcome: outcomeOf(row) }
         }
         default:
           return absurd(owner)
       }
     })
 
+  /** A consent row on a member who holds its e-mail: recorded, held already, or refused (R4, R43). */
+  const importConsent = (
+    row: ContactRow,
+    owner: Extract<EmailOwner, { readonly _tag: "Active" | "Restorable" }>,
+    consent: MemberCommand,
+    call: ReturnType<typeof callOf>,
+  ) =>
+    Effect.gen(function* () {
+      // A subscribed row always has its date (`MissingDate` otherwise).
+      const givenAt = row.givenAt ?? 0
+      const restore = owner._tag === "Restorable" ? [{ _tag: "Restore", by: "staff" } as const] : []
+      const executed = yield* execute(
+        owner.memberId,
+        (loaded) => {
+          const verdict = importedConsent(loaded.state, row.purpose, givenAt)
+          // An objection since the consent was given outweighs the old list: no restore either.
+          return Effect.succeed(
+            verdict === "objected" || verdict === "suppressed"
+              ? []
+              : [...restore, ...(verdict === "record" ? [consent] : [])],
+          )
+        },
+        call,
+      )
+      if (executed.events.length > 0)
+        return {
+          memberId: owner.memberId,
+          outcome: restore.length > 0 ? ("restored" as const) : ("subscribed" as const),
+        }
+      const verdict = importedConsent(executed.state, row.purpose, givenAt)
+      if (verdict === "suppressed")
+        return {
+          reason: "ContactSuppressed" as const,
+          detail: `the address is suppressed (${executed.state.suppression?.reason}): no import signs it up again`,
+        }
+      if (verdict === "objected")
+        return {
+          reason: "ConsentObjected" as const,
+          detail: `the member unsubscribed from or withdrew "${row.purpose}" after this consent was given`,
+        }
+      return { memberId: owner.memberId, outcome: "unchanged" as const }
+    })
+
+  /** An opt-out row on an active member: recorded, held already, or outdone by a later consent (R43). */
+  const importOptOut = (
+    row: ContactRow,
+    status: OptOutStatus,
+    input: ImportCsvInput,
+    memberId: string,
+    call: ReturnType<typeof callOf>,
+  ) =>
+    Effect.gen(function* () {
+      // What the last attempt decided (an attempt runs again after a concurrent write).
+      const seen: { verdict: ReturnType<typeof importedOptOut> } = { verdict: "held" }
+      const executed = yield* execute(
+        memberId,
+        (loaded) =>
+          Effect.gen(function* () {
+            seen.verdict = importedOptOut(
+              loaded.state,
+              row.purpose,
+              status,
+              row.statusAt ?? Number.POSITIVE_INFINITY,
+            )
+            if (seen.verdict !== "record") return []
+            const { command } = yield* importCommands(row, input, optOutDate(row, loaded.state))
+            return [command]
+          }),
+        call,
+      )
+      if (executed.events.length > 0) return { memberId, outcome: outcomeOf(row) }
+      if (seen.verdict === "superseded")
+        return {
+          reason: "ConsentNewer" as const,
+          detail: `the member gave a consent for "${row.purpose}" after this opt-out, which it does not undo`,
+        }
+      return { memberId, outcome: "unchanged" as const }
+    })
+
   return {
     importCsv: (csvText, input) =>
       Effect.gen(function* () {
-        const parsed = parseContactsCsv(csvText, { now: yield* now, catalogue: config.consentCatalogue })
+        const parsed = parseContactsCsv(csvText, {
+          now: yield* now,
+          catalogue: config.consentCatalogue,
+          ...fileOptions(input),
+        })
         if (Either.isLeft(parsed)) return yield* Effect.fail(parsed.left)
         const applied: Array<ImportReport["applied"][number]> = []
         const rejected: Array<RejectedRow> = [...parsed.right.rejected]
@@ -237,7 +380,7 @@ export const contactImport = (pipeline: Pipeline): Pick<LetheImplementation, "im
             const at = { row: row.row, line: row.line }
             const memberId = created.get(row.row)
             if (memberId !== undefined) {
-              applied.push({ ...at, memberId, outcome: "created" })
+              applied.push({ ...at, memberId, outcome: outcomeOf(row) })
               continue
             }
             const outcome = yield* Effect.either(importRow(row, input, active.get(row.row)))
@@ -247,7 +390,13 @@ export const contactImport = (pipeline: Pipeline): Pick<LetheImplementation, "im
             else applied.push({ ...at, ...outcome.right })
           }
         }
-        return { applied, rejected: rejected.sort((a, b) => a.row - b.row) }
+        return {
+          applied,
+          rejected: rejected.sort((a, b) => a.row - b.row),
+          counts: countOutcomes(applied, rejected.length),
+          ignoredColumns: parsed.right.ignoredColumns,
+          warnings: warningsOf(parsed.right.utcAssumed),
+        }
       }),
   }
 }

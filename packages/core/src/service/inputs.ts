@@ -6,8 +6,8 @@
  */
 import type { Duration } from "effect"
 import type { AnonymizationWarning, LetheError, MemberStatus } from "../errors.js"
-import type { ExportFormat } from "../export/member-export.js"
-import type { RejectedRow } from "../import/contacts-csv.js"
+import type { ControllerContact, ExportFormat } from "../export/member-export.js"
+import type { ContactFileOptions, RejectedRow } from "../import/contacts-csv.js"
 import type { Actor, DomainConfig } from "../member/config.js"
 import type {
   ActivityKind,
@@ -259,6 +259,18 @@ export interface RequestInput extends Acting {
   readonly requestId?: string
 }
 
+/**
+ * The input of `confirmSystem` (R14): which system of which request has done its part. Needs
+ * `member:forget` for an erasure request, `member:export` for an access request.
+ */
+export interface ConfirmSystemInput extends Privileged {
+  readonly requestId: string
+  /** One of the systems the request recorded (`RequestResult.otherSystems`), as written there. */
+  readonly system: string
+  /** Staff's words, e.g. where the confirmation came from; sealed like any free text. */
+  readonly note?: string
+}
+
 /** The input of `forget` (permission `member:forget`). */
 export interface ForgetInput extends Privileged {
   /** The erasure request this fulfils (R11). */
@@ -309,8 +321,22 @@ export interface MessageResult extends CommandResult {
 export interface RequestResult extends CommandResult {
   readonly requestId: string
   readonly dueBy: Date
-  /** Systems outside Lethe staff must handle by hand for this request (R14), from `config.otherSystems`. */
+  /**
+   * Systems outside Lethe staff must handle by hand for this request (R14), from `config.otherSystems`:
+   * recorded on the request, each to be confirmed with `confirmSystem`.
+   */
   readonly otherSystems: ReadonlyArray<string>
+}
+
+/** Where a request stands after `confirmSystem` (R14). */
+export interface ConfirmSystemResult extends CommandResult {
+  readonly requestId: string
+  /** The request's systems that have yet to confirm it. */
+  readonly pendingSystems: ReadonlyArray<string>
+  /** When Lethe's own part was done (forget, anonymize or export), null until then. */
+  readonly handledAt: Date | null
+  /** When the request was fulfilled (Lethe's part done and every system confirmed), null while open. */
+  readonly fulfilledAt: Date | null
 }
 
 /** What `anonymize` recorded and erased (R24), with the reminders that did not block it (R27). */
@@ -350,7 +376,7 @@ export interface MemberSummary {
   readonly restricted: boolean
 }
 
-/** An open request with its deadline (R11). */
+/** An open request with its deadline (R11) and what it waits for (R14). */
 export interface DueRequest {
   readonly memberId: string
   readonly tenantId: string
@@ -358,6 +384,12 @@ export interface DueRequest {
   readonly kind: "erasure" | "access"
   readonly receivedAt: Date
   readonly dueBy: Date
+  /** The other systems recorded on the request (R14). */
+  readonly systems: ReadonlyArray<string>
+  /** Those that have yet to confirm it. */
+  readonly pendingSystems: ReadonlyArray<string>
+  /** When Lethe's own part was done (forget, anonymize or export), null while it is still to do. */
+  readonly handledAt: Date | null
 }
 
 /** The configuration an application may set; every field has a default. */
@@ -380,6 +412,25 @@ export interface LetheConfig extends DomainConfig {
    * `purgeGraceDays`. Default 1.
    */
   readonly purgeGraceDays: number
+  /**
+   * Who is responsible for the members' data (art. 13, 15 GDPR): named in
+   * every access export with how to reach them, the data protection officer
+   * and the supervisory authority a person may complain to (R13). The
+   * default names the keys to set; set it before handing exports to people.
+   */
+  readonly controller: ControllerContact
+  /**
+   * The BCP 47 locale readable dates are written in, in the HTML and PDF
+   * exports (e.g. `"pl-PL"`, `"sv-SE"`). Default `"en-GB"`; an export may
+   * ask for another (`ExportInput.locale`).
+   */
+  readonly locale: string
+  /**
+   * The IANA time zone readable dates are written in, in the HTML and PDF
+   * exports (e.g. `"Europe/Warsaw"`). Default `"UTC"`; an export may ask for
+   * another (`ExportInput.timeZone`). The JSON and CSV keep ISO 8601 in UTC.
+   */
+  readonly timeZone: string
 }
 
 /** A sent message, proven from the log without personal data (R3); works after purge. */
@@ -408,10 +459,17 @@ export interface MessageProof {
 
 /** The input of `exportMember` (permission `member:export`). */
 export interface ExportInput extends Privileged {
-  /** `json` (the versioned document), `csv` (one file per section) or `html` (a printable page). */
+  /**
+   * `json` (the versioned document), `csv` (one file per section), `html` (a printable page) or `pdf` (a
+   * printable document, as bytes).
+   */
   readonly format: ExportFormat
   /** The access request this export fulfils (R11, R13). */
   readonly requestId?: string
+  /** The person's locale for readable dates in HTML and PDF (BCP 47); default `config.locale`. */
+  readonly locale?: string
+  /** The person's time zone for readable dates in HTML and PDF (IANA); default `config.timeZone`. */
+  readonly timeZone?: string
 }
 
 /** The input of `createExportLink` (permission `member:export`). */
@@ -424,6 +482,10 @@ export interface ExportLinkInput extends Privileged {
   readonly validFor?: Duration.DurationInput
   /** The access request the export will fulfil when the link is redeemed. */
   readonly requestId?: string
+  /** The person's locale for readable dates, carried by the link; default `config.locale`. */
+  readonly locale?: string
+  /** The person's time zone for readable dates, carried by the link; default `config.timeZone`. */
+  readonly timeZone?: string
 }
 
 /** A signed download link's token; give it to `redeemExportLink`. */
@@ -434,8 +496,11 @@ export interface ExportLink {
   readonly expiresAt: Date
 }
 
-/** The input of `importCsv` (R6, R32). */
-export interface ImportCsvInput extends Privileged {
+/**
+ * The input of `importCsv` (R6, R32, R43): the tenant, whether forgotten members may be restored, and how
+ * the file is read (`mapping`, `purpose`, `dateFormat`, `timeZone`, `separator`, `encoding`).
+ */
+export interface ImportCsvInput extends Privileged, ContactFileOptions {
   readonly tenantId: string
   /** Rows matching a member forgotten within the window restore it (R5, R6); without it they are rejected. */
   readonly restoreForgotten: boolean
@@ -443,8 +508,18 @@ export interface ImportCsvInput extends Privileged {
   readonly source?: string
 }
 
-/** What an import did to one row: a new member, a consent on an existing one, a restore, or nothing new. */
-export type ImportOutcome = "created" | "subscribed" | "restored" | "unchanged"
+/**
+ * What an import did to one row: a new member with its consent, a consent on an existing one, a restore,
+ * an unsubscribe or a suppression of the address (on the member holding the e-mail or a new one, R43), or
+ * nothing new.
+ */
+export type ImportOutcome =
+  | "created"
+  | "subscribed"
+  | "restored"
+  | "unsubscribed"
+  | "suppressed"
+  | "unchanged"
 
 /** What an import applied and what it rejected, each with its row number (R6). */
 export interface ImportReport {
@@ -455,4 +530,10 @@ export interface ImportReport {
     readonly outcome: ImportOutcome
   }>
   readonly rejected: ReadonlyArray<RejectedRow>
+  /** Rows per outcome, and the rejected ones (R43). */
+  readonly counts: Readonly<Record<ImportOutcome | "rejected", number>>
+  /** Header columns no field maps, as the file names them: ignored (R43). */
+  readonly ignoredColumns: ReadonlyArray<string>
+  /** What the reader should know of the file as a whole, e.g. dates read as UTC for want of a zone. */
+  readonly warnings: ReadonlyArray<string>
 }

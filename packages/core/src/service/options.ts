@@ -6,6 +6,7 @@
  */
 
 import type { Checkpoint } from "../audit/checkpoint.js"
+import { defaultController } from "../export/member-export.js"
 import type { Actor } from "../member/config.js"
 import { defaultDomainConfig, systemRole } from "../member/config.js"
 import type { Keyring } from "../sealing/keyring.js"
@@ -109,6 +110,9 @@ export const defaultConfig: LetheConfig = {
   invoiceRetentionYears: 5,
   maxExportLinkValidity: 7 * 24 * 60 * 60 * 1000,
   purgeGraceDays: 1,
+  controller: defaultController,
+  locale: "en-GB",
+  timeZone: "UTC",
 }
 
 /** The actor Lethe's own retention jobs act as. */

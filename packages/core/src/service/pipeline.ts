@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Duration, Effect, Either, Schedule } from "effect"
+import { Duration, Effect, Either, Runtime, Schedule } from "effect"
 import { hashEvent } from "../audit/hash-chain.js"
 import type { AnonymizationWarning, DomainError, LetheError } from "../errors.js"
 import { InvalidCommand } from "../errors.js"
@@ -294,9 +294,23 @@ export const makePipeline = (
       if (command._tag === "ErasePersonalData") for (const c of command.categories) wanted.add(c)
     }
     if (!all && wanted.size === 0) return Effect.succeed(null)
-    return shred(store, memberId, (category) => all || wanted.has(category), at, version).pipe(
-      Effect.tap((report) => erasureDone(memberId, state, report, at)),
+    // A purge keeps what the state still holds: the categories under legal hold (R37).
+    const include = (category: PersonalCategory) =>
+      wanted.has(category) || (all && state.personal[category] === undefined)
+    return erasing(
+      shred(store, memberId, include, at, version).pipe(
+        Effect.tap((report) => erasureDone(memberId, state, report, at)),
+      ),
     )
+  }
+
+  /** `steps` as one erasure for the store (`LetheStore.erasing`): erased bytes flushed once, at the end. */
+  const erasing = <A>(steps: Effect.Effect<A, LetheError>): Effect.Effect<A, LetheError> => {
+    const scope = store.erasing?.bind(store)
+    if (scope === undefined) return steps
+    return Effect.flatMap(Effect.runtime<never>(), (runtime) =>
+      fromStore("erasing", () => scope(() => Runtime.runPromiseExit(runtime)(steps))),
+    ).pipe(Effect.flatten)
   }
 
   /** After a member's keys are gone: its snapshot forgotten, and its purge's or anonymization's marker destroyed. */
@@ -364,15 +378,13 @@ export const makePipeline = (
     Effect.gen(function* () {
       const { state, version } = yield* loader.loadExisting(memberId)
       if (state.status !== "purged" && state.status !== "anonymized") return null
-      const all = state.status === "purged"
       const at = yield* now
-      return yield* shred(
-        store,
-        memberId,
-        (category) => all || !retainedOnAnonymization.has(category),
-        at,
-        version,
-      ).pipe(Effect.tap((report) => erasureDone(memberId, state, report, at)))
+      // Every category but those the state still holds: what the law keeps until its retention ends (R24, R37).
+      return yield* erasing(
+        shred(store, memberId, (category) => state.personal[category] === undefined, at, version).pipe(
+          Effect.tap((report) => erasureDone(memberId, state, report, at)),
+        ),
+      )
     })
 
   return {

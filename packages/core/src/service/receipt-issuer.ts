@@ -19,6 +19,7 @@ import { receiptEventType, receiptFormat, receiptPayload, receiptStream } from "
 import type { LetheError } from "../errors.js"
 import { NotErased } from "../errors.js"
 import { yearsAfter } from "../member/view.js"
+import type { ErasureReport } from "../sealing/shredding.js"
 import type { EventMetadata } from "../spi/event-store.js"
 import { memberStream } from "../spi/event-store.js"
 import { fromStore } from "../spi/store-call.js"
@@ -29,9 +30,15 @@ export interface ReceiptIssuer {
   /**
    * The receipt of the member's erasure as the log stands, signed and
    * recorded (unless the last one recorded is the same). `NotErased` for an
-   * active member.
+   * active member. `erasure` is the report of the erasure just run, if
+   * any: when it destroyed every key the member has lost, the values it
+   * redacted are all the erased values of the stream, and the stream is
+   * not read again to count them.
    */
-  issue(memberId: string): Effect.Effect<ScheduledErasureReceipt | FinalErasureReceipt, LetheError>
+  issue(
+    memberId: string,
+    erasure?: ErasureReport | null,
+  ): Effect.Effect<ScheduledErasureReceipt | FinalErasureReceipt, LetheError>
 }
 
 const dayMs = 24 * 60 * 60 * 1000
@@ -44,6 +51,19 @@ const countErased = (data: unknown): number => {
   return Object.values(data).reduce((n: number, inner) => n + countErased(inner), 0)
 }
 
+/**
+ * Whether `erasure` destroyed every one of the member's destroyed `keys`.
+ * A value is in erased form only once its key is destroyed, and a value
+ * written after that is written erased only for a category whose key is
+ * gone; so when no key was destroyed before this erasure, the values it
+ * redacted are every erased value of the stream.
+ */
+const destroyedOnlyBy = (
+  keys: ReadonlyArray<ErasedKey>,
+  erasure: ErasureReport | null,
+): erasure is ErasureReport =>
+  erasure !== null && keys.length > 0 && keys.every((k) => erasure.keyIdsDestroyed.includes(k.keyId))
+
 /** The receipt issuer of the instance of `pipeline`. */
 export const receiptIssuer = ({ ctx, loader }: Pick<Pipeline, "ctx" | "loader">): ReceiptIssuer => {
   let fingerprint: string | undefined
@@ -55,7 +75,7 @@ export const receiptIssuer = ({ ctx, loader }: Pick<Pipeline, "ctx" | "loader">)
   })
 
   /** The unsigned receipt of the member as the log stands. */
-  const draft = (memberId: string) =>
+  const draft = (memberId: string, erasure: ErasureReport | null) =>
     Effect.gen(function* () {
       // The state (kept, or from a snapshot) and the stream's head; the stored events are read as they
       // are, never decoded: a receipt needs their actors and erased values, not their personal ones.
@@ -128,12 +148,14 @@ export const receiptIssuer = ({ ctx, loader }: Pick<Pipeline, "ctx" | "loader">)
         erasedBy: yield* actorOf(state.status === "purged" ? "Purged" : "Anonymized"),
         keys,
         keptCategories,
-        // What the law keeps (invoices, R24) is kept this long after the anonymization.
+        // What the law keeps (invoices, R24, R37) is kept this long after the anonymization or purge.
         keptUntil:
-          keptCategories.length > 0 && state.status === "anonymized"
+          keptCategories.length > 0
             ? yearsAfter(erasedAt, ctx.config.invoiceRetentionYears).toISOString()
             : null,
-        sealedValuesRemoved: (yield* whole()).reduce((n, e) => n + countErased(e.data), 0),
+        sealedValuesRemoved: destroyedOnlyBy(keys, erasure)
+          ? erasure.sealedValuesRemoved
+          : (yield* whole()).reduce((n, e) => n + countErased(e.data), 0),
       }
       return unsigned
     })
@@ -187,9 +209,9 @@ export const receiptIssuer = ({ ctx, loader }: Pick<Pipeline, "ctx" | "loader">)
     )
 
   return {
-    issue: (memberId) =>
+    issue: (memberId, erasure) =>
       Effect.gen(function* () {
-        const unsigned = yield* draft(memberId)
+        const unsigned = yield* draft(memberId, erasure ?? null)
         const signature = yield* fromStore("keyring.signReceipt", () =>
           ctx.keyring.signReceipt(receiptPayload(unsigned)),
         )

@@ -15,7 +15,7 @@ import { RetentionPolicy } from "../retention/policies.js"
 import { runRetentionSteps } from "../retention/run.js"
 import { fromStore } from "../spi/store-call.js"
 import type { Call } from "./context.js"
-import { pageSize, validate } from "./context.js"
+import { retentionPageSize, validate } from "./context.js"
 import { clip, issuesOf } from "./issues.js"
 import { retentionActor } from "./options.js"
 import type { Executed, Pipeline } from "./pipeline.js"
@@ -111,7 +111,7 @@ export const retention = (pipeline: Pipeline): Pick<LetheImplementation, "runRet
     runRetention: (options = {}) =>
       Effect.gen(function* () {
         const policies = yield* validatePolicies(options.policies ?? [])
-        const batchSize = options.batchSize ?? pageSize
+        const batchSize = options.batchSize ?? retentionPageSize
         const correlationId = ctx.newId()
         const call: Call = { actor: retentionActor, correlationId }
         const dryRun = options.dryRun === true

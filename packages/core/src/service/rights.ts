@@ -1,7 +1,8 @@
 /**
  * The data subject's rights: access and erasure requests with their
- * deadlines (R11), exports of everything held about a member (R13, R21,
- * R30), and signed download links for them.
+ * deadlines (R11) and the other systems' confirmations (R14), exports of
+ * everything held about a member (R13, R21, R30), and signed download links
+ * for them.
  *
  * @module
  */
@@ -12,11 +13,14 @@ import { defaultExportLinkValidity, openExportLink, signExportLink } from "../ex
 import { ExportFormat, memberExport } from "../export/member-export.js"
 import type { ExportResult } from "../export/render.js"
 import { renderExport } from "../export/render.js"
+import { readableDate } from "../export/tables.js"
 import { clockSkew } from "../member/config.js"
+import { pendingSystems } from "../member/state.js"
 import type { MemberRow } from "../spi/directory.js"
 import { fromStore } from "../spi/store-call.js"
 import { callOf, millis, operationOf, pageSize, result, validate } from "./context.js"
-import type { DueRequest, ExportInput, RequestInput, RequestResult } from "./inputs.js"
+import { dataMap } from "./data-map.js"
+import type { ConfirmSystemInput, DueRequest, ExportInput, RequestInput, RequestResult } from "./inputs.js"
 import { describeValue, issuesOf } from "./issues.js"
 import type { Pipeline } from "./pipeline.js"
 import type { LetheImplementation } from "./service.js"
@@ -26,6 +30,7 @@ export type Rights = Pick<
   LetheImplementation,
   | "requestErasure"
   | "requestAccess"
+  | "confirmSystem"
   | "overdueErasureRequests"
   | "openRequests"
   | "exportMember"
@@ -49,9 +54,11 @@ export const allRows = (
     }
   })
 
+const dateOrNull = (millis: number | null): Date | null => (millis === null ? null : new Date(millis))
+
 const decodeFormat = Schema.decodeUnknownEither(Schema.Struct({ format: ExportFormat }))
 
-/** The export format of `operation`'s input; `InvalidCommand` (`format must be one of json, csv, html`) otherwise. */
+/** The export format of `operation`'s input; `InvalidCommand` (`format must be one of json, csv, html, pdf`) otherwise. */
 const validateFormat = (
   format: unknown,
   operation: "exportMember" | "createExportLink",
@@ -60,6 +67,39 @@ const validateFormat = (
   return Either.isRight(decoded)
     ? Effect.succeed(decoded.right.format)
     : Effect.fail(new InvalidCommand({ command: operation, issues: issuesOf(decoded.left, { format }) }))
+}
+
+/**
+ * The locale and time zone an export writes readable dates in: the input's, else the configuration's;
+ * `InvalidCommand` naming the field when `Intl` knows no such locale or time zone.
+ */
+const validatePresentation = (
+  input: { readonly locale?: string; readonly timeZone?: string },
+  config: { readonly locale: string; readonly timeZone: string },
+  operation: "exportMember" | "createExportLink",
+): Effect.Effect<{ readonly locale: string; readonly timeZone: string }, InvalidCommand> => {
+  const locale = input.locale ?? config.locale
+  const timeZone = input.timeZone ?? config.timeZone
+  const issue = (path: "locale" | "timeZone", message: string, value: unknown) =>
+    Effect.fail(
+      new InvalidCommand({
+        command: operation,
+        issues: [{ path, message: `${message} (got ${describeValue(value)})` }],
+      }),
+    )
+  try {
+    if (typeof locale !== "string" || Intl.getCanonicalLocales(locale).length !== 1)
+      return issue("locale", 'must be a BCP 47 language tag, e.g. "pl-PL"', locale)
+  } catch {
+    return issue("locale", 'must be a BCP 47 language tag, e.g. "pl-PL"', locale)
+  }
+  try {
+    if (typeof timeZone !== "string") throw new RangeError("not a string")
+    readableDate(locale, timeZone)
+  } catch {
+    return issue("timeZone", 'must be an IANA time zone, e.g. "Europe/Warsaw"', timeZone)
+  }
+  return Effect.succeed({ locale, timeZone })
 }
 
 const recordExport = (
@@ -73,7 +113,7 @@ const recordExport = (
 
 /** The rights operations of one instance. */
 export const rights = (pipeline: Pipeline): Rights => {
-  const { ctx, execute, run } = pipeline
+  const { ctx, execute, run, loader } = pipeline
   const { config, now, newId, store, keyring } = ctx
 
   const request =
@@ -97,13 +137,47 @@ export const rights = (pipeline: Pipeline): Rights => {
           )
         const executed = yield* run(
           memberId,
-          () => ({ _tag: tag, requestId, receivedAt, via: input.via }),
+          // The systems as configured now are fixed on the request: a later configuration changes no old one.
+          () => ({ _tag: tag, requestId, receivedAt, via: input.via, systems: [...config.otherSystems] }),
           callOf(input),
         )
-        const dueBy = executed.state.requests[requestId]?.dueBy ?? receivedAt
-        return { ...result(executed), requestId, dueBy: new Date(dueBy), otherSystems: config.otherSystems }
+        const recorded = executed.state.requests[requestId]
+        return {
+          ...result(executed),
+          requestId,
+          dueBy: new Date(recorded?.dueBy ?? receivedAt),
+          otherSystems: recorded?.systems ?? [],
+        }
       })
 
+  const confirmSystem = (memberId: string, input: ConfirmSystemInput) =>
+    Effect.gen(function* () {
+      const executed = yield* run(
+        memberId,
+        () => ({
+          _tag: "ConfirmSystem",
+          requestId: input.requestId,
+          system: input.system,
+          ...(input.note === undefined ? {} : { note: input.note }),
+        }),
+        callOf(input),
+      )
+      // decide refused an unknown request: it is in the state.
+      const request = executed.state.requests[input.requestId]
+      return {
+        ...result(executed),
+        requestId: input.requestId,
+        pendingSystems: request === undefined ? [] : pendingSystems(request),
+        handledAt: dateOrNull(request?.handledAt ?? null),
+        fulfilledAt: dateOrNull(request?.fulfilledAt ?? null),
+      }
+    })
+
+  /**
+   * The open requests of `kinds` due before `before`, from the directory, each with what it waits for
+   * (R14) from its member's state: the directory row holds the deadline only, so only the members with
+   * such a request are read.
+   */
   const dueRequests = (
     before: number,
     kinds: ReadonlyArray<DueRequest["kind"]>,
@@ -115,25 +189,39 @@ export const rights = (pipeline: Pipeline): Rights => {
         ...(after === undefined ? {} : { after }),
       }),
     ).pipe(
-      Effect.map((rows) =>
-        rows.flatMap((row) =>
-          row.openRequests
-            .filter((r) => r.dueBy < before && kinds.includes(r.kind))
-            .map((r) => ({
-              memberId: row.memberId,
-              tenantId: row.tenantId,
-              requestId: r.requestId,
-              kind: r.kind,
-              receivedAt: new Date(r.receivedAt),
-              dueBy: new Date(r.dueBy),
-            })),
-        ),
+      Effect.flatMap((rows) =>
+        Effect.forEach(rows, (row) => {
+          const due = row.openRequests.filter((r) => r.dueBy < before && kinds.includes(r.kind))
+          if (due.length === 0) return Effect.succeed([])
+          return loader.load(row.memberId).pipe(
+            Effect.map(({ state }) =>
+              due.map((r): DueRequest => {
+                const request = Object.hasOwn(state.requests, r.requestId)
+                  ? state.requests[r.requestId]
+                  : undefined
+                return {
+                  memberId: row.memberId,
+                  tenantId: row.tenantId,
+                  requestId: r.requestId,
+                  kind: r.kind,
+                  receivedAt: new Date(r.receivedAt),
+                  dueBy: new Date(r.dueBy),
+                  systems: request?.systems ?? [],
+                  pendingSystems: request === undefined ? [] : pendingSystems(request),
+                  handledAt: dateOrNull(request?.handledAt ?? null),
+                }
+              }),
+            ),
+          )
+        }),
       ),
+      Effect.map((lists) => lists.flat()),
     )
 
   const exportMember = (memberId: string, input: ExportInput): Effect.Effect<ExportResult, LetheError> =>
     Effect.gen(function* () {
       const format = yield* validateFormat(input.format, "exportMember")
+      const presentation = yield* validatePresentation(input, config, "exportMember")
       // Recorded and read in one step: the document shows the log exactly as of its own DataExported.
       const executed = yield* execute(
         memberId,
@@ -149,19 +237,24 @@ export const rights = (pipeline: Pipeline): Rights => {
         requestId: input.requestId ?? null,
         otherSystems: config.otherSystems,
         catalogue: config.consentCatalogue,
+        controller: config.controller,
+        processing: dataMap({ config, storeName: store.name }).processing,
+        ...presentation,
       })
-      return renderExport(document, format)
+      return yield* Effect.promise(() => renderExport(document, format))
     })
 
   return {
     requestErasure: request("RequestErasure"),
     requestAccess: request("RequestAccess"),
+    confirmSystem,
     overdueErasureRequests: () => now.pipe(Effect.flatMap((at) => dueRequests(at, ["erasure"]))),
     openRequests: () => dueRequests(Number.MAX_SAFE_INTEGER, ["erasure", "access"]),
     exportMember,
     createExportLink: (memberId, input) =>
       Effect.gen(function* () {
         const format = yield* validateFormat(input.format, "createExportLink")
+        yield* validatePresentation(input, config, "createExportLink")
         const maxValidity = Duration.format(Duration.millis(config.maxExportLinkValidity))
         const invalidValidity = new InvalidCommand({
           command: "createExportLink",
@@ -197,6 +290,8 @@ export const rights = (pipeline: Pipeline): Rights => {
             actor: { id: input.actor.id, roles: [...input.actor.roles] },
             requestId: input.requestId ?? null,
             expiresAt,
+            ...(input.locale === undefined ? {} : { locale: input.locale }),
+            ...(input.timeZone === undefined ? {} : { timeZone: input.timeZone }),
           },
           key,
         )
@@ -212,6 +307,8 @@ export const rights = (pipeline: Pipeline): Rights => {
           format: claims.format,
           actor: claims.actor,
           ...(claims.requestId === null ? {} : { requestId: claims.requestId }),
+          ...(claims.locale === undefined ? {} : { locale: claims.locale }),
+          ...(claims.timeZone === undefined ? {} : { timeZone: claims.timeZone }),
         })
       }),
   }

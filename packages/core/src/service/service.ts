@@ -57,6 +57,8 @@ import type {
   BulkOutcome,
   CloseDebtCaseInput,
   CommandResult,
+  ConfirmSystemInput,
+  ConfirmSystemResult,
   ContractInput,
   DebtCaseInput,
   DueRequest,
@@ -238,21 +240,46 @@ export interface LetheService {
     input?: Acting,
   ): Effect.Effect<CommandResult, LetheService.Errors["liftRestriction"]>
   /**
-   * Records an erasure request and its due date (R11), and returns the other systems staff must handle by
-   * hand (R14). `forget` or `anonymize` with its `requestId` fulfils it.
+   * Records an erasure request and its due date (R11), with the other systems staff must handle by hand
+   * (R14, `config.otherSystems` as it is now, fixed on the request), and returns them. It is fulfilled once
+   * `forget` or `anonymize` with its `requestId` did Lethe's part and `confirmSystem` recorded each system's
+   * confirmation.
    */
   requestErasure(
     memberId: string,
     input: RequestInput,
   ): Effect.Effect<RequestResult, LetheService.Errors["requestErasure"]>
   /**
-   * Records an access request and its due date (R11), and returns the other systems staff must handle by
-   * hand (R14). `exportMember` with its `requestId` fulfils it.
+   * Records an access request and its due date (R11), with the other systems staff must handle by hand
+   * (R14, fixed on the request), and returns them. It is fulfilled once `exportMember` with its `requestId`
+   * did Lethe's part and `confirmSystem` recorded each system's confirmation.
    */
   requestAccess(
     memberId: string,
     input: RequestInput,
   ): Effect.Effect<RequestResult, LetheService.Errors["requestAccess"]>
+  /**
+   * Records that one of the other systems of a request has done its part (R14): the person's data erased
+   * there, or given out. Needs the permission that fulfils the request (`member:forget` for an erasure
+   * request, `member:export` for an access request), and works whatever the member's status, after a
+   * purge too. The request is fulfilled when Lethe's part is done and the last system confirms. Fails with
+   * `UnknownReference` for a request the member does not have or a system the request does not list; a
+   * system already confirmed records nothing (`recorded` is empty). A `note` is sealed like any free text,
+   * and refused (`InvalidCommand`) once the member is purged or anonymized.
+   *
+   * @example
+   * ```ts
+   * const { pendingSystems, fulfilledAt } = await lethe.confirmSystem(memberId, {
+   *   actor: admin,
+   *   requestId,
+   *   system: "Accounting",
+   * })
+   * ```
+   */
+  confirmSystem(
+    memberId: string,
+    input: ConfirmSystemInput,
+  ): Effect.Effect<ConfirmSystemResult, LetheService.Errors["confirmSystem"]>
   /**
    * Forgets the member (permission `member:forget`, R8): no longer findable, nothing more recorded or sent,
    * restorable within the restore window (R1, R2, R5). Fulfils the member's open requests.
@@ -341,7 +368,9 @@ export interface LetheService {
    * including the systems staff must handle by hand (R14). Records
    * `DataExported` (permission `member:export`); a `requestId` fulfils that
    * access request (R11). The result is narrowed by `format`: `"json"` and
-   * `"html"` give `fileName` and `content`, `"csv"` gives `files`.
+   * `"html"` give `fileName` and `content` (text), `"pdf"` gives `fileName`
+   * and `content` (a `Uint8Array`), `"csv"` gives `files`. HTML and PDF write
+   * dates in `locale` and `timeZone` (default `config.locale`, `config.timeZone`).
    *
    * @example
    * ```ts
@@ -374,23 +403,31 @@ export interface LetheService {
    */
   redeemExportLink(token: string): Effect.Effect<ExportResult, LetheService.Errors["redeemExportLink"]>
   /**
-   * Imports contacts from CSV (R6, R32): new members with their consent,
+   * Imports contacts from CSV (R6, R32, R43): new members with their consent,
    * consents on existing members, and (with `restoreForgotten`) forgotten
-   * members restored within the window. Each row is applied whole or not at
-   * all; bad rows are reported with their row number and reason. Fails with
-   * `InvalidCommand`, applying nothing, when the file cannot be read or its
-   * header names unknown columns.
+   * members restored within the window; opt-out rows (unsubscribed, bounced,
+   * cleaned, blocklisted, complained) as unsubscribes or suppressions, never
+   * consents. The file is text, or bytes decoded as UTF-8 or `input.encoding`;
+   * its layout Lethe's own or another tool's (`input.mapping`: `"mailchimp"`,
+   * `"hubspot"`, `"brevo"` or a column map). Each row is applied whole or not
+   * at all; bad rows are reported with their row number and reason, unmapped
+   * columns listed. Fails with `InvalidCommand`, applying nothing, when the
+   * file cannot be read, lacks a required column, or an option is not
+   * understood.
    */
   importCsv(
-    csvText: string,
+    csvText: string | Uint8Array,
     input: ImportCsvInput,
   ): Effect.Effect<ImportReport, LetheService.Errors["importCsv"]>
-  /** Open erasure requests past their due date (R11). */
+  /**
+   * Open erasure requests past their due date (R11), each with the other systems that have yet to confirm
+   * it (`pendingSystems`, R14) and whether Lethe's own part is done (`handledAt`).
+   */
   overdueErasureRequests(): Effect.Effect<
     ReadonlyArray<DueRequest>,
     LetheService.Errors["overdueErasureRequests"]
   >
-  /** Every open request with its due date (R11). */
+  /** Every open request with its due date (R11) and the other systems that have yet to confirm it (R14). */
   openRequests(): Effect.Effect<ReadonlyArray<DueRequest>, LetheService.Errors["openRequests"]>
   /**
    * The data map for the controller's records of processing (R18, R34, art.
@@ -557,6 +594,8 @@ export declare namespace LetheService {
     readonly liftRestriction: LiveError
     readonly requestErasure: LiveError | DuplicateReference
     readonly requestAccess: LiveError | DuplicateReference
+    /** Allowed after erasure: no `MemberErased`. */
+    readonly confirmSystem: WriteError | NotPermitted | UnknownReference
     readonly forget: LiveError | NotPermitted | UnknownReference | ErasureBlocked
     /** Fails as a whole only for its arguments; each member's refusal is in its outcome. */
     readonly forgetMany: InvalidCommand
@@ -597,7 +636,10 @@ export declare namespace LetheService {
     readonly readProjection: ReadError
   }
 
-  /** What `exportMember` gives for `format`: `"json"` and `"html"` one file, `"csv"` one file per section. */
+  /**
+   * What `exportMember` gives for `format`: `"json"` and `"html"` one file of text, `"pdf"` one file of bytes,
+   * `"csv"` one file per section.
+   */
   type ExportOf<F extends ExportFormat> = Extract<ExportResult, { readonly format: F }>
 }
 

@@ -18,7 +18,7 @@ import { initialState } from "../member/state.js"
  * The fold snapshots are taken with. Raise it whenever `evolve` or the shape
  * of `MemberState` changes: older snapshots are then not used.
  */
-export const snapshotFold = 4
+export const snapshotFold = 5
 
 /** A snapshot's state: the member's state with `personal` and the restriction's reason sealed. */
 export interface SnapshotEnvelope {

@@ -119,7 +119,12 @@ export interface Directory {
   coldLeadsSince(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
   /** Forgotten members whose restore window ended at or before `before` (`restorableUntil <= before`: to purge). */
   restoreWindowEndedBefore(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
-  /** Anonymized members still holding invoice data, anonymized before `before` (end of invoice retention, R24). */
+  /**
+   * Anonymized or purged members still holding invoice data, anonymized or purged before
+   * `before` (end of invoice retention, R24, R37): status `anonymized` or `purged`,
+   * `holdsInvoiceData`, and `anonymizedAt`, or `purgedAt` when that is null, below `before`
+   * (a member is anonymized or purged, never both, so one of the two dates applies).
+   */
   invoicesHeldSince(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
   /** Members with an open request due before `before` (R11). */
   requestsDueBefore(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>

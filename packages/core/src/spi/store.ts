@@ -30,6 +30,15 @@ export interface LetheStore {
    */
   readonly projections?: ProjectionStore
   /**
+   * Runs the steps of one erasure (its keys destroyed, what they sealed
+   * redacted, the member's snapshot removed) so that an adapter which must
+   * flush erased bytes out of a journal afterwards (SQLite's WAL, R29) does
+   * it once, when `steps` settles, rather than after each step. When the
+   * promise it returns settles, the bytes are flushed as after each step
+   * alone. Optional: without it, each step flushes on its own.
+   */
+  erasing?<A>(steps: () => Promise<A>): Promise<A>
+  /**
    * Releases what the adapter opened; never ends a pool the caller passed in.
    * Closing twice is harmless; any call after close rejects with `StoreError`.
    */

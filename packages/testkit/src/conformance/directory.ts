@@ -32,8 +32,16 @@ export const retentionModel: Readonly<Record<RetentionQuery, (row: MemberRow, be
   coldLeadsSince: (r, before) => r.status === "active" && !r.customer && r.lastContactAt < before,
   restoreWindowEndedBefore: (r, before) =>
     r.status === "forgotten" && r.restorableUntil !== null && r.restorableUntil <= before,
-  invoicesHeldSince: (r, before) =>
-    r.status === "anonymized" && r.holdsInvoiceData && r.anonymizedAt !== null && r.anonymizedAt < before,
+  // Anonymized or purged (R37): the anonymization date, or the purge date when there is none.
+  invoicesHeldSince: (r, before) => {
+    const heldSince = r.anonymizedAt ?? r.purgedAt
+    return (
+      (r.status === "anonymized" || r.status === "purged") &&
+      r.holdsInvoiceData &&
+      heldSince !== null &&
+      heldSince < before
+    )
+  },
   requestsDueBefore: (r, before) => r.openRequests.some((q) => q.dueBy < before),
 }
 
@@ -437,7 +445,7 @@ export const directoryCases = {
 
   "directory/invoices-held-since": {
     title:
-      "invoicesHeldSince: anonymized members still holding invoice data, anonymized strictly before the date",
+      "invoicesHeldSince: anonymized or purged members still holding invoice data, anonymized or purged strictly before the date (R37)",
     run: async ({ withStore }) =>
       withStore(async (store) => {
         const anonymized = (memberId: string, overrides: Partial<MemberRow> = {}) =>
@@ -451,6 +459,8 @@ export const directoryCases = {
             holdsInvoiceData: true,
             ...overrides,
           })
+        const purged = (memberId: string, overrides: Partial<MemberRow> = {}) =>
+          anonymized(memberId, { status: "purged", anonymizedAt: null, purgedAt: 50, ...overrides })
         await writeRows(store, [
           anonymized("m1", { anonymizedAt: 10 }),
           anonymized("m2", { anonymizedAt: 50 }),
@@ -459,15 +469,40 @@ export const directoryCases = {
           memberRow("m5", { anonymizedAt: 10, holdsInvoiceData: true }),
           forgottenRow("m6", { anonymizedAt: 10, holdsInvoiceData: true }),
           anonymized("m7", { anonymizedAt: 20, tenantId: "t2" }),
+          // Purged, the invoice data kept until its retention ends (R37).
+          purged("m8", { purgedAt: 30 }),
+          purged("m9", { purgedAt: 50 }),
+          purged("n1", { purgedAt: 10, holdsInvoiceData: false }),
+          purged("n2", { purgedAt: null }),
+          memberRow("n3", { purgedAt: 10, holdsInvoiceData: true }),
+          forgottenRow("n4", { purgedAt: 10, holdsInvoiceData: true }),
+          purged("n5", { purgedAt: 20, tenantId: "t2" }),
         ])
-        expect(ids(await store.directory.invoicesHeldSince({ before: 50, limit: 10 }))).toEqual(["m1", "m7"])
+        expect(ids(await store.directory.invoicesHeldSince({ before: 50, limit: 10 }))).toEqual([
+          "m1",
+          "m7",
+          "m8",
+          "n5",
+        ])
         expect(
           ids(await store.directory.invoicesHeldSince({ before: 51, limit: 10, tenantId: "t1" })),
-        ).toEqual(["m1", "m2"])
+        ).toEqual(["m1", "m2", "m8", "m9"])
         expect(ids(await store.directory.invoicesHeldSince({ before: 51, limit: 1, after: "m1" }))).toEqual([
           "m2",
         ])
+        expect(ids(await store.directory.invoicesHeldSince({ before: 51, limit: 2, after: "m7" }))).toEqual([
+          "m8",
+          "m9",
+        ])
+        expect(ids(await store.directory.invoicesHeldSince({ before: 51, limit: 9, after: "m9" }))).toEqual([
+          "n5",
+        ])
+        expect(
+          ids(await store.directory.invoicesHeldSince({ before: 21, limit: 10, tenantId: "t2" })),
+        ).toEqual(["m7", "n5"])
         expect(await store.directory.invoicesHeldSince({ before: 10, limit: 10 })).toEqual([])
+        const [m8] = await store.directory.invoicesHeldSince({ before: 31, limit: 1, after: "m7" })
+        expect(m8).toEqual(purged("m8", { purgedAt: 30 }))
       }),
   },
 
@@ -633,6 +668,7 @@ export const directoryCases = {
           contractsEndedAt: fc.option(time, { nil: null }),
           restorableUntil: fc.option(time, { nil: null }),
           anonymizedAt: fc.option(time, { nil: null }),
+          purgedAt: fc.option(time, { nil: null }),
           holdsInvoiceData: fc.boolean(),
           dues: fc.array(time, { maxLength: 2 }),
           searchText: fc.option(fc.stringMatching(/^[ab ]{0,5}$/), { nil: null }),

@@ -24,9 +24,9 @@ import type { CaseGroup } from "./case.js"
 import { append, expectRejection } from "./helpers.js"
 import { openLethe, outcomeOf, testClock } from "./world.js"
 
-/** Everything the directory answers about rows m1..m3 and messages msg-1..msg-2. */
+/** Everything the directory answers about rows m1..m4 and messages msg-1..msg-2. */
 const directoryState = async (store: LetheStore) => ({
-  rows: await Promise.all(["m1", "m2", "m3"].map((id) => store.directory.get(id))),
+  rows: await Promise.all(["m1", "m2", "m3", "m4"].map((id) => store.directory.get(id))),
   byEmail: await store.directory.findByEmail("t1", "ek-m1"),
   restorable: await store.directory.findRestorable("t1", "ek-m2"),
   search: await store.directory.search("t1", "name", { limit: 10 }),
@@ -93,7 +93,12 @@ export const durabilityCases = {
         store,
         memberRow("m3", { status: "anonymized", anonymizedAt: 9, holdsInvoiceData: true, customer: true }),
       )
+      await writeRow(
+        store,
+        memberRow("m4", { status: "purged", purgedAt: 8, holdsInvoiceData: true, customer: true }),
+      )
       const before = await directoryState(store)
+      expect(before.invoices.map((row) => row.memberId)).toEqual(["m3", "m4"])
       const again = await reopen(store)
       expect(await directoryState(again)).toEqual(before)
     },

@@ -23,6 +23,7 @@ import { lifecycleCases } from "./lifecycle.js"
 import { modelCases } from "./model.js"
 import type { ProjectionTable } from "./projections.js"
 import { projectionCases } from "./projections.js"
+import { requestCases } from "./requests.js"
 import { snapshotCases } from "./snapshots.js"
 
 export { noAppendBatchReason } from "./append-batch.js"
@@ -43,6 +44,7 @@ const groups = {
   durability: durabilityCases,
   "model-based, through the facade": modelCases,
   erasure: erasureCases,
+  "erasure requests and other systems": requestCases,
   "snapshots (optional)": snapshotCases,
   "projections (optional)": projectionCases,
 } as const
@@ -63,6 +65,7 @@ export type ConformanceCaseName =
   | keyof typeof durabilityCases
   | keyof typeof modelCases
   | keyof typeof erasureCases
+  | keyof typeof requestCases
   | keyof typeof snapshotCases
   | keyof typeof projectionCases
 

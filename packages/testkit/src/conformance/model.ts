@@ -40,6 +40,10 @@ import {
 const conformancePublicKey = () => keyringFromSecret(conformanceSecret).receiptPublicKey()
 
 const actors = { admin: adminActor, guest: staff("staff-guest") } as const
+/** The other systems every request of a run records, each to confirm it (R14). */
+const otherSystems = ["Accounting", "Mailchimp"] as const
+/** The configuration of every instance of a run, the reference's and the adapter's. */
+const config = { otherSystems }
 type ActorName = keyof typeof actors
 
 const tenants = ["t1", "t1", "t2"] as const
@@ -115,6 +119,7 @@ type Action =
   | { readonly op: "restrictProcessing"; readonly reason: string }
   | { readonly op: "liftRestriction" | "disableProfiling" | "enableProfiling" }
   | { readonly op: "requestErasure" | "requestAccess"; readonly via: (typeof channels)[number] }
+  | { readonly op: "confirmSystem"; readonly actor: ActorName; readonly system: number }
   | { readonly op: "forget" | "restore" | "purge" | "erasureReceipt"; readonly actor: ActorName }
   | {
       readonly op: "erasePersonalData"
@@ -270,6 +275,15 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
     arbitrary: fc.record({ op: pick(["requestErasure", "requestAccess"] as const), via: pick(channels) }),
   },
   {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant("confirmSystem" as const),
+      actor: pick<ActorName>(["admin", "admin", "guest"]),
+      // One past the systems configured: a system the request does not list, refused alike on both sides.
+      system: fc.nat(otherSystems.length),
+    }),
+  },
+  {
     weight: 5,
     arbitrary: fc.record({
       op: pick(["forget", "restore"] as const),
@@ -373,6 +387,23 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   },
 )
 
+/**
+ * R14: a system's confirmation of the member's first open request, as `openRequests` lists it (so the
+ * directory and the member's stream are read back), or of a request the member never had.
+ */
+const confirmFirstRequest = async (
+  lethe: LetheClient,
+  memberId: string,
+  action: Extract<Action, { readonly op: "confirmSystem" }>,
+): Promise<unknown> => {
+  const request = (await lethe.openRequests()).find((r) => r.memberId === memberId)
+  return lethe.confirmSystem(memberId, {
+    actor: actors[action.actor],
+    requestId: request?.requestId ?? "request-never-made",
+    system: otherSystems[action.system] ?? "Slack",
+  })
+}
+
 /** Runs one action of a member on an instance. */
 const act = (lethe: LetheClient, memberId: string, action: Action, now: number): Promise<unknown> => {
   switch (action.op) {
@@ -447,6 +478,8 @@ const act = (lethe: LetheClient, memberId: string, action: Action, now: number):
       return lethe.requestErasure(memberId, { via: action.via })
     case "requestAccess":
       return lethe.requestAccess(memberId, { via: action.via })
+    case "confirmSystem":
+      return confirmFirstRequest(lethe, memberId, action)
     case "forget":
       return lethe.forget(memberId, { actor: actors[action.actor] })
     case "restore":
@@ -721,6 +754,7 @@ export const modelCases = {
             const referenceLethe = await openLethe(referenceStore, clock, {
               memberCache: 0,
               snapshotEvery: 0,
+              config,
             })
             const reference: Side = {
               lethe: referenceLethe,
@@ -733,9 +767,9 @@ export const modelCases = {
             // operations starts from the member's snapshot when the adapter keeps them.
             const newId = counterIds()
             const instances = [
-              await openLethe(store, clock, { newId }),
-              await openLethe(store, clock, { newId }),
-              await openLethe(store, clock, { newId, memberCache: 0, snapshotEvery: 1 }),
+              await openLethe(store, clock, { newId, config }),
+              await openLethe(store, clock, { newId, config }),
+              await openLethe(store, clock, { newId, memberCache: 0, snapshotEvery: 1, config }),
             ] as const
             const real: Side = { lethe: instances[0], store, instances }
             try {

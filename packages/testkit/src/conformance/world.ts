@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LetheStore, Projection } from "@lethe/core"
+import type { LetheConfig, LetheStore, Projection } from "@lethe/core"
 import { createLethe, keyringFromSecret } from "@lethe/core"
 import { receiptStreamPrefix } from "@lethe/core/audit"
 import type { StoredEvent } from "@lethe/core/spi"
@@ -64,6 +64,7 @@ export const openLethe = (
     readonly snapshotEvery?: number
     readonly newId?: () => string
     readonly projections?: ReadonlyArray<Projection>
+    readonly config?: Partial<LetheConfig>
   } = {},
 ) =>
   createLethe({
@@ -75,6 +76,7 @@ export const openLethe = (
     ...(options.memberCache === undefined ? {} : { memberCache: options.memberCache }),
     ...(options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery }),
     ...(options.projections === undefined ? {} : { projections: options.projections }),
+    ...(options.config === undefined ? {} : { config: options.config }),
   })
 
 /** How an operation ended, as plain data: its result, or its error's `_tag` and data. */
