@@ -48,7 +48,7 @@ import {
   missingExplicitConsent,
 } from "./guards.js"
 import type { MemberState } from "./state.js"
-import { absurd } from "./state.js"
+import { absurd, keptByLaw } from "./state.js"
 
 /** What an accepted command produces. */
 export interface Decision {
@@ -224,9 +224,7 @@ const decideAnonymize = (state: MemberState, command: CommandOf<"Anonymize">, ct
   if (command.requestId !== null && state.requests[command.requestId]?.kind !== "erasure")
     return refuse(missing(state, "erasure request", command.requestId))
   const erasedCategories = categoriesToErase(state)
-  const keptCategories = (Object.keys(state.personal) as Array<PersonalCategory>)
-    .filter((c) => retainedOnAnonymization.has(c))
-    .sort()
+  const keptCategories = keptByLaw(state)
   return Either.right({
     events: [
       {
@@ -622,7 +620,7 @@ export const decide = (state: MemberState, command: MemberCommand, ctx: DecideCo
         const blocked = erasureBlocked(state, command)
         if (blocked !== undefined) return refuse(blocked)
         // What the law keeps (invoice data) survives the purge until its retention ends (R37, R24).
-        const kept = [...retainedOnAnonymization].filter((c) => state.personal[c] !== undefined).sort()
+        const kept = keptByLaw(state)
         return isPurgeable(state, now)
           ? accept({ _tag: "Purged", at: now, ...(kept.length > 0 ? { keptCategories: kept } : {}) })
           : refuse(

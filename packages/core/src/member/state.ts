@@ -14,6 +14,7 @@ import {
   type PersonalCategory,
   type PersonalFields,
   type PersonalValue,
+  retainedOnAnonymization,
   type Source,
   type SuppressionReason,
 } from "./events.js"
@@ -232,6 +233,15 @@ const confirm = (request: RequestState, system: string, at: number): RequestStat
 /** Erasure does Lethe's part of every open request: nothing is left to give or to erase. */
 const closeRequests = (requests: MemberState["requests"], at: number): MemberState["requests"] =>
   Object.fromEntries(Object.entries(requests).map(([id, r]) => [id, handle(r, at)]))
+
+/**
+ * The categories the member holds that the law keeps after an anonymization or a purge until their
+ * retention ends (R24, R37: invoice data), sorted.
+ */
+export const keptByLaw = (state: Pick<MemberState, "personal">): Array<PersonalCategory> =>
+  (Object.keys(state.personal) as Array<PersonalCategory>)
+    .filter((c) => retainedOnAnonymization.has(c))
+    .sort()
 
 const withoutCategories = (
   personal: MemberState["personal"],

@@ -6,9 +6,9 @@
  */
 import type { MemberStatus } from "../errors.js"
 import type { ConsentMethod, LawfulBasis, PersonalCategory, PersonalFields, Source } from "./events.js"
-import { retainedOnAnonymization } from "./events.js"
 import { isContractActive } from "./guards.js"
 import type { ActivityCounts, MemberState } from "./state.js"
+import { keptByLaw } from "./state.js"
 
 /** One purpose's consent as shown to staff (R33). */
 export interface ConsentView {
@@ -89,7 +89,8 @@ export interface MemberView {
 /** What member lists show in place of an anonymized member's name. */
 export const anonymizedName = "Anonymized member"
 
-const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms))
+/** `ms` as a `Date`, or null. */
+export const dateOrNull = (ms: number | null): Date | null => (ms === null ? null : new Date(ms))
 
 const text = (fields: PersonalFields | undefined, key: string): string | undefined => {
   const value = fields?.[key]
@@ -117,16 +118,13 @@ export const memberView = (state: MemberState, now: number, settings: ViewSettin
   const kept =
     erasedAt === null
       ? []
-      : (Object.keys(state.personal) as Array<PersonalCategory>)
-          .filter((category) => retainedOnAnonymization.has(category))
-          .sort()
-          .map((category) => ({
-            category,
-            until:
-              settings.invoiceRetentionYears === undefined
-                ? null
-                : yearsAfter(erasedAt, settings.invoiceRetentionYears),
-          }))
+      : keptByLaw(state).map((category) => ({
+          category,
+          until:
+            settings.invoiceRetentionYears === undefined
+              ? null
+              : yearsAfter(erasedAt, settings.invoiceRetentionYears),
+        }))
   // Active: everything; anonymized or purged: what the law keeps (the state holds nothing else); forgotten: nothing.
   const data = active || erasedAt !== null ? state.personal : {}
   const name = active ? text(state.personal.identity, "name") : undefined
@@ -152,7 +150,7 @@ export const memberView = (state: MemberState, now: number, settings: ViewSettin
       wordingVersion: c.wordingVersion,
       source: c.source,
       givenAt: new Date(c.givenAt),
-      withdrawnAt: date(c.withdrawnAt),
+      withdrawnAt: dateOrNull(c.withdrawnAt),
       inForce: active && c.withdrawnAt === null,
       unsubscribed: state.unsubscribed[c.purpose] !== undefined,
     })),
@@ -164,8 +162,8 @@ export const memberView = (state: MemberState, now: number, settings: ViewSettin
       contractId: c.contractId,
       clubId: c.clubId,
       startsAt: new Date(c.startsAt),
-      endsAt: date(c.endsAt),
-      endedAt: date(c.endedAt),
+      endsAt: dateOrNull(c.endsAt),
+      endedAt: dateOrNull(c.endedAt),
       active: active && isContractActive(c, now),
     })),
     openDebtCases: active
@@ -176,10 +174,10 @@ export const memberView = (state: MemberState, now: number, settings: ViewSettin
     unpaidPurchases: active ? Object.values(state.purchases).filter((p) => !p.paid).length : 0,
     kept,
     registeredAt: new Date(state.registeredAt),
-    forgottenAt: date(state.forgottenAt),
-    restorableUntil: date(state.restorableUntil),
-    anonymizedAt: date(state.anonymizedAt),
-    purgedAt: date(state.purgedAt),
+    forgottenAt: dateOrNull(state.forgottenAt),
+    restorableUntil: dateOrNull(state.restorableUntil),
+    anonymizedAt: dateOrNull(state.anonymizedAt),
+    purgedAt: dateOrNull(state.purgedAt),
     counts: state.counts,
   }
 }

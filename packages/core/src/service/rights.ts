@@ -16,6 +16,7 @@ import { renderExport } from "../export/render.js"
 import { readableDate } from "../export/tables.js"
 import { clockSkew } from "../member/config.js"
 import { pendingSystems } from "../member/state.js"
+import { dateOrNull } from "../member/view.js"
 import type { MemberRow } from "../spi/directory.js"
 import { fromStore } from "../spi/store-call.js"
 import { callOf, millis, operationOf, pageSize, result, validate } from "./context.js"
@@ -53,8 +54,6 @@ export const allRows = (
       after = page.at(-1)?.memberId
     }
   })
-
-const dateOrNull = (millis: number | null): Date | null => (millis === null ? null : new Date(millis))
 
 const decodeFormat = Schema.decodeUnknownEither(Schema.Struct({ format: ExportFormat }))
 
@@ -115,6 +114,12 @@ const recordExport = (
 export const rights = (pipeline: Pipeline): Rights => {
   const { ctx, execute, run, loader } = pipeline
   const { config, now, newId, store, keyring } = ctx
+  // What the export tells of each kind of data: from the configuration alone, so made once, on the first export.
+  let processingHeld: ReturnType<typeof dataMap>["processing"] | undefined
+  const processing = () => {
+    processingHeld ??= dataMap({ config, storeName: store.name }).processing
+    return processingHeld
+  }
 
   const request =
     (tag: "RequestErasure" | "RequestAccess") =>
@@ -238,7 +243,7 @@ export const rights = (pipeline: Pipeline): Rights => {
         otherSystems: config.otherSystems,
         catalogue: config.consentCatalogue,
         controller: config.controller,
-        processing: dataMap({ config, storeName: store.name }).processing,
+        processing: processing(),
         ...presentation,
       })
       return yield* Effect.promise(() => renderExport(document, format))
