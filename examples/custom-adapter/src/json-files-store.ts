@@ -29,6 +29,7 @@ import type {
   KeyEntry,
   KeyStore,
   MemberRow,
+  RetentionQueryName,
   StoredEvent,
   StoredKey,
 } from "@lethe/core/spi"
@@ -366,8 +367,8 @@ export const jsonFilesStore = async (options: JsonFilesStoreOptions): Promise<Js
       a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0,
     )
 
-  /** Rows of `tenantId` (all when undefined) after `after` matching `matches`, at most `limit`, as copies. */
-  const page = (
+  /** Rows of `tenantId` (all when undefined) after `after` matching `matches`, at most `limit` (not copies). */
+  const pageOf = (
     operation: string,
     query: { readonly tenantId?: string | undefined; readonly limit: number; readonly after?: string },
     matches: (row: MemberRow) => boolean,
@@ -383,13 +384,41 @@ export const jsonFilesStore = async (options: JsonFilesStoreOptions): Promise<Js
           matches(row),
       )
       .slice(0, query.limit)
-      .map(handOut)
   }
 
+  /** `pageOf`'s rows, as copies. */
+  const page = (
+    operation: string,
+    query: { readonly tenantId?: string | undefined; readonly limit: number; readonly after?: string },
+    matches: (row: MemberRow) => boolean,
+  ): ReadonlyArray<MemberRow> => pageOf(operation, query, matches).map(handOut)
+
+  /** What each retention query selects: a row, at `before`. */
+  const retentionMatches: Readonly<Record<RetentionQueryName, (row: MemberRow, before: number) => boolean>> =
+    {
+      contractsEndedBefore: (row, before) =>
+        row.status === "active" && row.contractsEndedAt !== null && row.contractsEndedAt < before,
+      inactiveSince: (row, before) => row.status === "active" && row.lastActivityAt < before,
+      coldLeadsSince: (row, before) => row.status === "active" && !row.customer && row.lastContactAt < before,
+      restoreWindowEndedBefore: (row, before) =>
+        row.status === "forgotten" && row.restorableUntil !== null && row.restorableUntil <= before,
+      invoicesHeldSince: (row, before) => {
+        // Anonymized or purged (R37): one of the two dates is set.
+        const heldSince = row.anonymizedAt ?? row.purgedAt
+        return (
+          (row.status === "anonymized" || row.status === "purged") &&
+          row.holdsInvoiceData &&
+          heldSince !== null &&
+          heldSince < before
+        )
+      },
+      requestsDueBefore: (row, before) => row.openRequests.some((request) => request.dueBy < before),
+    }
+
   const retention =
-    (operation: string, matches: (row: MemberRow, before: number) => boolean) =>
+    (name: RetentionQueryName) =>
     async (query: BeforeQuery): Promise<ReadonlyArray<MemberRow>> =>
-      page(operation, query, (row) => matches(row, query.before))
+      page(`directory.${name}`, query, (row) => retentionMatches[name](row, query.before))
 
   const lookup = (operation: string, tenantId: string, matches: (row: MemberRow) => boolean) => {
     ensureOpen(operation)
@@ -422,37 +451,20 @@ export const jsonFilesStore = async (options: JsonFilesStoreOptions): Promise<Js
         { ...query, tenantId },
         (row) => row.status === "active" && row.searchText !== null && row.searchText.includes(text),
       ),
-    contractsEndedBefore: retention(
-      "directory.contractsEndedBefore",
-      (row, before) =>
-        row.status === "active" && row.contractsEndedAt !== null && row.contractsEndedAt < before,
-    ),
-    inactiveSince: retention(
-      "directory.inactiveSince",
-      (row, before) => row.status === "active" && row.lastActivityAt < before,
-    ),
-    coldLeadsSince: retention(
-      "directory.coldLeadsSince",
-      (row, before) => row.status === "active" && !row.customer && row.lastContactAt < before,
-    ),
-    restoreWindowEndedBefore: retention(
-      "directory.restoreWindowEndedBefore",
-      (row, before) =>
-        row.status === "forgotten" && row.restorableUntil !== null && row.restorableUntil <= before,
-    ),
-    invoicesHeldSince: retention("directory.invoicesHeldSince", (row, before) => {
-      // Anonymized or purged (R37): one of the two dates is set.
-      const heldSince = row.anonymizedAt ?? row.purgedAt
-      return (
-        (row.status === "anonymized" || row.status === "purged") &&
-        row.holdsInvoiceData &&
-        heldSince !== null &&
-        heldSince < before
-      )
-    }),
-    requestsDueBefore: retention("directory.requestsDueBefore", (row, before) =>
-      row.openRequests.some((request) => request.dueBy < before),
-    ),
+    contractsEndedBefore: retention("contractsEndedBefore"),
+    inactiveSince: retention("inactiveSince"),
+    coldLeadsSince: retention("coldLeadsSince"),
+    restoreWindowEndedBefore: retention("restoreWindowEndedBefore"),
+    invoicesHeldSince: retention("invoicesHeldSince"),
+    requestsDueBefore: retention("requestsDueBefore"),
+    // Optional: a retention run plans from ids alone; this spares it a copy of each row.
+    retentionMemberIds: async (name, query) => {
+      const operation = "directory.retentionMemberIds"
+      const matches = Object.hasOwn(retentionMatches, name) ? retentionMatches[name] : undefined
+      if (matches === undefined)
+        throw new StoreError({ operation, detail: `no retention query named ${JSON.stringify(name)}` })
+      return pageOf(operation, query, (row) => matches(row, query.before)).map((row) => row.memberId)
+    },
     messageOwner: async (messageId) => {
       ensureOpen("directory.messageOwner")
       const entry = state.messages.get(messageId)

@@ -32,14 +32,16 @@ export {
   snapshotStateJson,
   toStoredJson,
 } from "./spi/adapter-helpers.js"
-export type {
-  BeforeQuery,
-  Directory,
-  DirectoryUpdate,
-  MemberRow,
-  MessageEntry,
-  OpenRequest,
-  Page,
+export {
+  type BeforeQuery,
+  type Directory,
+  type DirectoryUpdate,
+  type MemberRow,
+  type MessageEntry,
+  type OpenRequest,
+  type Page,
+  type RetentionQueryName,
+  retentionMemberIds,
 } from "./spi/directory.js"
 export {
   type AppendRequest,

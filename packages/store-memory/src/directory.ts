@@ -8,16 +8,25 @@
  * - `get`, `messageOwner`: O(1);
  * - `findByEmail`, `findRestorable`: O(k log k) through the key indexes;
  *   `findManyByEmail`, `findManyRestorable`: the same for the keys together;
- * - `search` and the retention queries: O(log n + s), a scan in memberId order
- *   from `after` that stops at `limit` matches; s is the whole tenant (or the
- *   whole directory) when few rows match. Fine for a reference adapter; a
- *   database adapter uses indexes on the date columns instead.
+ * - `search`, the retention queries and `retentionMemberIds`: O(log n + s),
+ *   a scan in memberId order from `after` that stops at `limit` matches; s is
+ *   the whole tenant (or the whole directory) when few rows match. Fine for a
+ *   reference adapter; a database adapter uses indexes on the date columns
+ *   instead.
  *
  * @module
  */
 
-import { EmailTaken } from "@lethe/core"
-import type { BeforeQuery, Directory, DirectoryUpdate, MemberRow, MessageEntry, Page } from "@lethe/core/spi"
+import { EmailTaken, StoreError } from "@lethe/core"
+import type {
+  BeforeQuery,
+  Directory,
+  DirectoryUpdate,
+  MemberRow,
+  MessageEntry,
+  Page,
+  RetentionQueryName,
+} from "@lethe/core/spi"
 import { checkLookupKeys, checkPageLimit } from "@lethe/core/spi"
 import type { Lifecycle } from "./lifecycle.js"
 import { firstAfter, firstAtLeast } from "./paging.js"
@@ -54,6 +63,27 @@ const insertSorted = (sorted: Array<string>, id: string): void => {
 const removeSorted = (sorted: Array<string>, id: string): void => {
   const at = firstAtLeast(sorted, id)
   if (sorted[at] === id) sorted.splice(at, 1)
+}
+
+/** Each retention query's documented meaning: whether it selects `row` at `before`. */
+const retentionMatches: Readonly<Record<RetentionQueryName, (row: MemberRow, before: number) => boolean>> = {
+  contractsEndedBefore: (row, before) =>
+    row.status === "active" && row.contractsEndedAt !== null && row.contractsEndedAt < before,
+  inactiveSince: (row, before) => row.status === "active" && row.lastActivityAt < before,
+  coldLeadsSince: (row, before) => row.status === "active" && !row.customer && row.lastContactAt < before,
+  restoreWindowEndedBefore: (row, before) =>
+    row.status === "forgotten" && row.restorableUntil !== null && row.restorableUntil <= before,
+  invoicesHeldSince: (row, before) => {
+    // Anonymized or purged (R37): one of the two dates is set, as SQL's coalesce picks it.
+    const heldSince = row.anonymizedAt ?? row.purgedAt
+    return (
+      (row.status === "anonymized" || row.status === "purged") &&
+      row.holdsInvoiceData &&
+      heldSince !== null &&
+      heldSince < before
+    )
+  },
+  requestsDueBefore: (row, before) => row.openRequests.some((request) => request.dueBy < before),
 }
 
 /** A key of the look-up indexes: the NUL separator cannot occur in a tenant id or a blind index. */
@@ -141,24 +171,34 @@ export const memoryDirectory = (lifecycle: Lifecycle): MemoryDirectory => {
     index(row)
   }
 
-  /** Rows under `ids` (ascending) after `page.after` that satisfy `matches`, at most `page.limit`. */
-  const scan = (
+  /** The ids under `ids` (ascending) after `page.after` whose rows satisfy `matches`, at most `page.limit`. */
+  const scanIds = (
     operation: string,
     ids: ReadonlyArray<string>,
     page: Page,
     matches: (row: MemberRow) => boolean,
-  ): ReadonlyArray<MemberRow> => {
+  ): Array<string> => {
     checkPageLimit(operation, page.limit)
-    const found: Array<MemberRow> = []
+    const found: Array<string> = []
     for (let i = page.after === undefined ? 0 : firstAfter(ids, page.after); i < ids.length; i++) {
-      const row = rows.get(ids[i] as string)
+      const id = ids[i] as string
+      const row = rows.get(id)
       if (row !== undefined && matches(row)) {
-        found.push(copy(operation, row))
+        found.push(id)
         if (found.length === page.limit) break
       }
     }
     return found
   }
+
+  /** Copies of the rows `scanIds` finds. */
+  const scan = (
+    operation: string,
+    ids: ReadonlyArray<string>,
+    page: Page,
+    matches: (row: MemberRow) => boolean,
+  ): ReadonlyArray<MemberRow> =>
+    scanIds(operation, ids, page, matches).map((id) => copy(operation, rows.get(id) as MemberRow))
 
   const lookup = (operation: string, ids: ReadonlyArray<string>, matches: (row: MemberRow) => boolean) =>
     ids.flatMap((id) => {
@@ -166,11 +206,13 @@ export const memoryDirectory = (lifecycle: Lifecycle): MemoryDirectory => {
       return row !== undefined && matches(row) ? [copy(operation, row)] : []
     })
 
-  /** A retention query: `matches` on the rows of the query's tenant (or all), paged. */
+  /** A retention query: its `retentionMatches` on the rows of the query's tenant (or all), paged. */
   const retention =
-    (operation: string, matches: (row: MemberRow, before: number) => boolean) =>
+    (name: RetentionQueryName) =>
     async (query: BeforeQuery): Promise<ReadonlyArray<MemberRow>> => {
+      const operation = `directory.${name}`
       lifecycle.ensureOpen(operation)
+      const matches = retentionMatches[name]
       return scan(operation, idsOf(query.tenantId), query, (row) => matches(row, query.before))
     }
 
@@ -223,37 +265,21 @@ export const memoryDirectory = (lifecycle: Lifecycle): MemoryDirectory => {
         (row) => row.status === "active" && row.searchText !== null && row.searchText.includes(text),
       )
     },
-    contractsEndedBefore: retention(
-      "directory.contractsEndedBefore",
-      (row, before) =>
-        row.status === "active" && row.contractsEndedAt !== null && row.contractsEndedAt < before,
-    ),
-    inactiveSince: retention(
-      "directory.inactiveSince",
-      (row, before) => row.status === "active" && row.lastActivityAt < before,
-    ),
-    coldLeadsSince: retention(
-      "directory.coldLeadsSince",
-      (row, before) => row.status === "active" && !row.customer && row.lastContactAt < before,
-    ),
-    restoreWindowEndedBefore: retention(
-      "directory.restoreWindowEndedBefore",
-      (row, before) =>
-        row.status === "forgotten" && row.restorableUntil !== null && row.restorableUntil <= before,
-    ),
-    invoicesHeldSince: retention("directory.invoicesHeldSince", (row, before) => {
-      // Anonymized or purged (R37): one of the two dates is set, as SQL's coalesce picks it.
-      const heldSince = row.anonymizedAt ?? row.purgedAt
-      return (
-        (row.status === "anonymized" || row.status === "purged") &&
-        row.holdsInvoiceData &&
-        heldSince !== null &&
-        heldSince < before
-      )
-    }),
-    requestsDueBefore: retention("directory.requestsDueBefore", (row, before) =>
-      row.openRequests.some((request) => request.dueBy < before),
-    ),
+    contractsEndedBefore: retention("contractsEndedBefore"),
+    inactiveSince: retention("inactiveSince"),
+    coldLeadsSince: retention("coldLeadsSince"),
+    restoreWindowEndedBefore: retention("restoreWindowEndedBefore"),
+    invoicesHeldSince: retention("invoicesHeldSince"),
+    requestsDueBefore: retention("requestsDueBefore"),
+    // The same scan, without copying a row: the ids are strings.
+    retentionMemberIds: async (name, query) => {
+      const operation = "directory.retentionMemberIds"
+      lifecycle.ensureOpen(operation)
+      const matches = Object.hasOwn(retentionMatches, name) ? retentionMatches[name] : undefined
+      if (matches === undefined)
+        throw new StoreError({ operation, detail: `no retention query named ${JSON.stringify(name)}` })
+      return scanIds(operation, idsOf(query.tenantId), query, (row) => matches(row, query.before))
+    },
     messageOwner: async (messageId) => {
       lifecycle.ensureOpen("directory.messageOwner")
       const entry = messages.get(messageId)

@@ -17,6 +17,7 @@
  */
 
 import type { MemberStatus } from "@lethe/core"
+import { StoreError } from "@lethe/core"
 import type {
   BeforeQuery,
   Directory,
@@ -24,6 +25,7 @@ import type {
   MemberRow,
   MessageEntry,
   OpenRequest,
+  RetentionQueryName,
 } from "@lethe/core/spi"
 import { checkLookupKeys, checkPageLimit, memberColumns, memberRowFromColumns } from "@lethe/core/spi"
 import { toNumber } from "./client.js"
@@ -56,7 +58,7 @@ const retentionFilters = (s: string) =>
       `holds_invoice_data AND status IN ('anonymized', 'purged') AND coalesce(anonymized_at, purged_at) < ${before}`,
     requestsDueBefore: (_, before) =>
       `m.member_id IN (SELECT member_id FROM ${s}.member_requests WHERE due_by < ${before})`,
-  }) as const satisfies Record<string, Filter>
+  }) as const satisfies Record<RetentionQueryName, Filter>
 
 type RetentionQuery = keyof ReturnType<typeof retentionFilters>
 
@@ -170,12 +172,17 @@ export const postgresDirectory = (connection: Connection, personal?: Schema): Di
       return keys.length === 0 ? [] : inMemberIdOrder((await db.query(text, [tenantId, [...keys]])).rows)
     })
 
-  /** A paged query: `filter`, then the tenant and `after` conditions when given, in member_id order. */
-  const paged = async (
+  /**
+   * A paged query: `select`, `filter`, then the tenant and `after` conditions when given, in
+   * member_id order; each row as `toRow` makes it.
+   */
+  const paged = async <A>(
     operation: string,
     page: { readonly limit: number; readonly after?: string; readonly tenantId?: string },
     filter: (parameters: Parameters) => string | undefined,
-  ): Promise<ReadonlyArray<MemberRow>> =>
+    select: string,
+    toRow: (row: Readonly<Record<string, unknown>>) => A,
+  ): Promise<ReadonlyArray<A>> =>
     connection.run(operation, async (db) => {
       checkPageLimit(operation, page.limit)
       const parameters = new Parameters()
@@ -183,25 +190,33 @@ export const postgresDirectory = (connection: Connection, personal?: Schema): Di
       // No row compares true with NaN.
       if (condition === undefined) return []
       const text = [
-        `${selectMembers} WHERE ${condition}`,
+        `${select} WHERE ${condition}`,
         page.tenantId === undefined ? "" : ` AND m.tenant_id = ${parameters.bind(page.tenantId)}`,
         page.after === undefined ? "" : ` AND m.member_id > ${parameters.bind(page.after)}`,
         ` ORDER BY m.member_id LIMIT ${parameters.bind(page.limit)}`,
       ].join("")
-      return (await db.query(text, parameters.values)).rows.map(toMemberRow)
+      return (await db.query(text, parameters.values)).rows.map(toRow)
     })
+
+  /** The filter of the retention query `name` at `query.before`; undefined when it is NaN. */
+  const retentionFilter =
+    (name: RetentionQuery, query: BeforeQuery) =>
+    (parameters: Parameters): string | undefined =>
+      Number.isNaN(query.before)
+        ? undefined
+        : filters[name](
+            (value) => parameters.bind(value),
+            `${parameters.bind(integerBound(query.before, roundingOf(name)))}::bigint`,
+          )
 
   const retention =
     (name: RetentionQuery) =>
     async (query: BeforeQuery): Promise<ReadonlyArray<MemberRow>> =>
-      paged(`directory.${name}`, query, (parameters) =>
-        Number.isNaN(query.before)
-          ? undefined
-          : filters[name](
-              (value) => parameters.bind(value),
-              `${parameters.bind(integerBound(query.before, roundingOf(name)))}::bigint`,
-            ),
-      )
+      paged(`directory.${name}`, query, retentionFilter(name, query), selectMembers, toMemberRow)
+
+  // The retention filters read the log's members columns only: the ids need no personal row.
+  const selectIds = `SELECT m.member_id FROM ${s}.members AS m`
+  const memberIdOf = (row: Readonly<Record<string, unknown>>): string => row.member_id as string
 
   const directory: Directory = {
     get: async (memberId) => (await members("directory.get", sql.get, [memberId]))[0],
@@ -219,6 +234,8 @@ export const postgresDirectory = (connection: Connection, personal?: Schema): Di
         { ...page, tenantId },
         (parameters) =>
           `m.status = 'active' AND strpos(${ks === undefined ? "m" : "p"}.search_text, ${parameters.bind(text)}) > 0`,
+        selectMembers,
+        toMemberRow,
       ),
     contractsEndedBefore: retention("contractsEndedBefore"),
     inactiveSince: retention("inactiveSince"),
@@ -226,6 +243,13 @@ export const postgresDirectory = (connection: Connection, personal?: Schema): Di
     restoreWindowEndedBefore: retention("restoreWindowEndedBefore"),
     invoicesHeldSince: retention("invoicesHeldSince"),
     requestsDueBefore: retention("requestsDueBefore"),
+    // The same statement as the query's, selecting the id alone: no row decoded, no request aggregated.
+    retentionMemberIds: async (name, query) => {
+      const operation = "directory.retentionMemberIds"
+      if (!Object.hasOwn(filters, name))
+        throw new StoreError({ operation, detail: `no retention query named ${JSON.stringify(name)}` })
+      return paged(operation, query, retentionFilter(name, query), selectIds, memberIdOf)
+    },
     messageOwner: async (messageId) =>
       connection.run("directory.messageOwner", async (db) => {
         const row = (await db.query(sql.messageOwner, [messageId])).rows[0]

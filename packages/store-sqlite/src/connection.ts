@@ -456,6 +456,14 @@ export class Connection {
     return this.run(operation, (db) => db.transaction(() => fn(db)).deferred())
   }
 
+  /**
+   * Prepares `texts` now, when the store opens, so that the first command
+   * does not pay for parsing them (about 0.05 ms a statement).
+   */
+  prepare(texts: Iterable<string>): void {
+    for (const text of texts) this.statement(text)
+  }
+
   /** The prepared statement for `sql`, prepared once per store. */
   statement<P extends Array<unknown> | object = Array<unknown>, R = unknown>(
     sql: string,

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { EmailTaken } from "@lethe/core"
+import { EmailTaken, StoreError } from "@lethe/core"
 import type {
   BeforeQuery,
   Directory,
@@ -163,6 +163,25 @@ const sqlFor = (personalApart: boolean) => {
 }
 
 /**
+ * The SQL of a retention query's page of member ids (`retentionMemberIds`):
+ * `pagedSql`'s, selecting the id alone. The filters read the log's `members`
+ * columns only, so it never joins the personal columns, kept apart or not.
+ */
+const idsSql = (filter: string, withTenant: boolean, withAfter: boolean): string =>
+  pagedSql("SELECT members.member_id FROM members", filter, withTenant, withAfter)
+
+/**
+ * Every statement `retentionMemberIds` can run, for checking their query
+ * plans. Internal: not exported from the package.
+ */
+export const directoryIdQueries = (): ReadonlyArray<string> =>
+  Object.values(retentionFilters).flatMap((filter) =>
+    [true, false].flatMap((withTenant) =>
+      [true, false].map((withAfter) => idsSql(filter, withTenant, withAfter)),
+    ),
+  )
+
+/**
  * Every statement the directory's queries can run, with the personal
  * columns in the log or apart, for checking their query plans. Internal: not
  * exported from the package.
@@ -227,6 +246,15 @@ const toMessageEntry = (columns: MessageColumns): MessageEntry => ({
  */
 export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
   const sql = sqlFor(connection.personalApart)
+  // What every command's append and every member's read runs.
+  connection.prepare([
+    sql.get,
+    sql.requests,
+    sql.upsert,
+    sql.deleteRequests,
+    sql.insertRequest,
+    sql.insertMessage,
+  ])
   /** Rows with their open requests; call inside a read transaction. */
   const withRequests = (rows: ReadonlyArray<SqliteMemberColumns>): ReadonlyArray<MemberRow> => {
     const requests = connection.statement<[string], RequestColumns>(sql.requests)
@@ -283,6 +311,9 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
     async (query: BeforeQuery): Promise<ReadonlyArray<MemberRow>> =>
       paged(`directory.${name}`, retentionFilters[name], query, { before: query.before })
 
+  /** Each retention query by name, for `retentionMemberIds` (a name outside them is refused). */
+  const retentionNames = new Set<string>(Object.keys(retentionFilters))
+
   const directory: Directory = {
     get: async (memberId) =>
       connection.read("directory.get", () => {
@@ -305,6 +336,27 @@ export const sqliteDirectory = (connection: Connection): SqliteDirectory => {
     restoreWindowEndedBefore: retention("restoreWindowEndedBefore"),
     invoicesHeldSince: retention("invoicesHeldSince"),
     requestsDueBefore: retention("requestsDueBefore"),
+    // One statement, so one snapshot; ids only (`pluck`), no row decoded, no request read.
+    retentionMemberIds: async (name, query) =>
+      connection.run("directory.retentionMemberIds", () => {
+        if (!retentionNames.has(name))
+          throw new StoreError({
+            operation: "directory.retentionMemberIds",
+            detail: `no retention query named ${JSON.stringify(name)}`,
+          })
+        checkPageLimit("directory.retentionMemberIds", query.limit)
+        const withTenant = query.tenantId !== undefined
+        const withAfter = query.after !== undefined
+        return connection
+          .statement<[object], string>(idsSql(retentionFilters[name], withTenant, withAfter))
+          .pluck()
+          .all({
+            before: query.before,
+            limit: query.limit,
+            ...(withTenant ? { tenantId: query.tenantId } : {}),
+            ...(withAfter ? { after: query.after } : {}),
+          })
+      }),
     messageOwner: async (messageId) =>
       connection.run("directory.messageOwner", () => {
         const columns = connection.statement<[string], MessageColumns>(sql.messageOwner).get(messageId)

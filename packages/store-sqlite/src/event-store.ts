@@ -144,6 +144,7 @@ export const sqliteEventStore = (
   directory: SqliteDirectory,
   keys: SqliteKeyStore,
 ): SqliteEventStore => {
+  connection.prepare(Object.values(sql))
   const currentVersion = (streamId: string): number =>
     connection.statement<[string], { version: number }>(sql.currentVersion).get(streamId)?.version ?? 0
 

@@ -81,6 +81,7 @@ export interface SqliteKeyStore {
  * ```
  */
 export const sqliteKeyStore = (connection: Connection): SqliteKeyStore => {
+  connection.prepare(Object.values(sql))
   const get = (keyId: string): KeyEntry | undefined => {
     const row = connection.statement<[string], KeyColumns>(sql.get).get(keyId)
     return row === undefined ? undefined : toEntry(row)

@@ -210,6 +210,28 @@ export const migrations: ReadonlyArray<Migration> = [
         WHERE holds_invoice_data = 1 AND status IN ('anonymized', 'purged');
     `,
   },
+  {
+    version: 8,
+    name: "retention indexes carry the member id",
+    sql: `
+      -- A retention run plans from member ids alone (Directory.retentionMemberIds). With the id in
+      -- the index of each retention query over all tenants, a page of ids comes from the index
+      -- alone (a covering index), without a look-up of each member's row in the table: a dry run
+      -- over 100,000 members reads a few megabytes of index instead of the whole table, and plans
+      -- in half the time (docs/performance.md). Each index keeps its columns and its WHERE; the
+      -- id comes last, so the queries search them by status and date as before.
+      DROP INDEX members_by_last_activity;
+      CREATE INDEX members_by_last_activity ON members (status, last_activity_at, member_id);
+      DROP INDEX members_by_last_contact;
+      CREATE INDEX members_by_last_contact ON members (status, customer, last_contact_at, member_id);
+      DROP INDEX members_by_contracts_ended;
+      CREATE INDEX members_by_contracts_ended ON members (status, contracts_ended_at, member_id)
+        WHERE contracts_ended_at IS NOT NULL;
+      DROP INDEX members_by_restorable_until;
+      CREATE INDEX members_by_restorable_until ON members (status, restorable_until, member_id)
+        WHERE restorable_until IS NOT NULL;
+    `,
+  },
 ]
 
 /**

@@ -67,34 +67,37 @@ const toSnapshot = (row: SnapshotRow): StoredSnapshot => ({
  * await snapshots.remove(snapshot.memberId) // true, and the bytes are gone from the file and the WAL
  * ```
  */
-export const sqliteSnapshotStore = (connection: Connection): SnapshotStore => ({
-  read: async (memberId) =>
-    connection.run("snapshots.read", () => {
-      const row = connection.statement<[string], SnapshotRow>(sql.read).get(memberId)
-      return row === undefined ? undefined : toSnapshot(row)
-    }),
+export const sqliteSnapshotStore = (connection: Connection): SnapshotStore => {
+  connection.prepare(Object.values(sql))
+  return {
+    read: async (memberId) =>
+      connection.run("snapshots.read", () => {
+        const row = connection.statement<[string], SnapshotRow>(sql.read).get(memberId)
+        return row === undefined ? undefined : toSnapshot(row)
+      }),
 
-  write: async (snapshot) => {
-    const operation = "snapshots.write"
-    return connection.run(operation, () => {
-      const state = snapshotStateJson(operation, snapshot)
-      const { memberId, tenantId, version, head, takenAt } = snapshot
-      const { changes } = connection
-        .statement(sql.write)
-        .run(memberId, tenantId, version, head, state, takenAt)
-      return changes > 0
-    })
-  },
+    write: async (snapshot) => {
+      const operation = "snapshots.write"
+      return connection.run(operation, () => {
+        const state = snapshotStateJson(operation, snapshot)
+        const { memberId, tenantId, version, head, takenAt } = snapshot
+        const { changes } = connection
+          .statement(sql.write)
+          .run(memberId, tenantId, version, head, state, takenAt)
+        return changes > 0
+      })
+    },
 
-  remove: async (memberId, upTo) => {
-    const operation = "snapshots.remove"
-    const floor = checkSnapshotFloor(operation, upTo)
-    const held = connection.write(operation, () => {
-      const row = connection.statement<[string], HeldRow>(sql.held).get(memberId)
-      connection.statement(sql.remove).run(memberId, floor)
-      return row?.held === 1
-    })
-    if (held) connection.checkpoint(operation)
-    return held
-  },
-})
+    remove: async (memberId, upTo) => {
+      const operation = "snapshots.remove"
+      const floor = checkSnapshotFloor(operation, upTo)
+      const held = connection.write(operation, () => {
+        const row = connection.statement<[string], HeldRow>(sql.held).get(memberId)
+        connection.statement(sql.remove).run(memberId, floor)
+        return row?.held === 1
+      })
+      if (held) connection.checkpoint(operation)
+      return held
+    },
+  }
+}

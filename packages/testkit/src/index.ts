@@ -37,6 +37,7 @@ export {
   noManyLookupsReason,
   noProjectionsReason,
   noReopenReason,
+  noRetentionIdsReason,
   noSnapshotsReason,
   runAdapterConformance,
 } from "./conformance/index.js"

@@ -21,6 +21,7 @@ describe("runAdapterConformance", () => {
         "append-batch",
         "concurrency",
         "directory",
+        "directory-ids",
         "directory-many",
         "durability",
         "erasure",

@@ -9,7 +9,8 @@
 import { dayMs } from "../member/config.js"
 import { absurd } from "../member/state.js"
 import { erasureMarkerMember, markedErasure } from "../sealing/shredding.js"
-import type { BeforeQuery, Directory, MemberRow, Page } from "../spi/directory.js"
+import type { Directory, Page, RetentionQueryName } from "../spi/directory.js"
+import { retentionMemberIds } from "../spi/directory.js"
 import type { KeyStore } from "../spi/key-store.js"
 import type { RetentionPolicy } from "./policies.js"
 import { monthsBefore } from "./policies.js"
@@ -44,18 +45,22 @@ export interface RetentionStep {
   /** The built-in rule's name, or the policy's id. */
   readonly rule: string
   readonly action: RetentionAction
-  /** One page of the members the step selects, by member id ascending. */
-  readonly query: (directory: Directory, page: Page) => Promise<ReadonlyArray<MemberRow>>
+  /**
+   * The ids of one page of the members the step selects, ascending: a plan
+   * needs no more of a member than its id.
+   */
+  readonly query: (directory: Directory, page: Page) => Promise<ReadonlyArray<string>>
 }
 
+/** The step's query: the directory's retention query `name` at `before`, ids only. */
 const selecting =
-  (
-    select: (directory: Directory, query: BeforeQuery) => Promise<ReadonlyArray<MemberRow>>,
-    before: number,
-    tenantId?: string,
-  ): RetentionStep["query"] =>
+  (name: RetentionQueryName, before: number, tenantId?: string): RetentionStep["query"] =>
   (directory, page) =>
-    select(directory, { ...page, before, ...(tenantId === undefined ? {} : { tenantId }) })
+    retentionMemberIds(directory, name, {
+      ...page,
+      before,
+      ...(tenantId === undefined ? {} : { tenantId }),
+    })
 
 const policyStep = (policy: RetentionPolicy, now: number): RetentionStep => {
   switch (policy._tag) {
@@ -63,23 +68,19 @@ const policyStep = (policy: RetentionPolicy, now: number): RetentionStep => {
       return {
         rule: policy.id,
         action: { _tag: "Anonymize", policyId: policy.id },
-        query: selecting(
-          (d, q) => d.contractsEndedBefore(q),
-          monthsBefore(now, policy.months),
-          policy.tenantId,
-        ),
+        query: selecting("contractsEndedBefore", monthsBefore(now, policy.months), policy.tenantId),
       }
     case "AnonymizeInactive":
       return {
         rule: policy.id,
         action: { _tag: "Anonymize", policyId: policy.id },
-        query: selecting((d, q) => d.inactiveSince(q), monthsBefore(now, policy.months), policy.tenantId),
+        query: selecting("inactiveSince", monthsBefore(now, policy.months), policy.tenantId),
       }
     case "ForgetColdLeads":
       return {
         rule: policy.id,
         action: { _tag: "Forget", policyId: policy.id },
-        query: selecting((d, q) => d.coldLeadsSince(q), now - policy.days * dayMs, policy.tenantId),
+        query: selecting("coldLeadsSince", now - policy.days * dayMs, policy.tenantId),
       }
     default:
       return absurd(policy)
@@ -102,13 +103,13 @@ const interruptedErasures =
       .flatMap((entry) => (entry._tag === "Live" ? [markedErasure(entry.key.keyId)?.memberId ?? ""] : []))
       .filter((memberId) => memberId !== "" && (page.after === undefined || memberId > page.after))
       .sort()
-    const rows: Array<MemberRow> = []
+    const ids: Array<string> = []
     for (const memberId of members) {
-      if (rows.length >= page.limit) break
+      if (ids.length >= page.limit) break
       const row = await directory.get(memberId)
-      if (row !== undefined && (row.status === "purged" || row.status === "anonymized")) rows.push(row)
+      if (row !== undefined && (row.status === "purged" || row.status === "anonymized")) ids.push(memberId)
     }
-    return rows
+    return ids
   }
 
 /**
@@ -128,12 +129,12 @@ export const retentionSteps = (
     {
       rule: "purge-forgotten",
       action: { _tag: "Purge" },
-      query: selecting((d, q) => d.restoreWindowEndedBefore(q), now),
+      query: selecting("restoreWindowEndedBefore", now),
     },
     {
       rule: "end-invoice-retention",
       action: { _tag: "EraseInvoices" },
-      query: selecting((d, q) => d.invoicesHeldSince(q), invoiceCutoff.getTime()),
+      query: selecting("invoicesHeldSince", invoiceCutoff.getTime()),
     },
     ...policies.map((policy) => policyStep(policy, now)),
   ]

@@ -11,7 +11,6 @@ import { Effect, Either } from "effect"
 import type { AnonymizationWarning, LetheError } from "../errors.js"
 import { absurd } from "../member/state.js"
 import type { ErasureReport } from "../sealing/shredding.js"
-import type { MemberRow } from "../spi/directory.js"
 import type { RetentionAction, RetentionStep } from "./plan.js"
 import type { RetentionPolicy } from "./policies.js"
 
@@ -68,10 +67,11 @@ export interface RetentionReport {
 
 /** What the service lends a run: reading the directory, and acting on a member. */
 export interface RetentionRunner {
+  /** A page of the ids `step` selects after `after`, ascending. */
   readonly page: (
     step: RetentionStep,
     after: string | undefined,
-  ) => Effect.Effect<ReadonlyArray<MemberRow>, LetheError>
+  ) => Effect.Effect<ReadonlyArray<string>, LetheError>
   readonly apply: (
     memberId: string,
     action: RetentionAction,
@@ -150,9 +150,9 @@ export const runRetentionSteps = (
       for (;;) {
         // Keyset paging: members acted on leave the query, refused ones stay behind the cursor.
         const page = yield* runner.page(step, after)
-        const batch = page
-          .filter((row) => !seen.has(row.memberId))
-          .map((row) => ({ memberId: row.memberId, rule: step.rule, action: step.action._tag }))
+        const batch: Array<RetentionEntry> = []
+        for (const memberId of page)
+          if (!seen.has(memberId)) batch.push({ memberId, rule: step.rule, action: step.action._tag })
         for (const entry of batch) {
           seen.add(entry.memberId)
           planned.push(entry)
@@ -174,7 +174,7 @@ export const runRetentionSteps = (
         }
         const last = page.at(-1)
         if (page.length < options.batchSize || last === undefined) break
-        after = last.memberId
+        after = last
       }
     }
     return {

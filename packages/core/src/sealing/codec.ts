@@ -41,6 +41,12 @@ export interface EventCodec {
    */
   newKeys(): ReadonlyArray<StoredKey>
   /**
+   * Fetches every data key of the member in one store call, for a read that
+   * is about to open its whole history: each key is then unwrapped when a
+   * value first needs it, without asking the store again.
+   */
+  prefetch(memberId: string): Effect.Effect<void, LetheError>
+  /**
    * A state's personal values sealed for a member snapshot at `place`, each
    * under its category's existing data key (never a new one) and bound to
    * the snapshot's version and its own path; `undefined` when a key they

@@ -16,7 +16,7 @@ import {
   PersonalCategory as PersonalCategorySchema,
 } from "../member/events.js"
 import type { StoredEvent } from "../spi/event-store.js"
-import type { KeyStore, StoredKey } from "../spi/key-store.js"
+import type { KeyEntry, KeyStore, StoredKey } from "../spi/key-store.js"
 import type { SealedValue } from "../spi/sealed-value.js"
 import { isSealedValue } from "../spi/sealed-value.js"
 import { fromStore } from "../spi/store-call.js"
@@ -67,21 +67,34 @@ export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
     const cache = new Map<string, Uint8Array | null>()
     /** Keys minted by this session, by id, not stored yet. */
     const minted = new Map<string, StoredKey>()
+    /** Key entries `prefetch` listed, by id, not unwrapped yet. */
+    const listed = new Map<string, KeyEntry>()
+
+    /** The key `entry` holds, unwrapped and cached; null when it was destroyed or never existed. */
+    const unwrapped = (
+      keyId: string,
+      entry: KeyEntry | undefined,
+    ): Effect.Effect<Uint8Array | null, LetheError> =>
+      entry?._tag === "Live"
+        ? fromStore("unwrapKey", () =>
+            keyring.unwrapKey({ kekId: entry.key.kekId, wrapped: entry.key.wrappedKey }, keyId),
+          ).pipe(Effect.tap((key) => Effect.sync(() => cache.set(keyId, key))))
+        : Effect.sync(() => {
+            cache.set(keyId, null)
+            return null
+          })
 
     /** The key to open values under `keyId`, or null when it was destroyed or never existed. */
     const openingKey = (keyId: string): Effect.Effect<Uint8Array | null, LetheError> =>
-      Effect.gen(function* () {
+      Effect.suspend(() => {
         const cached = cache.get(keyId)
-        if (cached !== undefined) return cached
-        const entry = yield* fromStore("keys.get", () => keys.get(keyId))
-        const key =
-          entry?._tag === "Live"
-            ? yield* fromStore("unwrapKey", () =>
-                keyring.unwrapKey({ kekId: entry.key.kekId, wrapped: entry.key.wrappedKey }, keyId),
-              )
-            : null
-        cache.set(keyId, key)
-        return key
+        if (cached !== undefined) return Effect.succeed(cached)
+        const entry = listed.get(keyId)
+        if (entry !== undefined) return unwrapped(keyId, entry)
+        return Effect.flatMap(
+          fromStore("keys.get", () => keys.get(keyId)),
+          (entry) => unwrapped(keyId, entry),
+        )
       })
 
     /**
@@ -100,8 +113,7 @@ export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
           options.newMember === true ? undefined : yield* fromStore("keys.get", () => keys.get(keyId))
         if (entry?._tag === "Destroyed") return yield* Effect.fail(new KeyDestroyed({ keyId }))
         if (entry?._tag === "Live") {
-          cache.delete(keyId)
-          const key = yield* openingKey(keyId)
+          const key = yield* unwrapped(keyId, entry)
           if (key !== null) return { keyId, key }
         }
         const key = new Uint8Array(randomBytesPooled(32))
@@ -210,6 +222,16 @@ export const sealingCodec = (keys: KeyStore, keyring: Keyring) => ({
 
     return {
       newKeys: () => [...minted.values()],
+      prefetch: (memberId) =>
+        fromStore("keys.listForMember", () => keys.listForMember(memberId)).pipe(
+          Effect.tap((entries) =>
+            Effect.sync(() => {
+              for (const entry of entries)
+                listed.set(entry._tag === "Live" ? entry.key.keyId : entry.tombstone.keyId, entry)
+            }),
+          ),
+          Effect.asVoid,
+        ),
       // Synchronous wherever the key is at hand: one Effect per event, not one per step.
       encode: encodeSealed,
       decode: (stored: StoredEvent) => {

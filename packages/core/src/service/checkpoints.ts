@@ -25,7 +25,7 @@ import {
 import { hashEvent } from "../audit/hash-chain.js"
 import type { LetheError } from "../errors.js"
 import type { MemberEvent } from "../member/events.js"
-import type { EventMetadata } from "../spi/event-store.js"
+import type { EventMetadata, StoredEvent } from "../spi/event-store.js"
 import { checkpointStream } from "../spi/event-store.js"
 import { fromStore } from "../spi/store-call.js"
 import type { ServiceContext } from "./context.js"
@@ -60,6 +60,12 @@ export interface Checkpoints {
   write(reason: CheckpointReason): Effect.Effect<Checkpoint | null, LetheError>
   /** Runs `effect` with no checkpoint written after each of its appends: the caller writes one at its end. */
   deferring<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R>
+  /**
+   * Reads the last checkpoint when the instance starts, so that its first
+   * command does not. Never fails: what could not be read is read when a
+   * checkpoint is next due.
+   */
+  readonly start: Effect.Effect<void>
 }
 
 /** The stream's head and the last checkpoint signed with this keyring, as far as the instance has read. */
@@ -106,7 +112,11 @@ export const makeCheckpoints = (
    * Reads the checkpoints appended since the instance last looked (by any
    * process): the stream's head, and the last one this keyring signed, from
    * which the digest goes on. One signed by another key, or not one at all,
-   * is no base: the audit reports it.
+   * is no base: the audit reports it. Only the last valid one matters, so
+   * signatures are verified from the newest back, and the walk stops at the
+   * first that verifies: one verification, not one per checkpoint ever
+   * signed. (An older valid one is as good a base: the digest is a running
+   * one, so extending it from there gives the same head.)
    */
   const catchUp = Effect.gen(function* () {
     const key = yield* signingKey
@@ -114,17 +124,20 @@ export const makeCheckpoints = (
     const events = yield* fromStore("events.readStream", () =>
       store.events.readStream(checkpointStream, { fromVersion: known.version + 1 }),
     )
-    let next = known
-    for (const event of events) {
-      next = { ...next, version: event.version, hash: event.hash }
+    const last = events.at(-1)
+    let next = last === undefined ? known : { ...known, version: last.version, hash: last.hash }
+    for (let i = events.length - 1; i >= 0; i--) {
+      const event = events[i] as StoredEvent
       const checkpoint = event.unreadable === undefined ? parseCheckpoint(event.data) : "unreadable"
       if (
         typeof checkpoint !== "string" &&
-        checkpoint.position >= next.position &&
+        checkpoint.position >= known.position &&
         checkpoint.position < event.position &&
         verifyCheckpoint(checkpoint, key.publicKey)
-      )
+      ) {
         next = { ...next, position: checkpoint.position, digest: checkpoint.logDigest }
+        break
+      }
     }
     head = next
     return next
@@ -248,5 +261,6 @@ export const makeCheckpoints = (
     settle,
     write: (reason) => signed(reason, () => true),
     deferring: (effect) => Effect.locally(effect, deferred, true),
+    start: lock.withPermits(1)(catchUp).pipe(Effect.ignore),
   }
 }

@@ -53,7 +53,9 @@ const buildLethe = (
     projectionStatus: (name) => pipeline.projections.status(name),
     readProjection: (name, read) => pipeline.projections.read(name, read),
   })
-  return { service, start: pipeline.projections.start }
+  // What every instance's first command would otherwise do: read the last checkpoint, fetch the snapshot key.
+  const warm = Effect.all([pipeline.checkpoints.start, pipeline.loader.start], { discard: true })
+  return { service, start: Effect.zipRight(pipeline.projections.start, warm) }
 }
 
 /**

@@ -51,10 +51,18 @@ export interface Loader {
     codec?: EventCodec,
     options?: { readonly history?: boolean },
   ): Effect.Effect<Loaded, LetheError>
+  /**
+   * The state this instance kept after its last read or append of the
+   * member, without reading the store: another writer may have moved the
+   * stream since, which an append at its version finds out (a conflict).
+   */
+  kept(memberId: string): Current | undefined
   /** Keeps a member's state after an append landed, taking a snapshot when one is due. */
   keep(memberId: string, current: Current, codec: EventCodec): Effect.Effect<Current>
   /** Forgets the member's snapshot after an erasure removed it from the store. */
   snapshotRemoved(memberId: string): void
+  /** Fetches the snapshot key when the instance starts, so that its first read does not; never fails. */
+  readonly start: Effect.Effect<void>
 }
 
 /** The loader of one instance. */
@@ -94,7 +102,11 @@ export const makeLoader = (
     snapshots === undefined
       ? Effect.succeed(undefined)
       : Effect.gen(function* () {
-          const stored = yield* fromStore("snapshots.read", () => snapshots.read(memberId))
+          // The member's keys are fetched meanwhile, in one call: opening the snapshot or the stream needs them.
+          const [stored] = yield* Effect.all(
+            [fromStore("snapshots.read", () => snapshots.read(memberId)), codec.prefetch(memberId)],
+            { concurrency: "unbounded" },
+          )
           if (stored === undefined) return undefined
           const binding = { memberId, version: stored.version, head: stored.head }
           const envelope = fromEnvelope(yield* snapshotKey, binding, stored.state)
@@ -174,6 +186,9 @@ export const makeLoader = (
     Effect.gen(function* () {
       let base = options.history === true ? undefined : kept.get(memberId)
       let stored: ReadonlyArray<StoredEvent> | undefined
+      // Opening a member from its snapshot or its whole stream needs its keys: one store call for all.
+      if (base === undefined && (options.history === true || snapshots === undefined))
+        yield* codec.prefetch(memberId)
       if (base === undefined && options.history !== true) {
         const snapshot = yield* readSnapshot(memberId, codec)
         if (snapshot !== undefined) {
@@ -214,10 +229,12 @@ export const makeLoader = (
           () => new MemberNotFound({ memberId }),
         ),
       ),
+    kept: (memberId) => kept.get(memberId),
     keep: (memberId, current, codec) =>
       snapshotted(memberId, current, codec).pipe(
         Effect.tap((next) => Effect.sync(() => kept.set(memberId, next))),
       ),
+    start: snapshots === undefined ? Effect.void : Effect.ignore(snapshotKey),
     snapshotRemoved: (memberId) => {
       const current = kept.get(memberId)
       if (current !== undefined) kept.set(memberId, { ...current, snapshotAt: 0 })

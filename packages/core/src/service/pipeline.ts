@@ -322,25 +322,59 @@ export const makePipeline = (
       yield* fromStore("keys.destroy", () => store.keys.destroy(markerId, at))
     })
 
-  const execute: Pipeline["execute"] = (memberId, commands, call, options = {}) => {
+  const execute: Pipeline["execute"] = (memberId, commands, givenCall, options = {}) => {
     let attempts = 0
+    let call = givenCall
     return Effect.gen(function* () {
       const first = attempts++ === 0
-      const reading = sealer.session()
+      // One correlation id for the operation, whichever attempt lands, and whatever state it was decided on.
+      if (first && options.check !== true && call.correlationId === undefined)
+        call = { ...call, correlationId: newId() }
       const wanted = { history: options.history === true }
-      const loaded: Loaded =
-        options.fresh === true && first
-          ? { ...unborn, ...(wanted.history ? { history: [] } : {}) }
-          : options.create === true || options.fresh === true
-            ? yield* loader.load(memberId, reading, wanted)
-            : yield* loader.loadExisting(memberId, reading, wanted)
-      // A member with no event has no key: new keys are minted without asking the store first.
-      const codec = loaded.version === 0 ? sealer.session({ newMember: first }) : reading
       const at = yield* now
-      const batch = yield* commands(loaded)
-      const decided = decideAll(loaded, batch, { now: at, actor: call.actor, config })
-      if (Either.isLeft(decided)) return yield* Effect.fail(decided.left)
-      const { state, events, warnings } = decided.right
+      /** Decides on `loaded` and, unless only checking, prepares the append: nothing written yet. */
+      const decideOn = (loaded: Loaded, reading: EventCodec) =>
+        Effect.gen(function* () {
+          const batch = yield* commands(loaded)
+          const decided = decideAll(loaded, batch, { now: at, actor: call.actor, config })
+          if (Either.isLeft(decided)) return yield* Effect.fail(decided.left)
+          const { state, events } = decided.right
+          // A member with no event has no key: new keys are minted without asking the store first.
+          const codec = loaded.version === 0 ? sealer.session({ newMember: first }) : reading
+          const prepared =
+            options.check === true || events.length === 0
+              ? undefined
+              : yield* prepareAppend(memberId, loaded, state, events, call, at, codec)
+          return { loaded, batch, ...decided.right, prepared }
+        })
+      const fresh = Effect.suspend(() => {
+        const reading = sealer.session()
+        const read =
+          options.fresh === true && first
+            ? Effect.succeed<Loaded>({ ...unborn, ...(wanted.history ? { history: [] } : {}) })
+            : options.create === true || options.fresh === true
+              ? loader.load(memberId, reading, wanted)
+              : loader.loadExisting(memberId, reading, wanted)
+        return Effect.flatMap(read, (loaded) => decideOn(loaded, reading))
+      })
+      // Optimistic: the first attempt decides on the state this instance kept, without reading the
+      // stream; the append at its version is the check that nobody moved it (docs/design.md §2b.2).
+      // What it cannot prove that way (a refusal, nothing to record, a key another writer destroyed
+      // meanwhile) is decided again on a fresh read, with a fresh codec: nothing was written yet.
+      const kept =
+        first && options.check !== true && options.history !== true && options.fresh !== true
+          ? loader.kept(memberId)
+          : undefined
+      const { loaded, batch, state, events, warnings, prepared } =
+        kept === undefined
+          ? yield* fresh
+          : yield* decideOn(kept, sealer.session()).pipe(
+              Effect.filterOrFail(
+                (decision) => decision.prepared !== undefined,
+                () => "unproven" as const,
+              ),
+              Effect.orElse(() => fresh),
+            )
       const unchanged = { memberId, version: loaded.version, warnings }
       if (options.check === true)
         return {
@@ -351,13 +385,9 @@ export const makePipeline = (
           erasure: null,
         }
       const appended =
-        events.length === 0
+        prepared === undefined
           ? []
-          : yield* prepareAppend(memberId, loaded, state, events, call, at, codec).pipe(
-              Effect.flatMap((prepared) =>
-                projections.append(prepared).pipe(Effect.flatMap((result) => landed(prepared, result))),
-              ),
-            )
+          : yield* projections.append(prepared).pipe(Effect.flatMap((result) => landed(prepared, result)))
       const erasure = yield* shredAfter(memberId, state, batch, events, at, loaded.version + appended.length)
       return {
         ...unchanged,

@@ -17,34 +17,56 @@ const isPlainObject = (value: object): boolean => {
   return prototype === Object.prototype || prototype === null
 }
 
-/** Why `value` does not survive a JSON round trip, or undefined if it does. */
-const notJson = (value: unknown, path: string, seen: Set<object>): string | undefined => {
+/** What `notJson` found: the keys down to the culprit (innermost first) and what is wrong with it. */
+interface NotJson {
+  readonly keys: Array<string>
+  readonly what: string
+}
+
+/** `problem`, found under `key`. */
+const within = (key: string, problem: NotJson): NotJson => {
+  problem.keys.push(key)
+  return problem
+}
+
+/**
+ * Why `value` does not survive a JSON round trip, or undefined if it does.
+ * The path text is built for a culprit only, not for every value walked.
+ */
+const notJson = (value: unknown, seen: Set<object>): NotJson | undefined => {
   switch (typeof value) {
     case "string":
     case "boolean":
       return undefined
     case "number":
-      return Number.isFinite(value) ? undefined : `${path} is ${value}`
+      return Number.isFinite(value) ? undefined : { keys: [], what: `is ${value}` }
     case "object": {
       if (value === null) return undefined
-      if (seen.has(value)) return `${path} is a cycle`
+      if (seen.has(value)) return { keys: [], what: "is a cycle" }
       if (!Array.isArray(value) && !isPlainObject(value))
-        return `${path} is a ${value.constructor?.name ?? "non-plain object"}`
+        return { keys: [], what: `is a ${value.constructor?.name ?? "non-plain object"}` }
       seen.add(value)
       // An array's holes and undefined slots would read back as null; an object's undefined
       // properties read back absent, which is the same to every reader.
-      const entries: ReadonlyArray<readonly [string, unknown]> = Array.isArray(value)
-        ? Array.from(value, (inner: unknown, i) => [String(i), inner] as const)
-        : Object.entries(value).filter(([, inner]) => inner !== undefined)
-      for (const [key, inner] of entries) {
-        const problem = notJson(inner, `${path}[${JSON.stringify(key)}]`, seen)
-        if (problem !== undefined) return problem
+      if (Array.isArray(value))
+        for (let i = 0; i < value.length; i++) {
+          const problem = notJson(value[i], seen)
+          if (problem !== undefined) return within(String(i), problem)
+        }
+      else {
+        const record = value as Readonly<Record<string, unknown>>
+        for (const key of Object.keys(record)) {
+          const inner = record[key]
+          if (inner === undefined) continue
+          const problem = notJson(inner, seen)
+          if (problem !== undefined) return within(key, problem)
+        }
       }
       seen.delete(value)
       return undefined
     }
     default:
-      return `${path} is ${typeof value === "function" ? "a function" : typeof value}`
+      return { keys: [], what: `is ${typeof value === "function" ? "a function" : typeof value}` }
   }
 }
 
@@ -59,9 +81,11 @@ const notJson = (value: unknown, path: string, seen: Set<object>): string | unde
  * ```
  */
 export const toStoredJson = (operation: string, value: unknown, name: string): string => {
-  const problem = notJson(value, name, new Set())
-  if (problem !== undefined)
-    throw new StoreError({ operation, detail: `value cannot be stored as JSON: ${problem}` })
+  const problem = notJson(value, new Set())
+  if (problem !== undefined) {
+    const path = problem.keys.reduceRight((at, key) => `${at}[${JSON.stringify(key)}]`, name)
+    throw new StoreError({ operation, detail: `value cannot be stored as JSON: ${path} ${problem.what}` })
+  }
   return JSON.stringify(value)
 }
 

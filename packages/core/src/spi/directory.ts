@@ -84,6 +84,20 @@ export interface BeforeQuery extends Page {
 }
 
 /**
+ * The name of a retention query of `Directory`: each takes a `BeforeQuery`
+ * and returns a page of member rows.
+ *
+ * @inline
+ */
+export type RetentionQueryName =
+  | "contractsEndedBefore"
+  | "inactiveSince"
+  | "coldLeadsSince"
+  | "restoreWindowEndedBefore"
+  | "invoicesHeldSince"
+  | "requestsDueBefore"
+
+/**
  * Directory queries. Every query returns rows ordered by `memberId` ascending.
  * Lookups (`findByEmail`, `search`) return active members only (R1).
  */
@@ -128,6 +142,36 @@ export interface Directory {
   invoicesHeldSince(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
   /** Members with an open request due before `before` (R11). */
   requestsDueBefore(query: BeforeQuery): Promise<ReadonlyArray<MemberRow>>
+  /**
+   * Optional: the retention query `name`'s page of member ids, without their
+   * rows: exactly `(await directory[name](query)).map((row) => row.memberId)`,
+   * in the same order; a limit that is not a positive integer, or a `name`
+   * that is no retention query, rejects with `StoreError`. A retention run
+   * plans from ids alone (R12, R15, R20, R24): with this method an adapter
+   * reads no more than the ids it pages through; without it, the core calls
+   * `directory[name]` and keeps each row's id (see `retentionMemberIds`).
+   */
+  retentionMemberIds?(name: RetentionQueryName, query: BeforeQuery): Promise<ReadonlyArray<string>>
   /** Who received the message; the first entry recorded for an id stays. */
   messageOwner(messageId: string): Promise<MessageEntry | undefined>
+}
+
+/**
+ * The member ids of a retention query's page: `directory.retentionMemberIds`
+ * when the adapter has it, else the ids of `directory[name]`'s rows (the
+ * same ids, in the same order).
+ *
+ * @example
+ * ```ts
+ * const ids = await retentionMemberIds(store.directory, "inactiveSince", { before, limit: 100 })
+ * ```
+ */
+export const retentionMemberIds = async (
+  directory: Directory,
+  name: RetentionQueryName,
+  query: BeforeQuery,
+): Promise<ReadonlyArray<string>> => {
+  if (directory.retentionMemberIds !== undefined) return directory.retentionMemberIds(name, query)
+  const rows = await directory[name](query)
+  return rows.map((row) => row.memberId)
 }

@@ -14,6 +14,7 @@ import type { CaseGroup, ConformanceCase, PropertySettings } from "./case.js"
 import { makeCaseContext } from "./case.js"
 import { concurrencyCases } from "./concurrency.js"
 import { directoryCases } from "./directory.js"
+import { directoryIdsCases } from "./directory-ids.js"
 import { directoryManyCases } from "./directory-many.js"
 import { durabilityCases } from "./durability.js"
 import { erasureCases } from "./erasure.js"
@@ -27,6 +28,7 @@ import { requestCases } from "./requests.js"
 import { snapshotCases } from "./snapshots.js"
 
 export { noAppendBatchReason } from "./append-batch.js"
+export { noRetentionIdsReason } from "./directory-ids.js"
 export { noManyLookupsReason } from "./directory-many.js"
 export { defaultProjectionTable, noProjectionsReason, type ProjectionTable } from "./projections.js"
 export { noSnapshotsReason } from "./snapshots.js"
@@ -40,6 +42,7 @@ const groups = {
   "key store": keyStoreCases,
   directory: directoryCases,
   "look-ups of many keys (optional)": directoryManyCases,
+  "retention member ids (optional)": directoryIdsCases,
   "store lifecycle": lifecycleCases,
   durability: durabilityCases,
   "model-based, through the facade": modelCases,
@@ -61,6 +64,7 @@ export type ConformanceCaseName =
   | keyof typeof keyStoreCases
   | keyof typeof directoryCases
   | keyof typeof directoryManyCases
+  | keyof typeof directoryIdsCases
   | keyof typeof lifecycleCases
   | keyof typeof durabilityCases
   | keyof typeof modelCases
@@ -152,7 +156,9 @@ const checkSkipList = (skip: Readonly<Record<string, string | undefined>>): void
  * `append-batch/*` cases, each skipped with `noAppendBatchReason` when the
  * event store has no `appendBatch`), look-ups of many keys (the
  * `directory-many/*` cases, each skipped with `noManyLookupsReason` when the
- * directory has neither `findManyByEmail` nor `findManyRestorable`), and member snapshots (the
+ * directory has neither `findManyByEmail` nor `findManyRestorable`), retention member ids (the
+ * `directory-ids/*` cases, each skipped with `noRetentionIdsReason` when the
+ * directory has no `retentionMemberIds`), and member snapshots (the
  * `snapshots/*` cases, each skipped with `noSnapshotsReason` when the store
  * has no `snapshots`).
  *
