@@ -12,13 +12,13 @@
  *
  * @module
  */
-import type { LetheStore, MemberStatus } from "@lethe/core"
+import type { LetheStore } from "@lethe/core"
 import type { BeforeQuery, Directory, RetentionQueryName } from "@lethe/core/spi"
 import fc from "fast-check"
 import { expect } from "vitest"
 import { forgottenRow, memberRow, rejection, writeRows } from "../fixtures.js"
 import type { CaseContext, CaseGroup } from "./case.js"
-import { retentionModel, retentionQueries } from "./directory.js"
+import { anyDirectoryRow, anyTime, retentionModel, retentionQueries } from "./directory.js"
 import { expectClosed, ids, pageThrough } from "./helpers.js"
 
 /** The reason the `directory-ids/*` cases give when they skip an adapter without `retentionMemberIds`. */
@@ -45,30 +45,10 @@ const withIds = <A>(
 // (here, or where `retentionModel` is read by an SPI name).
 const names: ReadonlyArray<RetentionQueryName> = retentionQueries
 
-const time = fc.integer({ min: 0, max: 20 })
+const time = anyTime
 
 /** Any row a retention query must handle, as `directory/paging-any-limit` draws them. */
-const anyRow = fc
-  .record({
-    memberId: fc.constantFrom(...Array.from({ length: 12 }, (_, i) => `m${String(i).padStart(2, "0")}`)),
-    tenantId: fc.constantFrom("t1", "t2"),
-    status: fc.constantFrom<MemberStatus>("active", "active", "forgotten", "purged", "anonymized"),
-    customer: fc.boolean(),
-    lastActivityAt: time,
-    lastContactAt: time,
-    contractsEndedAt: fc.option(time, { nil: null }),
-    restorableUntil: fc.option(time, { nil: null }),
-    anonymizedAt: fc.option(time, { nil: null }),
-    purgedAt: fc.option(time, { nil: null }),
-    holdsInvoiceData: fc.boolean(),
-    dues: fc.array(time, { maxLength: 2 }),
-  })
-  .map(({ dues, ...fields }) =>
-    memberRow(fields.memberId, {
-      ...fields,
-      openRequests: dues.map((dueBy, i) => ({ requestId: `r${i}`, kind: "access", receivedAt: 0, dueBy })),
-    }),
-  )
+const anyRow = anyDirectoryRow
 
 /** A retention query's parameters: also a tenant without members, an `after` between ids or past them all. */
 const anyQuery = fc.record({

@@ -69,6 +69,37 @@ const message = (messageId: string, memberId: string, sentAt = 7) => ({
   sentAt,
 })
 
+/** A date of the paged queries' rows and bounds: few values, so that ties and bounds are hit. */
+export const anyTime = fc.integer({ min: 0, max: 20 })
+
+/**
+ * Any directory row a paged query must handle: 12 ids, two tenants, every
+ * status, each date set or not, open requests due at any time, and search
+ * text. Shared by the cases of the directory's paged queries.
+ */
+export const anyDirectoryRow = fc
+  .record({
+    memberId: fc.constantFrom(...Array.from({ length: 12 }, (_, i) => `m${String(i).padStart(2, "0")}`)),
+    tenantId: fc.constantFrom("t1", "t2"),
+    status: fc.constantFrom<MemberStatus>("active", "active", "forgotten", "purged", "anonymized"),
+    customer: fc.boolean(),
+    lastActivityAt: anyTime,
+    lastContactAt: anyTime,
+    contractsEndedAt: fc.option(anyTime, { nil: null }),
+    restorableUntil: fc.option(anyTime, { nil: null }),
+    anonymizedAt: fc.option(anyTime, { nil: null }),
+    purgedAt: fc.option(anyTime, { nil: null }),
+    holdsInvoiceData: fc.boolean(),
+    dues: fc.array(anyTime, { maxLength: 2 }),
+    searchText: fc.option(fc.stringMatching(/^[ab ]{0,5}$/), { nil: null }),
+  })
+  .map(({ dues, ...fields }) =>
+    memberRow(fields.memberId, {
+      ...fields,
+      openRequests: dues.map((dueBy, i) => ({ requestId: `r${i}`, kind: "access", receivedAt: 0, dueBy })),
+    }),
+  )
+
 /** Directory cases, by stable name. */
 export const directoryCases = {
   "directory/upsert": {
@@ -654,36 +685,8 @@ export const directoryCases = {
     title:
       "every paged query returns, page by page for any limit, exactly its documented rows in memberId order",
     run: async ({ withStore, check }) => {
-      const time = fc.integer({ min: 0, max: 20 })
-      const row = fc
-        .record({
-          memberId: fc.constantFrom(
-            ...Array.from({ length: 12 }, (_, i) => `m${String(i).padStart(2, "0")}`),
-          ),
-          tenantId: fc.constantFrom("t1", "t2"),
-          status: fc.constantFrom<MemberStatus>("active", "active", "forgotten", "purged", "anonymized"),
-          customer: fc.boolean(),
-          lastActivityAt: time,
-          lastContactAt: time,
-          contractsEndedAt: fc.option(time, { nil: null }),
-          restorableUntil: fc.option(time, { nil: null }),
-          anonymizedAt: fc.option(time, { nil: null }),
-          purgedAt: fc.option(time, { nil: null }),
-          holdsInvoiceData: fc.boolean(),
-          dues: fc.array(time, { maxLength: 2 }),
-          searchText: fc.option(fc.stringMatching(/^[ab ]{0,5}$/), { nil: null }),
-        })
-        .map(({ dues, ...fields }) =>
-          memberRow(fields.memberId, {
-            ...fields,
-            openRequests: dues.map((dueBy, i) => ({
-              requestId: `r${i}`,
-              kind: "access",
-              receivedAt: 0,
-              dueBy,
-            })),
-          }),
-        )
+      const time = anyTime
+      const row = anyDirectoryRow
       const query = fc.record({
         name: fc.constantFrom<RetentionQuery | "search">(...retentionQueries, "search"),
         before: time,
