@@ -11,7 +11,7 @@ import { retentionMemberIds } from "@lethe/core/spi"
 import { memoryStore } from "@lethe/store-memory"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { admin, day, setup } from "./rights-setup.js"
+import { applyHistoryAction, day, setup } from "./rights-setup.js"
 
 const year = 365 * day
 
@@ -49,39 +49,8 @@ const arbStep: fc.Arbitrary<Step> = fc.record({
   advanceDays: fc.oneof(fc.nat({ max: 40 }), fc.integer({ min: 100, max: 900 })),
 })
 
-const apply = async (lethe: LetheClient, memberId: string, step: Step, now: number, i: number) => {
-  switch (step.action) {
-    case "visit":
-      return lethe.recordActivity(memberId, { kind: "visit", clubId: "krk" })
-    case "purchase":
-      return lethe.recordPurchase(memberId, { purchaseId: `p${i}`, amount: 100, paid: true })
-    case "invoice":
-      return lethe.recordPersonalData(memberId, {
-        category: "invoice",
-        fields: { address: `Street ${i}` },
-        source: "staff",
-      })
-    case "contract":
-      return lethe.signContract(memberId, {
-        contractId: `c${i}`,
-        clubId: "krk",
-        startsAt: new Date(now),
-        endsAt: new Date(now + 60 * day),
-      })
-    case "restrict":
-      return lethe.restrictProcessing(memberId, { reason: "objection pending" })
-    case "forget":
-      return lethe.forget(memberId, { actor: admin })
-    case "purge":
-      return lethe.purge(memberId, { actor: admin })
-    case "anonymize":
-      return lethe.anonymize(memberId, { actor: admin, confirmEmail: `m${step.member}@example.org` })
-    case "consent":
-      return lethe.giveConsent(memberId, { purpose: "sms", method: "checkbox", source: "form" })
-    case "nothing":
-      return undefined
-  }
-}
+const apply = (lethe: LetheClient, memberId: string, step: Step, now: number, i: number) =>
+  applyHistoryAction(lethe, memberId, step.action, { now, i, email: `m${step.member}@example.org` })
 
 /** `store` as a third party's adapter without `retentionMemberIds` shows it: the core keeps the rows' ids. */
 const withoutIds = (store: LetheStore): LetheStore => {

@@ -5,7 +5,7 @@ import { memoryStore } from "@lethe/store-memory"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { monthsBefore } from "../src/retention/policies.js"
-import { admin, countEvents, day, rejection, setup } from "./rights-setup.js"
+import { applyHistoryAction, countEvents, day, rejection, setup } from "./rights-setup.js"
 
 const month = 30 * day
 
@@ -303,31 +303,8 @@ const arbStep: fc.Arbitrary<Step> = fc.record({
   advanceDays: fc.oneof(fc.nat({ max: 40 }), fc.integer({ min: 100, max: 800 })),
 })
 
-const apply = async (lethe: LetheClient, memberId: string, step: Step, now: number, i: number) => {
-  switch (step.action) {
-    case "visit":
-      return lethe.recordActivity(memberId, { kind: "visit", clubId: "krk" })
-    case "purchase":
-      return lethe.recordPurchase(memberId, { purchaseId: `p${i}`, amount: 100, paid: true })
-    case "contract":
-      return lethe.signContract(memberId, {
-        contractId: `c${i}`,
-        clubId: "krk",
-        startsAt: new Date(now),
-        endsAt: new Date(now + 60 * day),
-      })
-    case "restrict":
-      return lethe.restrictProcessing(memberId, { reason: "objection pending" })
-    case "lift":
-      return lethe.liftRestriction(memberId, { actor: admin })
-    case "credit":
-      return lethe.creditWallet(memberId, { amount: 100 })
-    case "consent":
-      return lethe.giveConsent(memberId, { purpose: "sms", method: "checkbox", source: "form" })
-    case "nothing":
-      return undefined
-  }
-}
+const apply = (lethe: LetheClient, memberId: string, step: Step, now: number, i: number) =>
+  applyHistoryAction(lethe, memberId, step.action, { now, i, email: `m${step.member}@example.org` })
 
 describe("retention properties", () => {
   const policies = [

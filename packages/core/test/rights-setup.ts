@@ -56,3 +56,63 @@ export const rejection = async (promise: Promise<unknown>) => {
   }
   throw new Error("expected a rejection")
 }
+
+/** What may happen to a member in a generated history (the retention properties draw from these). */
+export type HistoryAction =
+  | "visit"
+  | "purchase"
+  | "invoice"
+  | "contract"
+  | "restrict"
+  | "lift"
+  | "credit"
+  | "forget"
+  | "purge"
+  | "anonymize"
+  | "consent"
+  | "nothing"
+
+/** One step of a generated history: `action` on the member, the `i`th step, at `now`; `email` confirms an anonymization. */
+export const applyHistoryAction = async (
+  lethe: LetheClient,
+  memberId: string,
+  action: HistoryAction,
+  at: { readonly now: number; readonly i: number; readonly email: string },
+) => {
+  const { now, i, email } = at
+  switch (action) {
+    case "visit":
+      return lethe.recordActivity(memberId, { kind: "visit", clubId: "krk" })
+    case "purchase":
+      return lethe.recordPurchase(memberId, { purchaseId: `p${i}`, amount: 100, paid: true })
+    case "invoice":
+      return lethe.recordPersonalData(memberId, {
+        category: "invoice",
+        fields: { address: `Street ${i}` },
+        source: "staff",
+      })
+    case "contract":
+      return lethe.signContract(memberId, {
+        contractId: `c${i}`,
+        clubId: "krk",
+        startsAt: new Date(now),
+        endsAt: new Date(now + 60 * day),
+      })
+    case "restrict":
+      return lethe.restrictProcessing(memberId, { reason: "objection pending" })
+    case "lift":
+      return lethe.liftRestriction(memberId, { actor: admin })
+    case "credit":
+      return lethe.creditWallet(memberId, { amount: 100 })
+    case "forget":
+      return lethe.forget(memberId, { actor: admin })
+    case "purge":
+      return lethe.purge(memberId, { actor: admin })
+    case "anonymize":
+      return lethe.anonymize(memberId, { actor: admin, confirmEmail: email })
+    case "consent":
+      return lethe.giveConsent(memberId, { purpose: "sms", method: "checkbox", source: "form" })
+    case "nothing":
+      return undefined
+  }
+}
